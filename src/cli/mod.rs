@@ -1,0 +1,41 @@
+//! The `kiqlab` command line: one clap subcommand per runner, each in its
+//! own file with an `Args` struct and an async `run`.
+
+mod stats;
+mod store_args;
+
+use clap::{Parser, Subcommand};
+
+pub use store_args::StoreArgs;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kiqlab",
+    version,
+    about = "Background jobs with Sidekiq, reproduced for real",
+    long_about = "kiqlab runs the classic \"background jobs with Sidekiq\" tutorials for real: a \
+Sidekiq-compatible job engine (Redis or embedded SQLite), worker processes, sample web apps, \
+a dashboard, a mail catcher and a tagging API, all in one binary."
+)]
+pub struct Cli {
+    /// Log debug output from kiqlab (RUST_LOG overrides)
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show processed, failed, busy, enqueued per queue, scheduled, retries and dead (like Sidekiq::Stats)
+    Stats(stats::Args),
+}
+
+impl Command {
+    pub async fn run(self) -> anyhow::Result<()> {
+        match self {
+            Command::Stats(a) => stats::run(a).await,
+        }
+    }
+}

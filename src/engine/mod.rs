@@ -1,0 +1,20 @@
+//! The job engine, split the way Sidekiq splits itself:
+//!
+//! - `job`: the payload (Sidekiq's JSON hash), parsing and validation
+//! - `queue`: queue names, `-q NAME[,WEIGHT]`, fetch order
+//! - `clock`: time as float epoch seconds, controllable in tests
+//! - `client`: `perform_async`, `perform_in`, `perform_at`, `push_bulk`
+//! - `store`: the `Store` trait and its Redis and SQLite implementations
+//! - `registry`: job classes by name, with their options and handlers
+//! - `retry`: Sidekiq 6.4's retry policy and backoff
+//! - `processor`: runs one job and decides its outcome
+//! - `manager`: fetches, runs `concurrency` processors, acknowledges in batches
+//! - `scheduler`: moves due scheduled and retry jobs to their queues
+//! - `heartbeat`: process identity, heartbeats, signals, orphan recovery
+//! - `launcher`: the worker's lifecycle: start, quiet, stop with a deadline
+//! - `builtin`: the job classes every worker knows (DemoWorker, UrgentWorker, NoopWorker)
+
+pub mod clock;
+pub mod job;
+pub mod queue;
+pub mod store;

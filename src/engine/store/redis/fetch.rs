@@ -1,0 +1,261 @@
+//! Reliable fetch on Redis (Sidekiq Pro's super_fetch idea): jobs move
+//! atomically from `queue:NAME` into this process's `kiqlab:wip|…` list, in
+//! batches when work is waiting, and through one blocking `BLMOVE` per queue
+//! when the worker is idle, so an idle worker never polls.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use redis::aio::{ConnectionManager, MultiplexedConnection};
+use redis::{AsyncConnectionConfig, Value};
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use tracing::Instrument;
+
+use super::scripts::{wip_key, FETCH, WIP_REGISTRY};
+use crate::engine::queue::{QueueName, QueueSpec};
+use crate::engine::store::{Fetcher, Result, StoreError, UnitOfWork};
+
+/// How long one blocking `BLMOVE` waits; also the longest `close` can take.
+const BLOCK_SECS: f64 = 1.0;
+
+pub struct RedisFetcher {
+    client: redis::Client,
+    con: ConnectionManager,
+    identity: String,
+    keys: HashMap<QueueName, (String, String)>,
+    tx: mpsc::UnboundedSender<UnitOfWork>,
+    rx: mpsc::UnboundedReceiver<UnitOfWork>,
+    /// True while `fetch` is waiting; blocking waiters only block then.
+    want: watch::Sender<bool>,
+    closed: watch::Sender<bool>,
+    waiters: HashMap<QueueName, JoinHandle<()>>,
+}
+
+impl RedisFetcher {
+    pub(super) fn new(
+        client: redis::Client,
+        con: ConnectionManager,
+        identity: &str,
+        spec: &QueueSpec,
+    ) -> RedisFetcher {
+        let keys = spec
+            .queues()
+            .iter()
+            .map(|q| {
+                (
+                    q.clone(),
+                    (format!("queue:{q}"), wip_key(identity, q.as_str())),
+                )
+            })
+            .collect();
+        let (tx, rx) = mpsc::unbounded_channel();
+        RedisFetcher {
+            client,
+            con,
+            identity: identity.to_owned(),
+            keys,
+            tx,
+            rx,
+            want: watch::channel(false).0,
+            closed: watch::channel(false).0,
+            waiters: HashMap::new(),
+        }
+    }
+
+    fn drain(&mut self, out: &mut Vec<UnitOfWork>) {
+        while let Ok(u) = self.rx.try_recv() {
+            out.push(u);
+        }
+    }
+
+    async fn fetch_batch(&mut self, order: &[QueueName], max: usize) -> Result<Vec<UnitOfWork>> {
+        let mut inv = FETCH.prepare_invoke();
+        inv.key(WIP_REGISTRY);
+        let mut names = Vec::with_capacity(order.len());
+        for q in order {
+            let Some((queue_key, wip)) = self.keys.get(q) else {
+                continue;
+            };
+            inv.key(queue_key).key(wip);
+            names.push(q);
+        }
+        inv.arg(max);
+        let reply: Value = inv.invoke_async(&mut self.con).await?;
+        let Value::Array(items) = reply else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::with_capacity(max);
+        let mut it = items.into_iter();
+        while let (Some(idx), Some(Value::Array(jobs))) = (it.next(), it.next()) {
+            let idx: usize = redis::from_redis_value(idx)?;
+            let queue = names
+                .get(idx.wrapping_sub(1))
+                .ok_or_else(|| StoreError::Corrupt("fetch script returned a bad index".into()))?;
+            for j in jobs {
+                let raw: Vec<u8> = redis::from_redis_value(j)?;
+                out.push(UnitOfWork {
+                    queue: (*queue).clone(),
+                    raw: Bytes::from(raw),
+                    id: 0,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    fn ensure_waiters(&mut self, order: &[QueueName]) {
+        for q in order {
+            if self.waiters.get(q).is_some_and(|h| !h.is_finished()) {
+                continue;
+            }
+            let Some((queue_key, wip)) = self.keys.get(q).cloned() else {
+                continue;
+            };
+            let waiter = Waiter {
+                client: self.client.clone(),
+                queue: q.clone(),
+                queue_key,
+                wip,
+                tx: self.tx.clone(),
+                want: self.want.subscribe(),
+                closed: self.closed.subscribe(),
+            };
+            let span = tracing::debug_span!("blmove", identity = %self.identity, queue = %q);
+            let handle = tokio::spawn(waiter.run().instrument(span));
+            self.waiters.insert(q.clone(), handle);
+        }
+    }
+}
+
+#[async_trait]
+impl Fetcher for RedisFetcher {
+    async fn fetch(
+        &mut self,
+        order: &[QueueName],
+        max: usize,
+        block: Duration,
+    ) -> Result<Vec<UnitOfWork>> {
+        let mut out = Vec::new();
+        self.drain(&mut out);
+        if out.len() < max {
+            let more = self.fetch_batch(order, max - out.len()).await?;
+            out.extend(more);
+        }
+        if out.is_empty() && !block.is_zero() {
+            self.ensure_waiters(order);
+            self.want.send_replace(true);
+            if let Ok(Some(u)) = tokio::time::timeout(block, self.rx.recv()).await {
+                out.push(u);
+            }
+            self.want.send_replace(false);
+            self.drain(&mut out);
+        }
+        Ok(out)
+    }
+
+    async fn close(mut self: Box<Self>) -> Result<Vec<UnitOfWork>> {
+        self.want.send_replace(false);
+        self.closed.send_replace(true);
+        for (_, h) in self.waiters.drain() {
+            let _ = h.await;
+        }
+        let mut out = Vec::new();
+        self.drain(&mut out);
+        Ok(out)
+    }
+}
+
+/// One blocking `BLMOVE` loop for one queue. It is never cancelled mid-command
+/// (that could strand a moved job unseen); it stops between commands.
+struct Waiter {
+    client: redis::Client,
+    queue: QueueName,
+    queue_key: String,
+    wip: String,
+    tx: mpsc::UnboundedSender<UnitOfWork>,
+    want: watch::Receiver<bool>,
+    closed: watch::Receiver<bool>,
+}
+
+impl Waiter {
+    async fn run(mut self) {
+        let mut con: Option<MultiplexedConnection> = None;
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            if *self.closed.borrow() {
+                return;
+            }
+            if !*self.want.borrow() {
+                tokio::select! {
+                    _ = self.want.wait_for(|w| *w) => {}
+                    _ = self.closed.wait_for(|c| *c) => return,
+                }
+                continue;
+            }
+            if con.is_none() {
+                let cfg = AsyncConnectionConfig::new()
+                    .set_response_timeout(Some(Duration::from_secs_f64(BLOCK_SECS + 10.0)))
+                    .set_connection_timeout(Some(Duration::from_secs(2)));
+                match self
+                    .client
+                    .get_multiplexed_async_connection_with_config(&cfg)
+                    .await
+                {
+                    Ok(c) => con = Some(c),
+                    Err(e) => {
+                        tracing::warn!(queue = %self.queue, error = %e, "cannot connect to Redis for blocking fetch; retrying");
+                        self.pause(&mut backoff).await;
+                        continue;
+                    }
+                }
+            }
+            let Some(c) = con.as_mut() else { continue };
+            let res: redis::RedisResult<Option<Vec<u8>>> = redis::cmd("BLMOVE")
+                .arg(&self.queue_key)
+                .arg(&self.wip)
+                .arg("RIGHT")
+                .arg("LEFT")
+                .arg(BLOCK_SECS)
+                .query_async(c)
+                .await;
+            match res {
+                Ok(Some(raw)) => {
+                    backoff = Duration::from_millis(100);
+                    // Register the wip list (the batch script does it too).
+                    let _: redis::RedisResult<()> = redis::cmd("SADD")
+                        .arg(WIP_REGISTRY)
+                        .arg(&self.wip)
+                        .query_async(c)
+                        .await;
+                    let unit = UnitOfWork {
+                        queue: self.queue.clone(),
+                        raw: Bytes::from(raw),
+                        id: 0,
+                    };
+                    if self.tx.send(unit).is_err() {
+                        // The fetcher is gone without closing; the job stays in
+                        // the wip list and is recovered like a crash.
+                        return;
+                    }
+                }
+                Ok(None) => backoff = Duration::from_millis(100),
+                Err(e) => {
+                    tracing::warn!(queue = %self.queue, error = %e, "blocking fetch failed; reconnecting");
+                    con = None;
+                    self.pause(&mut backoff).await;
+                }
+            }
+        }
+    }
+
+    async fn pause(&mut self, backoff: &mut Duration) {
+        tokio::select! {
+            _ = tokio::time::sleep(*backoff) => {}
+            _ = self.closed.wait_for(|c| *c) => {}
+        }
+        *backoff = (*backoff * 2).min(Duration::from_secs(5));
+    }
+}

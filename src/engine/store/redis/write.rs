@@ -1,0 +1,504 @@
+//! Writes on Redis: pushes, acknowledgements with their retry/dead/stat side
+//! effects, requeues, the scheduler's moves, orphan recovery and heartbeats.
+
+use std::collections::{BTreeMap, HashMap};
+
+use redis::aio::ConnectionManager;
+
+use super::scripts::{parse_wip_key, wip_key, MOVE_DUE, RECOVER, REQUEUE, WIP_REGISTRY};
+use crate::engine::clock::utc_date;
+use crate::engine::job::{float_value, Job};
+use crate::engine::store::{
+    Completion, DeadLimits, EntryKey, Heartbeat, LocalHost, Outcome, Result, SetKind,
+    SortedEntry, UnitOfWork,
+};
+
+/// Daily stat keys live five years, as Sidekiq's `STATS_TTL`.
+const STATS_TTL: u64 = 5 * 365 * 24 * 60 * 60;
+/// sidekiq-failures' default `failures_max_count`.
+const FAILURES_MAX: i64 = 1000;
+/// Length of the recent-jobs feed.
+pub const RECENT_MAX: i64 = 1000;
+pub const RECENT_KEY: &str = "kiqlab:recent";
+/// Sidekiq 7 per-minute metrics expire after 8 hours.
+const METRICS_TTL: u64 = 8 * 60 * 60;
+
+pub async fn push(con: &mut ConnectionManager, jobs: &[Job]) -> Result<()> {
+    if jobs.is_empty() {
+        return Ok(());
+    }
+    let mut now_by_queue: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    let mut scheduled: Vec<(f64, String)> = Vec::new();
+    for job in jobs {
+        match job.at() {
+            Some(at) => {
+                let mut j = job.clone();
+                j.remove("at");
+                scheduled.push((at, j.to_json()));
+            }
+            None => now_by_queue
+                .entry(job.queue().as_str())
+                .or_default()
+                .push(job.to_json()),
+        }
+    }
+    let mut pipe = redis::pipe();
+    pipe.atomic();
+    for (queue, payloads) in &now_by_queue {
+        pipe.cmd("SADD").arg("queues").arg(*queue).ignore();
+        pipe.cmd("LPUSH")
+            .arg(format!("queue:{queue}"))
+            .arg(payloads)
+            .ignore();
+    }
+    if !scheduled.is_empty() {
+        let mut z = redis::cmd("ZADD");
+        z.arg("schedule");
+        for (at, json) in &scheduled {
+            z.arg(score_arg(*at)).arg(json);
+        }
+        pipe.add_command(z).ignore();
+    }
+    let _: () = pipe.query_async(con).await?;
+    Ok(())
+}
+
+/// A score as Sidekiq writes it (`Float#to_s`).
+fn score_arg(score: f64) -> String {
+    crate::engine::store::format_score(score)
+}
+
+fn add_dead(pipe: &mut redis::Pipeline, json: &str, now: f64, limits: DeadLimits) {
+    pipe.cmd("ZADD")
+        .arg("dead")
+        .arg(score_arg(now))
+        .arg(json)
+        .ignore();
+    pipe.cmd("ZREMRANGEBYSCORE")
+        .arg("dead")
+        .arg("-inf")
+        .arg(format!("({}", score_arg(now - limits.timeout_secs)))
+        .ignore();
+    let keep = i64::try_from(limits.max_jobs).unwrap_or(i64::MAX);
+    pipe.cmd("ZREMRANGEBYRANK")
+        .arg("dead")
+        .arg(0)
+        .arg(-(keep + 1))
+        .ignore();
+}
+
+pub async fn complete(
+    con: &mut ConnectionManager,
+    identity: &str,
+    batch: Vec<Completion>,
+    now: f64,
+    limits: DeadLimits,
+) -> Result<()> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let mut pipe = redis::pipe();
+    pipe.atomic();
+    let mut wip_keys: HashMap<&str, String> = HashMap::new();
+    let mut failed = 0u64;
+    let mut failures: Vec<String> = Vec::new();
+    let mut recent: Vec<String> = Vec::new();
+    // class => (ms of successful runs, executions, failures)
+    let mut metrics: BTreeMap<&str, (u64, u64, u64)> = BTreeMap::new();
+    for c in &batch {
+        let wip = wip_keys
+            .entry(c.unit.queue.as_str())
+            .or_insert_with(|| wip_key(identity, c.unit.queue.as_str()));
+        pipe.cmd("LREM")
+            .arg(&*wip)
+            .arg(-1)
+            .arg(c.unit.raw.as_ref())
+            .ignore();
+        if c.failed() {
+            failed += 1;
+        }
+        match &c.outcome {
+            Outcome::Done | Outcome::Discard => {}
+            Outcome::Retry { job, at } => {
+                pipe.cmd("ZADD")
+                    .arg("retry")
+                    .arg(score_arg(*at))
+                    .arg(job.to_json())
+                    .ignore();
+            }
+            Outcome::Dead { job_json } => add_dead(&mut pipe, job_json, now, limits),
+        }
+        if let Some(f) = failure_json(c) {
+            failures.push(f);
+        }
+        if let Some(r) = &c.record {
+            if let Ok(s) = serde_json::to_string(r) {
+                recent.push(s);
+            }
+            let m = metrics.entry(r.class.as_str()).or_default();
+            m.1 += 1;
+            if c.failed() {
+                m.2 += 1;
+            } else {
+                m.0 += r.duration_ms.round() as u64;
+            }
+        }
+    }
+    let date = utc_date(now);
+    let processed = batch.len() as u64;
+    for (name, n) in [("processed", processed), ("failed", failed)] {
+        if n == 0 {
+            continue;
+        }
+        pipe.cmd("INCRBY").arg(format!("stat:{name}")).arg(n).ignore();
+        let daily = format!("stat:{name}:{date}");
+        pipe.cmd("INCRBY").arg(&daily).arg(n).ignore();
+        pipe.cmd("EXPIRE").arg(&daily).arg(STATS_TTL).ignore();
+    }
+    if !failures.is_empty() {
+        let mut z = redis::cmd("ZADD");
+        z.arg("failed");
+        for f in &failures {
+            z.arg(score_arg(now)).arg(f);
+        }
+        pipe.add_command(z).ignore();
+        pipe.cmd("ZREMRANGEBYRANK")
+            .arg("failed")
+            .arg(0)
+            .arg(-(FAILURES_MAX + 1))
+            .ignore();
+    }
+    if !recent.is_empty() {
+        let skip = recent.len().saturating_sub(RECENT_MAX as usize);
+        pipe.cmd("LPUSH")
+            .arg(RECENT_KEY)
+            .arg(&recent[skip..])
+            .ignore();
+        pipe.cmd("LTRIM")
+            .arg(RECENT_KEY)
+            .arg(0)
+            .arg(RECENT_MAX - 1)
+            .ignore();
+    }
+    if !metrics.is_empty() {
+        let key = metrics_key(now);
+        for (class, (ms, p, f)) in &metrics {
+            if *ms > 0 {
+                pipe.cmd("HINCRBY").arg(&key).arg(format!("{class}|ms")).arg(*ms).ignore();
+            }
+            pipe.cmd("HINCRBY").arg(&key).arg(format!("{class}|p")).arg(*p).ignore();
+            if *f > 0 {
+                pipe.cmd("HINCRBY").arg(&key).arg(format!("{class}|f")).arg(*f).ignore();
+            }
+        }
+        pipe.cmd("EXPIRE").arg(&key).arg(METRICS_TTL).ignore();
+    }
+    let _: () = pipe.query_async(con).await?;
+    Ok(())
+}
+
+/// Sidekiq 7's per-minute metrics key, `j|YYYYMMDD|H:M` in UTC without padding.
+pub fn metrics_key(now: f64) -> String {
+    let t = chrono::DateTime::from_timestamp(now as i64, 0).unwrap_or_default();
+    format!("j|{}", t.format("%Y%m%d|%-H:%-M"))
+}
+
+/// The entry sidekiq-failures keeps for a failed execution: the job with its
+/// error fields, plus `processor` (host:pid).
+fn failure_json(c: &Completion) -> Option<String> {
+    let record = c.record.as_ref()?;
+    let mut job = match &c.outcome {
+        Outcome::Done => return None,
+        Outcome::Retry { job, .. } => job.clone(),
+        Outcome::Dead { job_json } => Job::parse(job_json).ok()?,
+        Outcome::Discard => {
+            let raw = std::str::from_utf8(&c.unit.raw).ok()?;
+            let mut job = Job::parse(raw).ok()?;
+            if let Some(e) = &record.error {
+                job.set("error_message", serde_json::Value::from(e.as_str()));
+            }
+            job
+        }
+    };
+    job.set(
+        "processor",
+        serde_json::Value::from(format!("{}:{}", record.host, record.pid)),
+    );
+    job.set("failed_at", float_value(record.started_at + record.duration_ms / 1000.0));
+    Some(job.to_json())
+}
+
+pub async fn requeue(
+    con: &mut ConnectionManager,
+    identity: &str,
+    units: Vec<UnitOfWork>,
+) -> Result<()> {
+    if units.is_empty() {
+        return Ok(());
+    }
+    let mut pipe = redis::pipe();
+    // Reverse, so the oldest ends up at the tail and is fetched first.
+    for u in units.iter().rev() {
+        pipe.cmd("EVAL")
+            .arg(REQUEUE)
+            .arg(2)
+            .arg(wip_key(identity, u.queue.as_str()))
+            .arg(format!("queue:{}", u.queue))
+            .arg(u.raw.as_ref())
+            .ignore();
+    }
+    let _: () = pipe.query_async(con).await?;
+    Ok(())
+}
+
+/// Moves due jobs from `retry` then `schedule` into their queues, in batches
+/// of 100, each move atomic (a ZREM that fails means someone else moved it).
+pub async fn enqueue_due(con: &mut ConnectionManager, now: f64) -> Result<usize> {
+    const BATCH: usize = 100;
+    let mut moved = 0;
+    for set in ["retry", "schedule"] {
+        loop {
+            let due: Vec<String> = redis::cmd("ZRANGEBYSCORE")
+                .arg(set)
+                .arg("-inf")
+                .arg(score_arg(now))
+                .arg("LIMIT")
+                .arg(0)
+                .arg(BATCH)
+                .query_async(con)
+                .await?;
+            if due.is_empty() {
+                break;
+            }
+            let mut pipe = redis::pipe();
+            for member in &due {
+                match Job::parse(member) {
+                    Ok(mut job) => {
+                        job.set_time("enqueued_at", now);
+                        if job.created_at().is_none() {
+                            job.set_time("created_at", now);
+                        }
+                        pipe.cmd("EVAL")
+                            .arg(MOVE_DUE)
+                            .arg(2)
+                            .arg(set)
+                            .arg(format!("queue:{}", job.queue()))
+                            .arg(member)
+                            .arg(job.to_json())
+                            .arg(job.queue().as_str());
+                    }
+                    Err(e) => {
+                        // Unusable entry: move it to the dead set rather than
+                        // retrying it forever.
+                        tracing::warn!(set, error = %e, "malformed entry in sorted set; moving it to dead");
+                        pipe.cmd("ZADD").arg("dead").arg(score_arg(now)).arg(member).ignore();
+                        pipe.cmd("ZREM").arg(set).arg(member).ignore();
+                    }
+                }
+            }
+            let results: Vec<i64> = pipe.query_async(con).await?;
+            moved += results.iter().filter(|r| **r == 1).count();
+            if due.len() < BATCH {
+                break;
+            }
+        }
+    }
+    Ok(moved)
+}
+
+pub async fn recover_orphans(con: &mut ConnectionManager, local: &LocalHost) -> Result<usize> {
+    let keys: Vec<String> = redis::cmd("SMEMBERS")
+        .arg(WIP_REGISTRY)
+        .query_async(con)
+        .await?;
+    let mut by_identity: BTreeMap<&str, Vec<(&str, &str)>> = BTreeMap::new();
+    for k in &keys {
+        if let Some((identity, queue)) = parse_wip_key(k) {
+            by_identity.entry(identity).or_default().push((k, queue));
+        }
+    }
+    let mut total = 0usize;
+    for (identity, lists) in by_identity {
+        let info: Option<String> = redis::cmd("HGET")
+            .arg(identity)
+            .arg("info")
+            .query_async(con)
+            .await?;
+        let force = match &info {
+            None => true,
+            Some(info) => serde_json::from_str(info)
+                .map(|v| local.is_dead_locally(&v))
+                .unwrap_or(false),
+        };
+        if !force {
+            continue;
+        }
+        for (wip, queue) in lists {
+            let n: i64 = RECOVER
+                .key(wip)
+                .key(format!("queue:{queue}"))
+                .key(WIP_REGISTRY)
+                .key(identity)
+                .arg(if force { "1" } else { "0" })
+                .arg(queue)
+                .invoke_async(con)
+                .await?;
+            if n > 0 {
+                tracing::warn!(identity, queue, jobs = n, "recovered jobs of a dead process");
+                total += n as usize;
+            }
+        }
+        if info.is_some() {
+            // Known dead on this machine: drop it from the Busy page now.
+            forget_process(con, identity).await?;
+        }
+    }
+    Ok(total)
+}
+
+async fn forget_process(con: &mut ConnectionManager, identity: &str) -> Result<()> {
+    let _: () = redis::pipe()
+        .atomic()
+        .cmd("SREM")
+        .arg("processes")
+        .arg(identity)
+        .ignore()
+        .cmd("UNLINK")
+        .arg(identity)
+        .arg(format!("{identity}:work"))
+        .arg(format!("{identity}:workers"))
+        .ignore()
+        .query_async(con)
+        .await?;
+    Ok(())
+}
+
+pub async fn heartbeat(con: &mut ConnectionManager, beat: &Heartbeat) -> Result<Option<String>> {
+    let id = &beat.identity;
+    let mut pipe = redis::pipe();
+    pipe.atomic();
+    // Sidekiq 6.4.2+ reads `:work`, 6.4.1 and earlier `:workers`.
+    for suffix in ["work", "workers"] {
+        let key = format!("{id}:{suffix}");
+        pipe.cmd("UNLINK").arg(&key).ignore();
+        if !beat.work.is_empty() {
+            let mut h = redis::cmd("HSET");
+            h.arg(&key);
+            for (tid, json) in &beat.work {
+                h.arg(tid).arg(json);
+            }
+            pipe.add_command(h).ignore();
+            pipe.cmd("EXPIRE").arg(&key).arg(beat.ttl_secs).ignore();
+        }
+    }
+    pipe.cmd("SADD").arg("processes").arg(id).ignore();
+    pipe.cmd("HSET")
+        .arg(id)
+        .arg("info")
+        .arg(&beat.info_json)
+        .arg("busy")
+        .arg(beat.busy)
+        .arg("beat")
+        .arg(score_arg(beat.beat))
+        .arg("quiet")
+        .arg(if beat.quiet { "true" } else { "false" })
+        .arg("rss")
+        .arg(beat.rss_kb)
+        .arg("rtt_us")
+        .arg(beat.rtt_us)
+        .ignore();
+    pipe.cmd("EXPIRE").arg(id).arg(beat.ttl_secs).ignore();
+    pipe.cmd("RPOP").arg(format!("{id}-signals"));
+    let (signal,): (Option<String>,) = pipe.query_async(con).await?;
+    Ok(signal)
+}
+
+pub async fn clear_heartbeat(con: &mut ConnectionManager, identity: &str) -> Result<()> {
+    // Return anything still held (normally nothing after a clean stop).
+    let keys: Vec<String> = redis::cmd("SMEMBERS")
+        .arg(WIP_REGISTRY)
+        .query_async(con)
+        .await?;
+    for k in &keys {
+        if let Some((id, queue)) = parse_wip_key(k) {
+            if id == identity {
+                let _: i64 = RECOVER
+                    .key(k)
+                    .key(format!("queue:{queue}"))
+                    .key(WIP_REGISTRY)
+                    .key(identity)
+                    .arg("1")
+                    .arg(queue)
+                    .invoke_async(con)
+                    .await?;
+            }
+        }
+    }
+    forget_process(con, identity).await
+}
+
+/// Finds `<score>-<jid>` as Sidekiq::Web does (ZRANGEBYSCORE score score, then
+/// match the jid) and removes it.
+pub async fn take_entry(
+    con: &mut ConnectionManager,
+    set: SetKind,
+    key: &EntryKey,
+) -> Result<Option<SortedEntry>> {
+    let score = score_arg(key.score);
+    let members: Vec<(String, f64)> = redis::cmd("ZRANGEBYSCORE")
+        .arg(set.key())
+        .arg(&score)
+        .arg(&score)
+        .arg("WITHSCORES")
+        .query_async(con)
+        .await?;
+    for (member, s) in members {
+        let entry = SortedEntry::new(s, member);
+        if entry.jid() != key.jid {
+            continue;
+        }
+        let removed: i64 = redis::cmd("ZREM")
+            .arg(set.key())
+            .arg(&entry.raw)
+            .query_async(con)
+            .await?;
+        if removed == 1 {
+            return Ok(Some(entry));
+        }
+    }
+    Ok(None)
+}
+
+pub async fn add_entry(
+    con: &mut ConnectionManager,
+    set: SetKind,
+    score: f64,
+    job: &Job,
+    limits: DeadLimits,
+) -> Result<()> {
+    let mut pipe = redis::pipe();
+    pipe.atomic();
+    let json = job.to_json();
+    if set == SetKind::Dead {
+        add_dead(&mut pipe, &json, score, limits);
+    } else {
+        pipe.cmd("ZADD")
+            .arg(set.key())
+            .arg(score_arg(score))
+            .arg(&json)
+            .ignore();
+    }
+    let _: () = pipe.query_async(con).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_key_is_unpadded_utc() {
+        // 2024-01-15 09:05:30 UTC
+        assert_eq!(metrics_key(1705309530.0), "j|20240115|9:5");
+    }
+}

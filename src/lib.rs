@@ -1,0 +1,15 @@
+//! kiqlab: background jobs with Sidekiq, reproduced for real.
+//!
+//! # Layout
+//!
+//! - `engine`: the Sidekiq-compatible job engine (payload, client, stores,
+//!   worker runtime, read-side API)
+//! - `config`: where the store is, from flags and environment (`REDIS_URL`,
+//!   `REDIS_PROVIDER`, `KIQLAB_STORE`)
+//! - `cli`: the subcommands of the `kiqlab` binary, one runner each
+//! - `telemetry`: tracing set-up
+
+pub mod engine;
+pub mod cli;
+pub mod config;
+pub mod telemetry;
