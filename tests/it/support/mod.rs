@@ -1,0 +1,42 @@
+//! Test helpers: a private `redis-server` per test on a free port, fresh
+//! SQLite paths, and polling with a deadline instead of sleeping.
+
+#![allow(dead_code)]
+
+pub mod redis_server;
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+pub use redis_server::RedisServer;
+
+/// Polls `check` until it returns `Some`, or panics with `what` after `timeout`.
+pub async fn eventually<T, F, Fut>(timeout: Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        if Instant::now() > deadline {
+            panic!("timed out after {timeout:?} waiting for {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A temporary directory that lives as long as the value.
+pub fn temp_dir() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("kiqlab-test-")
+        .tempdir()
+        .expect("create temp dir")
+}
+
+/// The `kiqlab` binary built for these tests.
+pub fn kiqlab_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_kiqlab")
+}
