@@ -4,12 +4,14 @@
 //!
 //! - `engine`: the Sidekiq-compatible job engine (payload, client, stores,
 //!   worker runtime, read-side API)
+//! - `jobs`: every job class the binary runs (built-ins and the apps' jobs)
 //! - `config`: where the store is, from flags and environment (`REDIS_URL`,
 //!   `REDIS_PROVIDER`, `KIQLAB_STORE`)
 //! - `cli`: the subcommands of the `kiqlab` binary, one runner each
 //! - `telemetry`: tracing set-up
 
-pub mod engine;
 pub mod cli;
 pub mod config;
+pub mod engine;
+pub mod jobs;
 pub mod telemetry;

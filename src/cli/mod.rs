@@ -1,8 +1,10 @@
 //! The `kiqlab` command line: one clap subcommand per runner, each in its
 //! own file with an `Args` struct and an async `run`.
 
+mod enqueue;
 mod stats;
 mod store_args;
+mod worker;
 
 use clap::{Parser, Subcommand};
 
@@ -28,6 +30,10 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run a worker node: fetch jobs from the store and run them (Sidekiq's flags)
+    Worker(worker::Args),
+    /// Enqueue jobs like the tutorials' console: perform_async, --in, --at, --count
+    Enqueue(enqueue::Args),
     /// Show processed, failed, busy, enqueued per queue, scheduled, retries and dead (like Sidekiq::Stats)
     Stats(stats::Args),
 }
@@ -35,6 +41,8 @@ pub enum Command {
 impl Command {
     pub async fn run(self) -> anyhow::Result<()> {
         match self {
+            Command::Worker(a) => worker::run(a).await,
+            Command::Enqueue(a) => enqueue::run(a).await,
             Command::Stats(a) => stats::run(a).await,
         }
     }

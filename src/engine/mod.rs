@@ -14,7 +14,16 @@
 //! - `launcher`: the worker's lifecycle: start, quiet, stop with a deadline
 //! - `builtin`: the job classes every worker knows (DemoWorker, UrgentWorker, NoopWorker)
 
+pub mod builtin;
+pub mod client;
 pub mod clock;
+pub mod heartbeat;
 pub mod job;
+pub mod launcher;
+pub mod manager;
+pub mod processor;
 pub mod queue;
+pub mod registry;
+pub mod retry;
+pub mod scheduler;
 pub mod store;

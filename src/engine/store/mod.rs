@@ -138,7 +138,7 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Records outcomes: acknowledges each unit, files retries and dead jobs,
     /// adds to the processed/failed counters (total and daily), in one step.
-    async fn complete(&self, identity: &str, batch: Vec<Completion>, now: f64) -> Result<()>;
+    async fn complete(&self, identity: &str, batch: &[Completion], now: f64) -> Result<()>;
 
     /// Returns held units to the front of their queues (they are fetched next).
     async fn requeue(&self, identity: &str, units: Vec<UnitOfWork>) -> Result<()>;

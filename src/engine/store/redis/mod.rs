@@ -103,7 +103,7 @@ impl Store for RedisStore {
         )))
     }
 
-    async fn complete(&self, identity: &str, batch: Vec<Completion>, now: f64) -> Result<()> {
+    async fn complete(&self, identity: &str, batch: &[Completion], now: f64) -> Result<()> {
         write::complete(&mut self.con(), identity, batch, now, self.limits).await
     }
 

@@ -1,0 +1,157 @@
+//! `kiqlab enqueue CLASS [ARG…]`: the tutorials' console steps
+//! (`DemoWorker.perform_async(…)`, `perform_in`, `perform_at`, 500 at once).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Args as ClapArgs;
+use serde_json::Value;
+
+use super::StoreArgs;
+use crate::engine::client::{Client, PushOptions};
+use crate::engine::clock::{now_secs, SystemClock};
+use crate::engine::job::Retry;
+use crate::engine::queue::QueueName;
+
+#[derive(Debug, ClapArgs)]
+pub struct Args {
+    #[command(flatten)]
+    pub store: StoreArgs,
+
+    /// Job class, e.g. DemoWorker
+    pub class: String,
+
+    /// Arguments, each parsed as JSON (5, "text", [1,2], {"a":1}) or else taken as a string
+    #[arg(allow_negative_numbers = true)]
+    pub args: Vec<String>,
+
+    /// Queue (default: the class's queue, else "default")
+    #[arg(short, long)]
+    pub queue: Option<QueueName>,
+
+    /// Run after this delay: 30s, 5m, 1h30m or a number of seconds
+    #[arg(long = "in", value_name = "DELAY", value_parser = parse_delay, conflicts_with = "at")]
+    pub delay: Option<f64>,
+
+    /// Run at this time: RFC 3339 (2026-11-25T15:00:00Z), "YYYY-MM-DD HH:MM[:SS]" (UTC) or epoch seconds
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub at: Option<f64>,
+
+    /// Push this many copies (in bulk)
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    pub count: u32,
+
+    /// Retry option: true, false or a number of retries
+    #[arg(long, value_parser = Retry::parse)]
+    pub retry: Option<Retry>,
+}
+
+fn parse_delay(s: &str) -> Result<f64, String> {
+    if let Ok(n) = s.parse::<f64>() {
+        return if n.is_finite() && n >= 0.0 {
+            Ok(n)
+        } else {
+            Err("a delay must be zero or more seconds".into())
+        };
+    }
+    humantime::parse_duration(s)
+        .map(|d| d.as_secs_f64())
+        .map_err(|e| format!("{e} (try 30s, 5m or 1h30m)"))
+}
+
+fn parse_time(s: &str) -> Result<f64, String> {
+    if let Ok(n) = s.parse::<f64>() {
+        if n.is_finite() && n >= 0.0 {
+            return Ok(n);
+        }
+    }
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Ok(t.timestamp_micros() as f64 / 1e6);
+    }
+    for fmt in [
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+    ] {
+        if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, fmt) {
+            return Ok(t.and_utc().timestamp_micros() as f64 / 1e6);
+        }
+    }
+    Err("expected RFC 3339, \"YYYY-MM-DD HH:MM[:SS]\" (UTC) or epoch seconds".into())
+}
+
+/// JSON when it parses, else the text as a string.
+pub fn parse_arg(s: &str) -> Value {
+    serde_json::from_str(s).unwrap_or_else(|_| Value::String(s.to_owned()))
+}
+
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    let store = args.store.open().await?;
+    let client = Client::new(
+        store,
+        Arc::new(crate::jobs::registry()),
+        Arc::new(SystemClock),
+    );
+    let job_args: Vec<Value> = args.args.iter().map(|a| parse_arg(a)).collect();
+    let at = match (args.delay, args.at) {
+        (Some(d), _) => Some(now_secs() + d),
+        (None, Some(t)) => Some(t),
+        (None, None) => None,
+    };
+    let opts = PushOptions {
+        queue: args.queue.clone(),
+        retry: args.retry,
+        // An absolute time, so "in 0s" runs now.
+        at: at.map(|t| t.max(1_000_000_000.0)),
+    };
+    let started = std::time::Instant::now();
+    let jids = if args.count == 1 {
+        vec![client.push(&args.class, job_args, &opts).await?]
+    } else {
+        let list = vec![job_args; args.count as usize];
+        client.push_bulk(&args.class, list, &opts).await?
+    };
+    let elapsed = started.elapsed();
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    for j in &jids {
+        writeln!(out, "{j}")?;
+    }
+    if jids.len() > 1 {
+        tracing::info!(
+            jobs = jids.len(),
+            per_s =
+                (jids.len() as f64 / elapsed.max(Duration::from_micros(1)).as_secs_f64()) as u64,
+            "pushed"
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn args_are_json_or_strings() {
+        assert_eq!(parse_arg("5"), Value::from(5));
+        assert_eq!(parse_arg("0.5"), Value::from(0.5));
+        assert_eq!(parse_arg("hello"), Value::from("hello"));
+        assert_eq!(parse_arg("\"quoted\""), Value::from("quoted"));
+        assert_eq!(parse_arg("[1,2]"), serde_json::json!([1, 2]));
+    }
+
+    #[test]
+    fn delays_and_times_parse() {
+        assert_eq!(parse_delay("30s"), Ok(30.0));
+        assert_eq!(parse_delay("1h30m"), Ok(5400.0));
+        assert_eq!(parse_delay("2.5"), Ok(2.5));
+        assert!(parse_delay("soon").is_err());
+        assert!(parse_delay("-3").is_err());
+        assert_eq!(parse_time("2026-11-25T15:00:00Z"), Ok(1795618800.0));
+        assert_eq!(parse_time("2026-11-25 15:00"), Ok(1795618800.0));
+        assert_eq!(parse_time("1795618800"), Ok(1795618800.0));
+        assert!(parse_time("tomorrow").is_err());
+    }
+}

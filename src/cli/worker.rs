@@ -1,0 +1,155 @@
+//! `kiqlab worker`: a worker node with Sidekiq's flags. Runs until SIGTERM/
+//! SIGINT (or a stop sent from the dashboard), then stops within `-t` seconds.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Args as ClapArgs;
+
+use super::StoreArgs;
+use crate::engine::clock::SystemClock;
+use crate::engine::launcher::{Launcher, WorkerConfig};
+use crate::engine::queue::{QueueSpec, WeightedQueue};
+use crate::engine::store::url::StoreUrl;
+
+#[derive(Debug, ClapArgs)]
+pub struct Args {
+    #[command(flatten)]
+    pub store: StoreArgs,
+
+    /// Jobs run at once by this process
+    #[arg(short, long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub concurrency: u16,
+
+    /// Queue to serve, with an optional weight (repeatable): -q urgent,10 -q default,1.
+    /// Without weights queues are tried in the order given
+    #[arg(
+        short,
+        long = "queue",
+        value_name = "NAME[,WEIGHT]",
+        default_value = "default"
+    )]
+    pub queues: Vec<WeightedQueue>,
+
+    /// Always try queues in the order given, even with weights
+    #[arg(long)]
+    pub strict: bool,
+
+    /// Seconds to let running jobs finish on shutdown before pushing them back
+    #[arg(short, long, default_value_t = 25.0, value_name = "SECONDS")]
+    pub timeout: f64,
+
+    /// Tag shown on the dashboard's Busy page
+    #[arg(short = 'g', long, default_value = "")]
+    pub tag: String,
+
+    /// Name shown instead of the hostname (e.g. worker-01); DYNO is honoured too
+    #[arg(long, value_parser = parse_name)]
+    pub name: Option<String>,
+
+    /// Label shown on the Busy page (repeatable)
+    #[arg(long = "label")]
+    pub labels: Vec<String>,
+
+    /// IP address to report (default: detected from the route to the store)
+    #[arg(long, env = "KIQLAB_IP")]
+    pub ip: Option<std::net::IpAddr>,
+
+    /// Average seconds between scheduled-job polls (default: 5 s times the number of processes, as Sidekiq)
+    #[arg(long, value_name = "SECONDS")]
+    pub poll_interval: Option<f64>,
+}
+
+fn parse_name(s: &str) -> Result<String, String> {
+    let ok = !s.is_empty()
+        && s.len() <= 64
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    if ok {
+        Ok(s.to_owned())
+    } else {
+        Err("a name is 1-64 letters, digits, '-', '_' or '.'".into())
+    }
+}
+
+impl Args {
+    pub fn config(&self) -> anyhow::Result<WorkerConfig> {
+        if !(self.timeout.is_finite() && self.timeout > 0.0) {
+            anyhow::bail!("--timeout must be a positive number of seconds");
+        }
+        if let Some(p) = self.poll_interval {
+            if !(p.is_finite() && p > 0.0) {
+                anyhow::bail!("--poll-interval must be a positive number of seconds");
+            }
+        }
+        let queues = QueueSpec::new(self.queues.clone(), self.strict)?;
+        Ok(WorkerConfig {
+            concurrency: usize::from(self.concurrency),
+            queues,
+            timeout: Duration::from_secs_f64(self.timeout),
+            tag: self.tag.clone(),
+            name: self.name.clone(),
+            labels: self.labels.clone(),
+            ip: self.ip.map(|ip| ip.to_string()),
+            poll_interval: self.poll_interval,
+            ..WorkerConfig::default()
+        })
+    }
+}
+
+/// The address of a Redis server named by the URL, for picking our IP.
+async fn store_addr(url: &StoreUrl) -> Option<std::net::SocketAddr> {
+    let StoreUrl::Redis(r) = url else { return None };
+    let u = url::Url::parse(r.expose()).ok()?;
+    let host = u.host_str()?.to_owned();
+    let port = u.port().unwrap_or(6379);
+    let mut addrs = tokio::net::lookup_host((host.as_str(), port)).await.ok()?;
+    addrs.next()
+}
+
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    let mut config = args.config()?;
+    let url = args.store.url()?;
+    config.store_addr = store_addr(&url).await;
+    let store = args.store.open().await?;
+    let registry = Arc::new(crate::jobs::registry());
+    let launcher = Launcher::start(store, registry, Arc::new(SystemClock), config)
+        .await
+        .with_context(|| format!("cannot start the worker on {url}"))?;
+    launcher
+        .run_until_stopped(true, std::future::pending())
+        .await
+        .context("cannot listen for signals")?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct T {
+        #[command(flatten)]
+        a: Args,
+    }
+
+    #[test]
+    fn sidekiq_flags_parse() {
+        let t = T::try_parse_from([
+            "x", "-c", "25", "-q", "urgent,3", "-q", "default", "-t", "2",
+        ])
+        .unwrap();
+        let c = t.a.config().unwrap();
+        assert_eq!(c.concurrency, 25);
+        assert!(!c.queues.is_strict());
+        assert_eq!(c.timeout, Duration::from_secs(2));
+        assert!(T::try_parse_from(["x", "-q", "bad queue"]).is_err());
+        assert!(T::try_parse_from(["x", "-q", "a,b"]).is_err());
+        assert!(T::try_parse_from(["x", "-c", "0"]).is_err());
+        assert!(T::try_parse_from(["x", "--name", "a b"]).is_err());
+        let t = T::try_parse_from(["x", "-t", "0"]).unwrap();
+        assert!(t.a.config().is_err());
+    }
+}

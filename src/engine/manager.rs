@@ -1,0 +1,462 @@
+//! The worker's job pipeline: one fetch task keeps up to `concurrency` jobs
+//! (plus a prefetch when jobs are fast) in a local buffer; `concurrency`
+//! processor tasks take from it in queue order; one acknowledger sends their
+//! completions to the store in batches. Every fetched job is held by the store
+//! under this process's identity until acknowledged or requeued, so nothing
+//! is lost if the process dies.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use tokio::sync::{mpsc, watch, Notify, Semaphore};
+use tokio::task::JoinHandle;
+use tracing::Instrument;
+
+use super::processor::{self, ProcessorEnv};
+use super::queue::{QueueName, QueueSpec};
+use super::store::{Completion, Fetcher, SharedStore, UnitOfWork};
+
+/// How long one fetch waits for work before looping (quiet is noticed at once).
+const FETCH_BLOCK: Duration = Duration::from_secs(2);
+/// Completions per store call at most.
+const ACK_BATCH: usize = 1000;
+/// Jobs faster than this (moving average) let the fetcher prefetch.
+const PREFETCH_BELOW_MS: f64 = 10.0;
+
+#[derive(Debug, Clone)]
+pub struct ManagerConfig {
+    pub concurrency: usize,
+    pub queues: QueueSpec,
+}
+
+/// A job a processor is running.
+#[derive(Debug, Clone)]
+pub struct Running {
+    pub unit: UnitOfWork,
+    pub run_at: f64,
+}
+
+#[derive(Debug, Default)]
+struct Buffer {
+    by_queue: HashMap<QueueName, VecDeque<UnitOfWork>>,
+    len: usize,
+}
+
+impl Buffer {
+    fn push(&mut self, u: UnitOfWork) {
+        self.by_queue
+            .entry(u.queue.clone())
+            .or_default()
+            .push_back(u);
+        self.len += 1;
+    }
+
+    /// The next job in the spec's order (a fresh weighted shuffle each time).
+    fn take(&mut self, spec: &QueueSpec) -> Option<UnitOfWork> {
+        if self.len == 0 {
+            return None;
+        }
+        let order = if spec.queues().len() == 1 {
+            spec.queues().to_vec()
+        } else {
+            spec.fetch_order()
+        };
+        for q in order {
+            if let Some(u) = self.by_queue.get_mut(&q).and_then(VecDeque::pop_front) {
+                self.len -= 1;
+                return Some(u);
+            }
+        }
+        None
+    }
+
+    fn drain(&mut self) -> Vec<UnitOfWork> {
+        self.len = 0;
+        self.by_queue.drain().flat_map(|(_, q)| q).collect()
+    }
+}
+
+struct Shared {
+    store: SharedStore,
+    identity: String,
+    env: ProcessorEnv,
+    spec: QueueSpec,
+    concurrency: usize,
+    buffer: Mutex<Buffer>,
+    /// One permit per buffered job.
+    available: Semaphore,
+    /// Jobs fetched and not yet handed to the acknowledger.
+    held: AtomicUsize,
+    slot_freed: Notify,
+    slots: Vec<Mutex<Option<Running>>>,
+    /// Moving average of job durations, in ms (f64 bits).
+    avg_ms: AtomicU64,
+    executed: AtomicU64,
+    ack_failing: AtomicBool,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A poisoned lock only means a panic elsewhere; the data is still usable.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Shared {
+    fn capacity(&self) -> usize {
+        let avg = f64::from_bits(self.avg_ms.load(Ordering::Relaxed));
+        if avg < PREFETCH_BELOW_MS {
+            self.concurrency * 2
+        } else {
+            self.concurrency
+        }
+    }
+
+    fn record_duration(&self, ms: f64) {
+        let old = f64::from_bits(self.avg_ms.load(Ordering::Relaxed));
+        let new = old * 0.9 + ms * 0.1;
+        self.avg_ms.store(new.to_bits(), Ordering::Relaxed);
+    }
+}
+
+pub struct Manager {
+    shared: Arc<Shared>,
+    quiet: watch::Sender<bool>,
+    fetch_task: Option<JoinHandle<()>>,
+    processors: Vec<JoinHandle<()>>,
+    acker: Option<JoinHandle<()>>,
+    done_tx: Option<mpsc::UnboundedSender<Completion>>,
+}
+
+impl Manager {
+    pub fn start(
+        store: SharedStore,
+        identity: String,
+        env: ProcessorEnv,
+        config: ManagerConfig,
+        fetcher: Box<dyn Fetcher>,
+    ) -> Manager {
+        let concurrency = config.concurrency.max(1);
+        let shared = Arc::new(Shared {
+            store,
+            identity,
+            env,
+            spec: config.queues,
+            concurrency,
+            buffer: Mutex::new(Buffer::default()),
+            available: Semaphore::new(0),
+            held: AtomicUsize::new(0),
+            slot_freed: Notify::new(),
+            slots: (0..concurrency).map(|_| Mutex::new(None)).collect(),
+            avg_ms: AtomicU64::new(0f64.to_bits()),
+            executed: AtomicU64::new(0),
+            ack_failing: AtomicBool::new(false),
+        });
+        let (quiet, quiet_rx) = watch::channel(false);
+        let (done_tx, done_rx) = mpsc::unbounded_channel();
+        let span = |name: &'static str| tracing::info_span!("manager", task = name, identity = %shared.identity);
+        let fetch_task =
+            tokio::spawn(fetch_loop(shared.clone(), fetcher, quiet_rx).instrument(span("fetch")));
+        let processors = (0..concurrency)
+            .map(|i| {
+                tokio::spawn(
+                    processor_loop(shared.clone(), i, done_tx.clone())
+                        .instrument(tracing::debug_span!("processor", slot = i)),
+                )
+            })
+            .collect();
+        let acker = tokio::spawn(acker_loop(shared.clone(), done_rx).instrument(span("ack")));
+        Manager {
+            shared,
+            quiet,
+            fetch_task: Some(fetch_task),
+            processors,
+            acker: Some(acker),
+            done_tx: Some(done_tx),
+        }
+    }
+
+    /// A handle for watching the pipeline (heartbeat, idle checks).
+    pub fn probe(&self) -> Probe {
+        Probe(self.shared.clone())
+    }
+
+    fn held(&self) -> usize {
+        self.shared.held.load(Ordering::Relaxed)
+    }
+
+    pub fn is_quiet(&self) -> bool {
+        *self.quiet.borrow()
+    }
+
+    /// Stops fetching; buffered jobs go back to their queues; running ones finish.
+    pub async fn quiet(&mut self) {
+        self.quiet.send_replace(true);
+        if let Some(t) = self.fetch_task.take() {
+            let _ = t.await;
+        }
+    }
+
+    /// Quiets, waits for running jobs until `deadline`, then cancels the rest
+    /// and requeues them. Returns how many were requeued.
+    pub async fn stop(mut self, deadline: tokio::time::Instant) -> usize {
+        self.quiet().await;
+        while self.held() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        for p in &self.processors {
+            p.abort();
+        }
+        for p in self.processors.drain(..) {
+            let _ = p.await;
+        }
+        let mut unfinished: Vec<UnitOfWork> = self
+            .shared
+            .slots
+            .iter()
+            .filter_map(|s| lock(s).take().map(|r| r.unit))
+            .collect();
+        unfinished.extend(lock(&self.shared.buffer).drain());
+        let n = unfinished.len();
+        if n > 0 {
+            tracing::warn!(
+                jobs = n,
+                "timeout reached; pushing unfinished jobs back to their queues"
+            );
+            requeue_with_retry(&self.shared, unfinished).await;
+        }
+        // Let the acknowledger flush what finished.
+        self.done_tx.take();
+        if let Some(a) = self.acker.take() {
+            if tokio::time::timeout(Duration::from_secs(15), a)
+                .await
+                .is_err()
+            {
+                tracing::error!("could not acknowledge finished jobs before exit; they will run again after recovery");
+            }
+        }
+        n
+    }
+}
+
+/// Read-only view of a running manager.
+#[derive(Clone)]
+pub struct Probe(Arc<Shared>);
+
+impl Probe {
+    /// Jobs running now, by processor slot.
+    pub fn running(&self) -> Vec<(usize, Running)> {
+        self.0
+            .slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| lock(s).clone().map(|r| (i, r)))
+            .collect()
+    }
+
+    pub fn busy(&self) -> usize {
+        self.0.slots.iter().filter(|s| lock(s).is_some()).count()
+    }
+
+    /// Jobs run since start (any outcome).
+    pub fn executed(&self) -> u64 {
+        self.0.executed.load(Ordering::Relaxed)
+    }
+
+    /// Fetched jobs not yet finished (buffered or running).
+    pub fn held(&self) -> usize {
+        self.0.held.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for Manager {
+    fn drop(&mut self) {
+        for p in &self.processors {
+            p.abort();
+        }
+        if let Some(t) = &self.fetch_task {
+            t.abort();
+        }
+    }
+}
+
+async fn requeue_with_retry(shared: &Shared, units: Vec<UnitOfWork>) {
+    for attempt in 0..5u32 {
+        match shared.store.requeue(&shared.identity, units.clone()).await {
+            Ok(()) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, attempt, "requeue failed; retrying");
+                tokio::time::sleep(Duration::from_millis(200 << attempt)).await;
+            }
+        }
+    }
+    tracing::error!(
+        jobs = units.len(),
+        "could not requeue; the jobs stay held and will be recovered when this process is seen dead"
+    );
+}
+
+async fn fetch_loop(
+    shared: Arc<Shared>,
+    mut fetcher: Box<dyn Fetcher>,
+    mut quiet: watch::Receiver<bool>,
+) {
+    let mut backoff = Duration::from_millis(50);
+    loop {
+        if *quiet.borrow() {
+            break;
+        }
+        let held = shared.held.load(Ordering::Acquire);
+        let cap = shared.capacity();
+        if held >= cap {
+            tokio::select! {
+                _ = shared.slot_freed.notified() => {}
+                _ = quiet.changed() => {}
+            }
+            continue;
+        }
+        let order = shared.spec.fetch_order();
+        let fetched = tokio::select! {
+            r = fetcher.fetch(&order, cap - held, FETCH_BLOCK) => r,
+            _ = quiet.wait_for(|q| *q) => break,
+        };
+        match fetched {
+            Ok(units) => {
+                backoff = Duration::from_millis(50);
+                let n = units.len();
+                if n == 0 {
+                    continue;
+                }
+                shared.held.fetch_add(n, Ordering::AcqRel);
+                {
+                    let mut buf = lock(&shared.buffer);
+                    for u in units {
+                        buf.push(u);
+                    }
+                }
+                shared.available.add_permits(n);
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "fetch failed");
+                tokio::select! {
+                    _ = tokio::time::sleep(backoff) => {}
+                    _ = quiet.wait_for(|q| *q) => break,
+                }
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+            }
+        }
+    }
+    // Quiet: give back what was fetched but not started.
+    let mut back = lock(&shared.buffer).drain();
+    let buffered = back.len();
+    match fetcher.close().await {
+        // Late arrivals from close() were never counted in `held`.
+        Ok(late) => back.extend(late),
+        Err(e) => tracing::warn!(error = %e, "closing the fetcher failed"),
+    }
+    if !back.is_empty() {
+        let n = back.len();
+        requeue_with_retry(&shared, back).await;
+        tracing::info!(jobs = n, "quiet: returned prefetched jobs to their queues");
+    }
+    shared.held.fetch_sub(buffered, Ordering::AcqRel);
+}
+
+async fn processor_loop(shared: Arc<Shared>, idx: usize, done: mpsc::UnboundedSender<Completion>) {
+    loop {
+        match shared.available.acquire().await {
+            Ok(p) => p.forget(),
+            Err(_) => return,
+        }
+        let Some(unit) = lock(&shared.buffer).take(&shared.spec) else {
+            continue;
+        };
+        let run_at = shared.env.clock.now();
+        *lock(&shared.slots[idx]) = Some(Running {
+            unit: unit.clone(),
+            run_at,
+        });
+        let completion = processor::process(&shared.env, &unit).await;
+        if let Some(r) = &completion.record {
+            shared.record_duration(r.duration_ms);
+        }
+        // No await between taking the slot and sending: a stop that cancels
+        // this task either sees the job in the slot (and requeues it) or not.
+        if lock(&shared.slots[idx]).take().is_some() {
+            let _ = done.send(completion);
+        }
+        shared.executed.fetch_add(1, Ordering::Relaxed);
+        shared.held.fetch_sub(1, Ordering::AcqRel);
+        shared.slot_freed.notify_one();
+    }
+}
+
+async fn acker_loop(shared: Arc<Shared>, mut rx: mpsc::UnboundedReceiver<Completion>) {
+    let mut buf: Vec<Completion> = Vec::with_capacity(ACK_BATCH);
+    let mut backoff = Duration::from_millis(50);
+    loop {
+        if buf.is_empty() {
+            if rx.recv_many(&mut buf, ACK_BATCH).await == 0 {
+                return;
+            }
+        } else {
+            while buf.len() < ACK_BATCH {
+                match rx.try_recv() {
+                    Ok(c) => buf.push(c),
+                    Err(_) => break,
+                }
+            }
+        }
+        let now = shared.env.clock.now();
+        match shared.store.complete(&shared.identity, &buf, now).await {
+            Ok(()) => {
+                buf.clear();
+                backoff = Duration::from_millis(50);
+                if shared.ack_failing.swap(false, Ordering::Relaxed) {
+                    tracing::info!("acknowledging works again");
+                }
+            }
+            Err(e) => {
+                if !shared.ack_failing.swap(true, Ordering::Relaxed) {
+                    tracing::warn!(error = %e, jobs = buf.len(), "cannot acknowledge finished jobs; retrying");
+                }
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::queue::WeightedQueue;
+
+    fn unit(q: &str, n: u8) -> UnitOfWork {
+        UnitOfWork {
+            queue: QueueName::parse(q).unwrap(),
+            raw: bytes::Bytes::from(vec![n]),
+            id: 0,
+        }
+    }
+
+    #[test]
+    fn buffer_hands_out_in_strict_queue_order() {
+        let spec = QueueSpec::new(
+            vec![
+                "urgent".parse::<WeightedQueue>().unwrap(),
+                "default".parse().unwrap(),
+            ],
+            false,
+        )
+        .unwrap();
+        let mut b = Buffer::default();
+        b.push(unit("default", 1));
+        b.push(unit("default", 2));
+        b.push(unit("urgent", 3));
+        assert_eq!(b.take(&spec).unwrap().raw[0], 3);
+        assert_eq!(b.take(&spec).unwrap().raw[0], 1);
+        assert_eq!(b.drain().len(), 1);
+        assert!(b.take(&spec).is_none());
+    }
+}
