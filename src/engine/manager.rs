@@ -36,25 +36,30 @@ pub struct ManagerConfig {
 pub struct Running {
     pub unit: UnitOfWork,
     pub run_at: f64,
+    /// Fetch order, so unfinished jobs go back in the order they came.
+    pub seq: u64,
 }
 
 #[derive(Debug, Default)]
 struct Buffer {
-    by_queue: HashMap<QueueName, VecDeque<UnitOfWork>>,
+    by_queue: HashMap<QueueName, VecDeque<(u64, UnitOfWork)>>,
     len: usize,
+    next_seq: u64,
 }
 
 impl Buffer {
     fn push(&mut self, u: UnitOfWork) {
+        let seq = self.next_seq;
+        self.next_seq += 1;
         self.by_queue
             .entry(u.queue.clone())
             .or_default()
-            .push_back(u);
+            .push_back((seq, u));
         self.len += 1;
     }
 
     /// The next job in the spec's order (a fresh weighted shuffle each time).
-    fn take(&mut self, spec: &QueueSpec) -> Option<UnitOfWork> {
+    fn take(&mut self, spec: &QueueSpec) -> Option<(u64, UnitOfWork)> {
         if self.len == 0 {
             return None;
         }
@@ -72,9 +77,12 @@ impl Buffer {
         None
     }
 
-    fn drain(&mut self) -> Vec<UnitOfWork> {
+    /// Everything buffered, in fetch order.
+    fn drain(&mut self) -> Vec<(u64, UnitOfWork)> {
         self.len = 0;
-        self.by_queue.drain().flat_map(|(_, q)| q).collect()
+        let mut all: Vec<(u64, UnitOfWork)> = self.by_queue.drain().flat_map(|(_, q)| q).collect();
+        all.sort_by_key(|(seq, _)| *seq);
+        all
     }
 }
 
@@ -210,13 +218,15 @@ impl Manager {
         for p in self.processors.drain(..) {
             let _ = p.await;
         }
-        let mut unfinished: Vec<UnitOfWork> = self
+        let mut unfinished: Vec<(u64, UnitOfWork)> = self
             .shared
             .slots
             .iter()
-            .filter_map(|s| lock(s).take().map(|r| r.unit))
+            .filter_map(|s| lock(s).take().map(|r| (r.seq, r.unit)))
             .collect();
         unfinished.extend(lock(&self.shared.buffer).drain());
+        unfinished.sort_by_key(|(seq, _)| *seq);
+        let unfinished: Vec<UnitOfWork> = unfinished.into_iter().map(|(_, u)| u).collect();
         let n = unfinished.len();
         if n > 0 {
             tracing::warn!(
@@ -347,7 +357,11 @@ async fn fetch_loop(
         }
     }
     // Quiet: give back what was fetched but not started.
-    let mut back = lock(&shared.buffer).drain();
+    let mut back: Vec<UnitOfWork> = lock(&shared.buffer)
+        .drain()
+        .into_iter()
+        .map(|(_, u)| u)
+        .collect();
     let buffered = back.len();
     match fetcher.close().await {
         // Late arrivals from close() were never counted in `held`.
@@ -368,13 +382,14 @@ async fn processor_loop(shared: Arc<Shared>, idx: usize, done: mpsc::UnboundedSe
             Ok(p) => p.forget(),
             Err(_) => return,
         }
-        let Some(unit) = lock(&shared.buffer).take(&shared.spec) else {
+        let Some((seq, unit)) = lock(&shared.buffer).take(&shared.spec) else {
             continue;
         };
         let run_at = shared.env.clock.now();
         *lock(&shared.slots[idx]) = Some(Running {
             unit: unit.clone(),
             run_at,
+            seq,
         });
         let completion = processor::process(&shared.env, &unit).await;
         if let Some(r) = &completion.record {
@@ -454,8 +469,8 @@ mod tests {
         b.push(unit("default", 1));
         b.push(unit("default", 2));
         b.push(unit("urgent", 3));
-        assert_eq!(b.take(&spec).unwrap().raw[0], 3);
-        assert_eq!(b.take(&spec).unwrap().raw[0], 1);
+        assert_eq!(b.take(&spec).unwrap().1.raw[0], 3);
+        assert_eq!(b.take(&spec).unwrap().1.raw[0], 1);
         assert_eq!(b.drain().len(), 1);
         assert!(b.take(&spec).is_none());
     }

@@ -1,0 +1,33 @@
+//! The engine conformance suite: every test here runs unchanged against the
+//! Redis store (a private redis-server) and the SQLite store (a fresh file).
+
+mod harness;
+
+mod client;
+mod fetch;
+mod lifecycle;
+mod recovery;
+mod retries;
+mod sets;
+
+pub use harness::Harness;
+
+/// Declares `mod NAME { redis, sqlite }` tests calling `NAME(harness)`.
+macro_rules! store_test {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn redis() {
+                if let Some(h) = $crate::engine::Harness::redis().await {
+                    super::$name(h).await;
+                }
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::engine::Harness::sqlite().await).await;
+            }
+        }
+    )*};
+}
+pub(crate) use store_test;
