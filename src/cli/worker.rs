@@ -59,6 +59,10 @@ pub struct Args {
     /// Average seconds between scheduled-job polls (default: 5 s times the number of processes, as Sidekiq)
     #[arg(long, value_name = "SECONDS")]
     pub poll_interval: Option<f64>,
+
+    /// Seconds between heartbeats (Sidekiq 6: 5)
+    #[arg(long, value_name = "SECONDS", default_value_t = 5.0, hide = true)]
+    pub heartbeat_interval: f64,
 }
 
 fn parse_name(s: &str) -> Result<String, String> {
@@ -83,6 +87,9 @@ impl Args {
                 anyhow::bail!("--poll-interval must be a positive number of seconds");
             }
         }
+        if !(self.heartbeat_interval.is_finite() && self.heartbeat_interval >= 0.01) {
+            anyhow::bail!("--heartbeat-interval must be at least 0.01 seconds");
+        }
         let queues = QueueSpec::new(self.queues.clone(), self.strict)?;
         Ok(WorkerConfig {
             concurrency: usize::from(self.concurrency),
@@ -93,6 +100,7 @@ impl Args {
             labels: self.labels.clone(),
             ip: self.ip.map(|ip| ip.to_string()),
             poll_interval: self.poll_interval,
+            heartbeat_interval: Duration::from_secs_f64(self.heartbeat_interval),
             ..WorkerConfig::default()
         })
     }

@@ -2,4 +2,5 @@
 //! (a `redis-server` per test, SQLite files, TCP servers on port 0).
 
 mod engine;
+mod interop;
 mod support;
