@@ -1,6 +1,9 @@
 //! The one integration-test binary: every module talks to real parts
 //! (a `redis-server` per test, SQLite files, TCP servers on port 0).
 
+// Test code may unwrap: a panic is a test failure with its message.
+#![allow(clippy::unwrap_used)]
+
 mod engine;
 mod interop;
 mod support;

@@ -28,14 +28,26 @@ impl RedisUrl {
 
 impl fmt::Display for RedisUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match url::Url::parse(&self.0) {
-            Ok(mut u) if u.password().is_some() => {
-                let _ = u.set_password(Some("****"));
-                f.write_str(u.as_str())
-            }
-            _ => f.write_str(&self.0),
-        }
+        f.write_str(&mask_userinfo(&self.0))
     }
+}
+
+/// Replaces the password in `scheme://user:password@host…` with `****`,
+/// without needing the URL to be well-formed otherwise.
+fn mask_userinfo(s: &str) -> String {
+    let Some(start) = s.find("://").map(|i| i + 3) else {
+        return s.to_owned();
+    };
+    let authority_end = s[start..].find('/').map_or(s.len(), |i| start + i);
+    let Some(at) = s[start..authority_end].rfind('@').map(|i| start + i) else {
+        return s.to_owned();
+    };
+    let userinfo = &s[start..at];
+    let masked = match userinfo.split_once(':') {
+        Some((user, _)) => format!("{user}:****"),
+        None => "****".to_owned(),
+    };
+    format!("{}{}{}", &s[..start], masked, &s[at..])
 }
 
 impl fmt::Debug for RedisUrl {
@@ -134,6 +146,8 @@ mod tests {
         assert!(!u.to_string().contains("s3cret"));
         assert!(!format!("{u:?}").contains("s3cret"));
         let err = StoreUrl::parse("redis://:s3cret@h:bad").unwrap_err();
-        assert!(!err.to_string().contains("s3cret"));
+        assert!(!err.to_string().contains("s3cret"), "{err}");
+        assert_eq!(mask_userinfo("redis://u:p@h:1/0"), "redis://u:****@h:1/0");
+        assert_eq!(mask_userinfo("redis://h:1/0"), "redis://h:1/0");
     }
 }

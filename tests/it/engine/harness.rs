@@ -52,8 +52,15 @@ impl Harness {
         }
     }
 
-    pub fn is_redis(&self) -> bool {
-        self.redis.is_some()
+    /// A harness around an already open store (the caller keeps the server).
+    pub fn from_store(store: SharedStore, url: String) -> Harness {
+        Harness {
+            store,
+            url,
+            redis: None,
+            _dir: temp_dir(),
+            ran: Arc::new(Mutex::new(Vec::new())),
+        }
     }
 
     /// A second, independent connection to the same store.

@@ -7,6 +7,7 @@ mod client;
 mod fetch;
 mod lifecycle;
 mod recovery;
+mod redis_only;
 mod retries;
 mod sets;
 
