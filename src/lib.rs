@@ -7,9 +7,11 @@
 //! - `jobs`: every job class the binary runs (built-ins and the apps' jobs)
 //! - `config`: where the store is, from flags and environment (`REDIS_URL`,
 //!   `REDIS_PROVIDER`, `KIQLAB_STORE`)
+//! - `bench`: the engine benchmark behind `kiqlab bench`
 //! - `cli`: the subcommands of the `kiqlab` binary, one runner each
 //! - `telemetry`: tracing set-up
 
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod engine;

@@ -1,6 +1,7 @@
 //! The `kiqlab` command line: one clap subcommand per runner, each in its
 //! own file with an `Args` struct and an async `run`.
 
+mod bench;
 mod enqueue;
 mod stats;
 mod store_args;
@@ -34,6 +35,8 @@ pub enum Command {
     Worker(worker::Args),
     /// Enqueue jobs like the tutorials' console: perform_async, --in, --at, --count
     Enqueue(enqueue::Args),
+    /// Benchmark the job engine: push N no-op jobs, process them, time pickups
+    Bench(bench::Args),
     /// Show processed, failed, busy, enqueued per queue, scheduled, retries and dead (like Sidekiq::Stats)
     Stats(stats::Args),
 }
@@ -44,6 +47,7 @@ impl Command {
             Command::Worker(a) => worker::run(a).await,
             Command::Enqueue(a) => enqueue::run(a).await,
             Command::Stats(a) => stats::run(a).await,
+            Command::Bench(a) => bench::run(a).await,
         }
     }
 }

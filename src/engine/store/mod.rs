@@ -121,6 +121,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// A description for logs and the dashboard, without secrets.
     fn describe(&self) -> String;
 
+    /// Facts about the store for the dashboard's panel: Redis `INFO` fields,
+    /// or the SQLite file's size, pages and row counts.
+    async fn store_info(&self) -> Result<Vec<(String, String)>>;
+
     /// Round-trip time of a trivial request.
     async fn ping(&self) -> Result<Duration>;
 

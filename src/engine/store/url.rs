@@ -90,6 +90,14 @@ impl StoreUrl {
     pub fn is_redis(&self) -> bool {
         matches!(self, StoreUrl::Redis(_))
     }
+
+    /// The URL with its password, to hand to a child process.
+    pub fn to_string_with_secret(&self) -> String {
+        match self {
+            StoreUrl::Redis(u) => u.expose().to_owned(),
+            StoreUrl::Sqlite(p) => format!("sqlite://{}", p.display()),
+        }
+    }
 }
 
 impl fmt::Display for StoreUrl {

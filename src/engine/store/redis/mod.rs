@@ -66,22 +66,21 @@ impl RedisStore {
     pub(crate) fn con(&self) -> ConnectionManager {
         self.con.clone()
     }
-
-    /// Selected fields of `INFO`, for the dashboard's store panel.
-    pub async fn info(&self) -> Result<Vec<(String, String)>> {
-        let text: String = redis::cmd("INFO").query_async(&mut self.con()).await?;
-        Ok(text
-            .lines()
-            .filter_map(|l| l.split_once(':'))
-            .map(|(k, v)| (k.to_owned(), v.trim().to_owned()))
-            .collect())
-    }
 }
 
 #[async_trait]
 impl Store for RedisStore {
     fn describe(&self) -> String {
         self.url.to_string()
+    }
+
+    async fn store_info(&self) -> Result<Vec<(String, String)>> {
+        let text: String = redis::cmd("INFO").query_async(&mut self.con()).await?;
+        Ok(text
+            .lines()
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.to_owned(), v.trim().to_owned()))
+            .collect())
     }
 
     async fn ping(&self) -> Result<Duration> {
