@@ -21,6 +21,7 @@ store_test!(
     requeue_puts_jobs_back_in_front,
     blocking_fetch_wakes_on_push_from_another_connection,
     complete_counts_processed_and_failed,
+    acknowledging_a_batch_twice_counts_once,
 );
 
 async fn push_n(h: &Harness, queue: &str, n: usize) -> Vec<String> {
@@ -240,5 +241,41 @@ async fn complete_counts_processed_and_failed(h: Harness) {
     // Acknowledged jobs are gone: a dead process holding nothing recovers nothing.
     h.store.clear_heartbeat(id).await.unwrap();
     assert_eq!(h.stats().await.enqueued, 0);
+    f.close().await.unwrap();
+}
+
+async fn acknowledging_a_batch_twice_counts_once(h: Harness) {
+    // A batch whose reply was lost is sent again: nothing may happen twice.
+    push_n(&h, "default", 2).await;
+    let id = "me:1:aaaaaaaaaaaa";
+    let mut f = h
+        .store
+        .fetcher(id, &spec(&["default"], true))
+        .await
+        .unwrap();
+    let units = f.fetch(&[q("default")], 2, Duration::ZERO).await.unwrap();
+    let failed_job = units[1].clone();
+    let mut job = kiqlab::engine::job::Job::from_bytes(&failed_job.raw, 1 << 20).unwrap();
+    job.set("error_message", json!("boom"));
+    job.set("retry_count", json!(0));
+    let batch = vec![
+        Completion {
+            unit: units[0].clone(),
+            outcome: Outcome::Done,
+            record: None,
+        },
+        Completion {
+            unit: failed_job,
+            outcome: Outcome::Retry {
+                job,
+                at: now_secs() + 60.0,
+            },
+            record: None,
+        },
+    ];
+    h.store.complete(id, &batch, now_secs()).await.unwrap();
+    h.store.complete(id, &batch, now_secs()).await.unwrap();
+    let s = h.stats().await;
+    assert_eq!((s.processed, s.failed, s.retries), (2, 1, 1));
     f.close().await.unwrap();
 }

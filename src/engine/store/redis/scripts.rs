@@ -44,6 +44,61 @@ return out
     )
 });
 
+/// Acknowledges a batch. Side effects (retry/dead/failed entries, counters)
+/// happen only for jobs actually removed from a wip list, so repeating a batch
+/// whose reply was lost changes nothing.
+/// KEYS = stat:processed, stat:processed:DATE, stat:failed, stat:failed:DATE,
+///        retry, dead, failed, then the distinct wip lists.
+/// ARGV = now score, dead cutoff score, dead keep, failed keep, stats ttl,
+///        then per job: wip index, payload, kind (d=done r=retry x=dead
+///        f=discard), new payload, score, failure entry ("" for none).
+/// Returns {processed, failed}.
+pub static ACK: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
+local now, cutoff = ARGV[1], ARGV[2]
+local dead_keep, failed_keep, ttl = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local processed, failed, dead_added, failures = 0, 0, false, false
+for i = 6, #ARGV, 6 do
+  local wip = KEYS[8 + tonumber(ARGV[i])]
+  if redis.call('LREM', wip, -1, ARGV[i + 1]) > 0 then
+    processed = processed + 1
+    local kind = ARGV[i + 2]
+    if kind ~= 'd' then failed = failed + 1 end
+    if kind == 'r' then
+      redis.call('ZADD', KEYS[5], ARGV[i + 4], ARGV[i + 3])
+    elseif kind == 'x' then
+      redis.call('ZADD', KEYS[6], now, ARGV[i + 3])
+      dead_added = true
+    end
+    if ARGV[i + 5] ~= '' then
+      redis.call('ZADD', KEYS[7], now, ARGV[i + 5])
+      failures = true
+    end
+  end
+end
+if dead_added then
+  redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', '(' .. cutoff)
+  redis.call('ZREMRANGEBYRANK', KEYS[6], 0, -(dead_keep + 1))
+end
+if failures then
+  redis.call('ZREMRANGEBYRANK', KEYS[7], 0, -(failed_keep + 1))
+end
+if processed > 0 then
+  redis.call('INCRBY', KEYS[1], processed)
+  redis.call('INCRBY', KEYS[2], processed)
+  redis.call('EXPIRE', KEYS[2], ttl)
+end
+if failed > 0 then
+  redis.call('INCRBY', KEYS[3], failed)
+  redis.call('INCRBY', KEYS[4], failed)
+  redis.call('EXPIRE', KEYS[4], ttl)
+end
+return {processed, failed}
+"#,
+    )
+});
+
 /// Puts a held job back at the front of its queue, if this process still holds
 /// it (sent with EVAL inside a pipeline). KEYS = wip, queue; ARGV = job.
 pub const REQUEUE: &str = r#"

@@ -1,11 +1,11 @@
 //! Writes on Redis: pushes, acknowledgements with their retry/dead/stat side
 //! effects, requeues, the scheduler's moves, orphan recovery and heartbeats.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use redis::aio::ConnectionManager;
 
-use super::scripts::{parse_wip_key, wip_key, MOVE_DUE, RECOVER, REQUEUE, WIP_REGISTRY};
+use super::scripts::{parse_wip_key, wip_key, ACK, MOVE_DUE, RECOVER, REQUEUE, WIP_REGISTRY};
 use crate::engine::clock::utc_date;
 use crate::engine::job::{float_value, Job};
 use crate::engine::store::{
@@ -97,40 +97,57 @@ pub async fn complete(
     if batch.is_empty() {
         return Ok(());
     }
+    let date = utc_date(now);
+    let mut inv = ACK.prepare_invoke();
+    inv.key("stat:processed")
+        .key(format!("stat:processed:{date}"))
+        .key("stat:failed")
+        .key(format!("stat:failed:{date}"))
+        .key("retry")
+        .key("dead")
+        .key("failed");
+    let mut wips: Vec<String> = Vec::new();
+    for c in batch {
+        let wip = wip_key(identity, c.unit.queue.as_str());
+        if !wips.contains(&wip) {
+            wips.push(wip);
+        }
+    }
+    for w in &wips {
+        inv.key(w);
+    }
+    inv.arg(score_arg(now))
+        .arg(score_arg(now - limits.timeout_secs))
+        .arg(limits.max_jobs)
+        .arg(FAILURES_MAX)
+        .arg(STATS_TTL);
+    for c in batch {
+        let wip = wip_key(identity, c.unit.queue.as_str());
+        let idx = wips.iter().position(|w| *w == wip).unwrap_or(0);
+        let (kind, payload, score) = match &c.outcome {
+            Outcome::Done => ("d", String::new(), String::new()),
+            Outcome::Discard => ("f", String::new(), String::new()),
+            Outcome::Retry { job, at } => ("r", job.to_json(), score_arg(*at)),
+            Outcome::Dead { job_json } => ("x", job_json.clone(), String::new()),
+        };
+        inv.arg(idx)
+            .arg(c.unit.raw.as_ref())
+            .arg(kind)
+            .arg(payload)
+            .arg(score)
+            .arg(failure_json(c).unwrap_or_default());
+    }
+    let (processed, _failed): (u64, u64) = inv.invoke_async(con).await?;
+    if processed == 0 || batch.iter().all(|c| c.record.is_none()) {
+        return Ok(());
+    }
+    // The recent-jobs feed and per-class metrics are informational: written
+    // after the acknowledgement, they may count a job twice if a reply is lost.
     let mut pipe = redis::pipe();
-    pipe.atomic();
-    let mut wip_keys: HashMap<&str, String> = HashMap::new();
-    let mut failed = 0u64;
-    let mut failures: Vec<String> = Vec::new();
     let mut recent: Vec<String> = Vec::new();
     // class => (ms of successful runs, executions, failures)
     let mut metrics: BTreeMap<&str, (u64, u64, u64)> = BTreeMap::new();
     for c in batch {
-        let wip = wip_keys
-            .entry(c.unit.queue.as_str())
-            .or_insert_with(|| wip_key(identity, c.unit.queue.as_str()));
-        pipe.cmd("LREM")
-            .arg(&*wip)
-            .arg(-1)
-            .arg(c.unit.raw.as_ref())
-            .ignore();
-        if c.failed() {
-            failed += 1;
-        }
-        match &c.outcome {
-            Outcome::Done | Outcome::Discard => {}
-            Outcome::Retry { job, at } => {
-                pipe.cmd("ZADD")
-                    .arg("retry")
-                    .arg(score_arg(*at))
-                    .arg(job.to_json())
-                    .ignore();
-            }
-            Outcome::Dead { job_json } => add_dead(&mut pipe, job_json, now, limits),
-        }
-        if let Some(f) = failure_json(c) {
-            failures.push(f);
-        }
         if let Some(r) = &c.record {
             if let Ok(s) = serde_json::to_string(r) {
                 recent.push(s);
@@ -143,33 +160,6 @@ pub async fn complete(
                 m.0 += r.duration_ms.round() as u64;
             }
         }
-    }
-    let date = utc_date(now);
-    let processed = batch.len() as u64;
-    for (name, n) in [("processed", processed), ("failed", failed)] {
-        if n == 0 {
-            continue;
-        }
-        pipe.cmd("INCRBY")
-            .arg(format!("stat:{name}"))
-            .arg(n)
-            .ignore();
-        let daily = format!("stat:{name}:{date}");
-        pipe.cmd("INCRBY").arg(&daily).arg(n).ignore();
-        pipe.cmd("EXPIRE").arg(&daily).arg(STATS_TTL).ignore();
-    }
-    if !failures.is_empty() {
-        let mut z = redis::cmd("ZADD");
-        z.arg("failed");
-        for f in &failures {
-            z.arg(score_arg(now)).arg(f);
-        }
-        pipe.add_command(z).ignore();
-        pipe.cmd("ZREMRANGEBYRANK")
-            .arg("failed")
-            .arg(0)
-            .arg(-(FAILURES_MAX + 1))
-            .ignore();
     }
     if !recent.is_empty() {
         let skip = recent.len().saturating_sub(RECENT_MAX as usize);
