@@ -5,5 +5,6 @@
 #![allow(clippy::unwrap_used)]
 
 mod engine;
+mod faults;
 mod interop;
 mod support;

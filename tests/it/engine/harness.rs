@@ -111,6 +111,13 @@ impl Harness {
                 Ok(())
             }
         });
+        r.register("Panic", JobOptions::default(), |ctx| async move {
+            let msg: String = ctx.arg(0, "message")?;
+            if !msg.is_empty() {
+                panic!("{msg}");
+            }
+            Ok(())
+        });
         let ran = self.ran.clone();
         r.register("FailOnce", JobOptions::default(), move |ctx| {
             let ran = ran.clone();

@@ -11,7 +11,12 @@ mod redis_only;
 mod retries;
 mod sets;
 
-pub use harness::Harness;
+pub use harness::{spec as harness_spec_strict, Harness};
+
+/// A strict queue spec.
+pub fn harness_spec(list: &[&str]) -> kiqlab::engine::queue::QueueSpec {
+    harness_spec_strict(list, true)
+}
 
 /// Declares `mod NAME { redis, sqlite }` tests calling `NAME(harness)`.
 macro_rules! store_test {

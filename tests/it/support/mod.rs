@@ -4,11 +4,13 @@
 #![allow(dead_code)]
 
 pub mod redis_server;
+pub mod worker_proc;
 
 use std::future::Future;
 use std::time::{Duration, Instant};
 
 pub use redis_server::RedisServer;
+pub use worker_proc::{count_messages, WorkerProc};
 
 /// Polls `check` until it returns `Some`, or panics with `what` after `timeout`.
 pub async fn eventually<T, F, Fut>(timeout: Duration, what: &str, mut check: F) -> T
