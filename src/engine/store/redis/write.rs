@@ -205,7 +205,7 @@ pub fn metrics_key(now: f64) -> String {
 
 /// The entry sidekiq-failures keeps for a failed execution: the job with its
 /// error fields, plus `processor` (host:pid).
-fn failure_json(c: &Completion) -> Option<String> {
+pub(crate) fn failure_json(c: &Completion) -> Option<String> {
     let record = c.record.as_ref()?;
     let mut job = match &c.outcome {
         Outcome::Done => return None,
