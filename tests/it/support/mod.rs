@@ -8,6 +8,7 @@ pub mod redis_server;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
+#[allow(unused_imports)] // for the Redis store's tests
 pub use redis_server::RedisServer;
 
 /// Polls `check` until it returns `Some`, or panics with `what` after `timeout`.

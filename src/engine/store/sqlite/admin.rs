@@ -10,7 +10,11 @@ use crate::engine::store::{DeadLimits, EntryKey, Result, SetKind, SortedEntry};
 
 /// Finds `<score>-<jid>` as Sidekiq::Web does (entries with exactly that
 /// score, then the jid of the payload) and removes it.
-pub fn take_entry(tx: &Transaction<'_>, set: SetKind, key: &EntryKey) -> Result<Option<SortedEntry>> {
+pub fn take_entry(
+    tx: &Transaction<'_>,
+    set: SetKind,
+    key: &EntryKey,
+) -> Result<Option<SortedEntry>> {
     let rows: Vec<(i64, f64, String)> = tx
         .prepare_cached(
             "SELECT id, score, payload FROM jobs WHERE state = ?1 AND score IS NOT NULL AND score = ?2

@@ -164,11 +164,7 @@ impl Readers {
 
     /// The blocking form of `read`.
     pub fn read_now<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
-        let pooled = self
-            .idle
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .pop();
+        let pooled = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
         let conn = match pooled {
             Some(c) => c,
             None => open(&self.path, false)?,

@@ -76,14 +76,12 @@ impl SqliteFetcher {
             .run(
                 move |conn| immediate(conn, |tx| claim(tx, &identity, &order, max)),
                 // The fetch was cancelled while claiming: put the jobs back.
-                move |conn, units| {
-                    match immediate(conn, |tx| requeue(tx, &back, &units)) {
-                        Ok(_) => shared.wake.notify(),
-                        Err(e) => tracing::error!(
-                            identity = %back, error = %e,
-                            "cannot return jobs claimed by a cancelled fetch; orphan recovery will"
-                        ),
-                    }
+                move |conn, units| match immediate(conn, |tx| requeue(tx, &back, &units)) {
+                    Ok(_) => shared.wake.notify(),
+                    Err(e) => tracing::error!(
+                        identity = %back, error = %e,
+                        "cannot return jobs claimed by a cancelled fetch; orphan recovery will"
+                    ),
                 },
             )
             .await

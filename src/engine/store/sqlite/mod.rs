@@ -36,8 +36,8 @@ use self::wake::Wake;
 use self::write::NewJob;
 use super::{
     Completion, DayStat, DeadLimits, EntryKey, Fetcher, Heartbeat, JobRecord, LocalHost,
-    ProcessRecord, QueueSummary, QueuedJob, Result, SetKind, SortedEntry, Stats, Store,
-    StoreError, UnitOfWork, WorkRecord,
+    ProcessRecord, QueueSummary, QueuedJob, Result, SetKind, SortedEntry, Stats, Store, StoreError,
+    UnitOfWork, WorkRecord,
 };
 use crate::engine::job::Job;
 use crate::engine::queue::{QueueName, QueueSpec};

@@ -49,9 +49,7 @@ pub fn heartbeat(tx: &Transaction<'_>, beat: &Heartbeat) -> Result<Option<String
     tx.prepare_cached("DELETE FROM signals WHERE sent_at < ?1")?
         .execute([wall - SIGNAL_TTL_SECS])?;
     let next: Option<(i64, String)> = tx
-        .prepare_cached(
-            "SELECT id, signal FROM signals WHERE identity = ?1 ORDER BY id LIMIT 1",
-        )?
+        .prepare_cached("SELECT id, signal FROM signals WHERE identity = ?1 ORDER BY id LIMIT 1")?
         .query_row([&beat.identity], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     Ok(match next {

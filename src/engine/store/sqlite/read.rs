@@ -50,9 +50,8 @@ pub fn queues(tx: &Transaction<'_>, now: f64) -> Result<Vec<QueueSummary>> {
         .prepare_cached("SELECT name FROM queues ORDER BY name")?
         .query_map([], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
-    let mut size = tx.prepare_cached(
-        "SELECT count(*) FROM jobs WHERE state = 'ready' AND queue = ?1",
-    )?;
+    let mut size =
+        tx.prepare_cached("SELECT count(*) FROM jobs WHERE state = 'ready' AND queue = ?1")?;
     let mut head = tx.prepare_cached(
         "SELECT payload FROM jobs WHERE state = 'ready' AND queue = ?1 ORDER BY pos, id LIMIT 1",
     )?;
@@ -229,7 +228,11 @@ impl SqliteInfo {
             ("processes".to_owned(), self.processes.to_string()),
             ("recent".to_owned(), self.recent.to_string()),
         ];
-        out.extend(self.jobs.iter().map(|(s, n)| (format!("jobs_{s}"), n.to_string())));
+        out.extend(
+            self.jobs
+                .iter()
+                .map(|(s, n)| (format!("jobs_{s}"), n.to_string())),
+        );
         out
     }
 }

@@ -119,7 +119,8 @@ mod tests {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
         assert_eq!(v, VERSION);
-        conn.pragma_update(None, "user_version", VERSION + 1).unwrap();
+        conn.pragma_update(None, "user_version", VERSION + 1)
+            .unwrap();
         assert!(matches!(migrate(&mut conn), Err(StoreError::Corrupt(_))));
     }
 

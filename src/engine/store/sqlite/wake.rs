@@ -158,9 +158,6 @@ mod tests {
         let _ = rx.borrow_and_update();
         // A directory that does not exist cannot be watched: fall back quietly.
         wake.ensure_watching();
-        assert!(matches!(
-            *wake.watcher.lock().unwrap(),
-            WatchState::Failed
-        ));
+        assert!(matches!(*wake.watcher.lock().unwrap(), WatchState::Failed));
     }
 }

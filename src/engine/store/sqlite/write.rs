@@ -196,8 +196,9 @@ pub fn complete(
     let mut failures = Vec::new();
     // class => (ms of successful runs, executions, failures)
     let mut metrics: BTreeMap<&str, (u64, u64, u64)> = BTreeMap::new();
-    let mut ack =
-        tx.prepare_cached("DELETE FROM jobs WHERE id = ?1 AND state = 'claimed' AND claimed_by = ?2")?;
+    let mut ack = tx.prepare_cached(
+        "DELETE FROM jobs WHERE id = ?1 AND state = 'claimed' AND claimed_by = ?2",
+    )?;
     let mut recent = tx.prepare_cached("INSERT INTO recent(record) VALUES (?1)")?;
     for c in batch {
         if c.failed() {
@@ -336,7 +337,8 @@ pub fn move_due(tx: &Transaction<'_>, set: &str, now: f64) -> Result<(usize, usi
         "UPDATE jobs SET state = 'ready', queue = ?2, pos = ?3, score = NULL, payload = ?4, jid = ?5
          WHERE id = ?1",
     )?;
-    let mut to_dead = tx.prepare_cached("UPDATE jobs SET state = 'dead', score = ?2 WHERE id = ?1")?;
+    let mut to_dead =
+        tx.prepare_cached("UPDATE jobs SET state = 'dead', score = ?2 WHERE id = ?1")?;
     let mut moved = 0;
     for (id, payload) in &due {
         match Job::parse(payload) {
