@@ -6,11 +6,13 @@
 //! - `processes`: heartbeats, signals, pruning, orphan recovery
 //! - `sharing`: blocking fetch woken by other connections and processes,
 //!   concurrent stores on one file, open errors
+//! - `throughput`: a manual measurement (ignored; run it with `--ignored --nocapture`)
 
 mod outcomes;
 mod processes;
 mod queues;
 mod sharing;
+mod throughput;
 
 use std::path::{Path, PathBuf};
 

@@ -174,3 +174,32 @@ async fn an_emptied_queue_stays_listed() {
     let stats = store.stats(NOW).await.unwrap();
     assert_eq!(stats.enqueued, 0);
 }
+
+#[tokio::test]
+async fn a_fetch_cancelled_mid_claim_strands_nothing() {
+    let (store, _dir) = fresh().await;
+    let jobs: Vec<_> = (0..300).map(|i| job("default", i, NOW)).collect();
+    store.push(&jobs).await.unwrap();
+    let mut f = store.fetcher("w:1:a", &spec(&["default"])).await.unwrap();
+    let mut held = Vec::new();
+    for i in 0..200u64 {
+        // Timeouts from 0 to ~2 ms land before, during and after the claim.
+        let budget = Duration::from_micros((i * 37) % 2000);
+        if let Ok(got) =
+            tokio::time::timeout(budget, f.fetch(&[q("default")], 3, Duration::ZERO)).await
+        {
+            held.extend(args_of(&got.unwrap()));
+        }
+    }
+    // Any write queues behind the writer's clean-up of cancelled claims.
+    store.signal("w:1:a", "noop").await.unwrap();
+    let waiting = store.queues(NOW).await.unwrap()[0].size as usize;
+    assert_eq!(
+        held.len() + waiting,
+        300,
+        "held {} + waiting {waiting}",
+        held.len()
+    );
+    let distinct: HashSet<i64> = held.iter().copied().collect();
+    assert_eq!(distinct.len(), held.len());
+}

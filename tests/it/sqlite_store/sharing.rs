@@ -283,3 +283,23 @@ async fn info_reports_the_file_and_its_rows() {
         .iter()
         .any(|(k, v)| k == "jobs_ready" && v == "3"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_stores_can_create_one_new_file_at_once() {
+    let dir = temp_dir();
+    let path = db_path(dir.path());
+    let opens = (0..6).map(|_| {
+        let path = path.clone();
+        tokio::spawn(async move { SqliteStore::open(&path).await })
+    });
+    let stores: Vec<SqliteStore> = futures::future::join_all(opens)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap().unwrap())
+        .collect();
+    for (i, s) in stores.iter().enumerate() {
+        s.push(&[job("default", i as i64, 1.0)]).await.unwrap();
+    }
+    assert_eq!(stores[0].stats(1.0).await.unwrap().enqueued, 6);
+    assert_eq!(stores[5].info().await.unwrap().schema_version, 1);
+}
