@@ -213,3 +213,58 @@ pub fn busy_totals(tx: &Transaction<'_>) -> Result<(u64, u64)> {
         .query_row([now_secs()], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok((n.max(0) as u64, busy.max(0) as u64))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rusqlite::Connection;
+
+    fn beat(identity: &str, ttl_secs: u64) -> Heartbeat {
+        Heartbeat {
+            identity: identity.into(),
+            info_json: r#"{"pid":1}"#.into(),
+            busy: 0,
+            beat: 1.0,
+            quiet: true,
+            rss_kb: 0,
+            rtt_us: 0,
+            work: vec![(
+                "t".into(),
+                r#"{"queue":"q","payload":"{}","run_at":3}"#.into(),
+            )],
+            ttl_secs,
+        }
+    }
+
+    #[test]
+    fn liveness_follows_the_wall_clock_not_the_beat_field() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        super::super::schema::migrate(&mut conn).unwrap();
+        let tx = conn.transaction().unwrap();
+        // `beat` = 1.0 (a test clock) does not make the process look dead.
+        heartbeat(&tx, &beat("a", 60)).unwrap();
+        heartbeat(&tx, &beat("b", 0)).unwrap();
+        let (live, expired) = processes(&tx).unwrap();
+        assert_eq!(live.len(), 1);
+        assert!(live[0].quiet && expired);
+        assert_eq!(prune(&tx).unwrap(), 1);
+        assert_eq!(busy_totals(&tx).unwrap(), (1, 0));
+        assert_eq!(work(&tx).unwrap()[0].queue, "q");
+    }
+
+    #[test]
+    fn stale_signals_are_dropped() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        super::super::schema::migrate(&mut conn).unwrap();
+        let tx = conn.transaction().unwrap();
+        signal(&tx, "a", "TSTP").unwrap();
+        tx.execute("UPDATE signals SET sent_at = sent_at - 61", [])
+            .unwrap();
+        signal(&tx, "a", "TERM").unwrap();
+        assert_eq!(
+            heartbeat(&tx, &beat("a", 60)).unwrap().as_deref(),
+            Some("TERM")
+        );
+        assert_eq!(heartbeat(&tx, &beat("a", 60)).unwrap(), None);
+    }
+}

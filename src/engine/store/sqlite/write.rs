@@ -368,3 +368,56 @@ pub fn move_due(tx: &Transaction<'_>, set: &str, now: f64) -> Result<(usize, usi
 pub fn due_batch() -> usize {
     DUE_BATCH
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::job::Retry;
+    use crate::engine::queue::QueueName;
+    use rusqlite::Connection;
+
+    fn db() -> Connection {
+        let mut conn = Connection::open_in_memory().unwrap();
+        super::super::schema::migrate(&mut conn).unwrap();
+        conn
+    }
+
+    fn ready(tx: &Transaction<'_>) -> Vec<(i64, i64)> {
+        let mut stmt = tx
+            .prepare("SELECT id, pos FROM jobs WHERE state = 'ready' ORDER BY pos, id")
+            .unwrap();
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+        rows.map(Result::unwrap).collect()
+    }
+
+    #[test]
+    fn scheduled_pushes_lose_at_and_requeues_go_before_the_head() {
+        let mut conn = db();
+        let tx = conn.transaction().unwrap();
+        let mut later = Job::new("A", vec![], QueueName::default_queue(), Retry::Default);
+        later.set_time("at", 50.0);
+        let new = NewJob::from_job(&later);
+        assert_eq!(
+            (new.at, new.payload.contains("\"at\"")),
+            (Some(50.0), false)
+        );
+        let now = Job::new("A", vec![], QueueName::default_queue(), Retry::Default);
+        let rows: Vec<NewJob> = (0..4).map(|_| NewJob::from_job(&now)).collect();
+        assert_eq!(push(&tx, &rows).unwrap(), 4);
+        assert_eq!(push(&tx, &[new]).unwrap(), 0);
+        let ids: Vec<i64> = ready(&tx).iter().map(|r| r.0).collect();
+        tx.execute(
+            "UPDATE jobs SET state = 'claimed', claimed_by = 'me' WHERE id IN (?1, ?2)",
+            [ids[0], ids[1]],
+        )
+        .unwrap();
+        let back = vec![
+            ("default".to_owned(), ids[1]),
+            ("default".to_owned(), ids[0]),
+        ];
+        assert_eq!(requeue_front(&tx, "someone-else", &back).unwrap(), 0);
+        assert_eq!(requeue_front(&tx, "me", &back).unwrap(), 2);
+        let order: Vec<i64> = ready(&tx).iter().map(|r| r.0).collect();
+        assert_eq!(order, vec![ids[1], ids[0], ids[2], ids[3]]);
+    }
+}
