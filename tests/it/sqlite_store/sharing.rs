@@ -303,3 +303,94 @@ async fn several_stores_can_create_one_new_file_at_once() {
     assert_eq!(stores[0].stats(1.0).await.unwrap().enqueued, 6);
     assert_eq!(stores[5].info().await.unwrap().schema_version, 1);
 }
+
+/// Set in the worker children of `two_worker_processes_drain_one_file_exactly_once`.
+const WORKER_ENV: &str = "KIQLAB_IT_SQLITE_WORKER_DB";
+
+/// The child half of the next test: works until the queue is empty and the
+/// parent has finished pushing, printing the argument of every job it ran.
+#[tokio::test]
+#[ignore = "run by two_worker_processes_drain_one_file_exactly_once"]
+async fn child_works_until_drained() {
+    let Some(path) = std::env::var_os(WORKER_ENV) else {
+        return;
+    };
+    let path = std::path::PathBuf::from(path);
+    let pushed_marker = path.with_extension("pushed");
+    let store = SqliteStore::open(&path).await.unwrap();
+    let identity = format!("test-host:{}:child", std::process::id());
+    store.heartbeat(&heartbeat(&identity)).await.unwrap();
+    let mut f = store.fetcher(&identity, &spec(&["default"])).await.unwrap();
+    let mut out = String::new();
+    loop {
+        let got = f
+            .fetch(&[q("default")], 20, Duration::from_millis(200))
+            .await
+            .unwrap();
+        if got.is_empty() {
+            if pushed_marker.exists() {
+                break;
+            }
+            continue;
+        }
+        for u in &got {
+            out.push_str(&format!("DID {}\n", arg_of(u)));
+        }
+        let batch = got.iter().map(|u| done(u, now_secs())).collect();
+        store.complete(&identity, batch, now_secs()).await.unwrap();
+    }
+    store.clear_heartbeat(&identity).await.unwrap();
+    print!("{out}");
+}
+
+#[tokio::test]
+async fn two_worker_processes_drain_one_file_exactly_once() {
+    const JOBS: i64 = 3000;
+    let dir = temp_dir();
+    let path = db_path(dir.path());
+    let store = SqliteStore::open(&path).await.unwrap();
+    let exe = std::env::current_exe().unwrap();
+    let children: Vec<_> = (0..2)
+        .map(|_| {
+            tokio::process::Command::new(&exe)
+                .args([
+                    "--exact",
+                    "sqlite_store::sharing::child_works_until_drained",
+                    "--ignored",
+                    "--nocapture",
+                    "--test-threads=1",
+                ])
+                .env(WORKER_ENV, &path)
+                .stdout(std::process::Stdio::piped())
+                .kill_on_drop(true)
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for start in (0..JOBS).step_by(50) {
+        let jobs: Vec<_> = (start..start + 50)
+            .map(|i| job("default", i, now_secs()))
+            .collect();
+        store.push(&jobs).await.unwrap();
+    }
+    std::fs::write(path.with_extension("pushed"), b"").unwrap();
+    let mut counts: HashMap<i64, usize> = HashMap::new();
+    for child in children {
+        let out = tokio::time::timeout(Duration::from_secs(120), child.wait_with_output())
+            .await
+            .expect("the child finishes")
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "child failed: {stdout}");
+        for id in stdout.lines().filter_map(|l| l.split_once("DID ")) {
+            *counts.entry(id.1.trim().parse().unwrap()).or_default() += 1;
+        }
+    }
+    assert_eq!(counts.len(), JOBS as usize);
+    assert!(counts.values().all(|&n| n == 1), "a job ran twice");
+    let stats = store.stats(now_secs()).await.unwrap();
+    assert_eq!(
+        (stats.processed, stats.enqueued, stats.processes),
+        (JOBS as u64, 0, 0)
+    );
+}

@@ -60,6 +60,30 @@ pub fn open(path: &Path, writer: bool) -> rusqlite::Result<Connection> {
     Ok(conn)
 }
 
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
+/// Retries `f` while it fails with "database is locked" (for up to ~6 s).
+/// Needed when opening: switching a new file to WAL takes an exclusive lock,
+/// and SQLite answers `SQLITE_BUSY` without calling the busy handler when
+/// two connections would otherwise deadlock on it.
+pub fn retry_busy<T>(mut f: impl FnMut() -> Result<T>) -> Result<T> {
+    let mut attempt = 0;
+    loop {
+        match f() {
+            Err(StoreError::Sqlite(e)) if is_busy(&e) && attempt < 500 => {
+                attempt += 1;
+                std::thread::sleep(Duration::from_millis(2 + attempt % 20));
+            }
+            other => return other,
+        }
+    }
+}
+
 /// Runs `f` in a `BEGIN IMMEDIATE` transaction: the write lock is taken
 /// before the first read, so a read-then-write never fails half-way with
 /// `SQLITE_BUSY` (a deferred transaction that upgrades would, ignoring the
@@ -184,6 +208,32 @@ impl Readers {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn locked_errors_are_retried_and_others_are_not() {
+        let locked = || {
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+                None,
+            ))
+        };
+        let mut calls = 0;
+        let v = retry_busy(|| {
+            calls += 1;
+            if calls < 3 {
+                Err(locked())
+            } else {
+                Ok(calls)
+            }
+        });
+        assert_eq!(v.unwrap(), 3);
+        let mut calls = 0;
+        let e = retry_busy(|| -> Result<()> {
+            calls += 1;
+            Err(StoreError::SqliteGone)
+        });
+        assert!(matches!(e, Err(StoreError::SqliteGone)) && calls == 1);
+    }
 
     #[test]
     fn busy_handler_gives_up_eventually() {

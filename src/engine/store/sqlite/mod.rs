@@ -167,8 +167,12 @@ fn open_blocking(shown: PathBuf) -> Result<SqliteStore> {
     let dir = std::fs::canonicalize(&dir)
         .map_err(|e| fail(format!("cannot resolve directory {}: {e}", dir.display())))?;
     let path = dir.join(file);
-    let mut conn = conn::open(&path, true).map_err(|e| fail(e.to_string()))?;
-    schema::migrate(&mut conn).map_err(|e| match e {
+    let conn = conn::retry_busy(|| {
+        let mut conn = conn::open(&path, true)?;
+        schema::migrate(&mut conn)?;
+        Ok(conn)
+    })
+    .map_err(|e| match e {
         StoreError::Sqlite(e) => fail(e.to_string()),
         other => fail(other.to_string()),
     })?;
