@@ -143,6 +143,10 @@ impl Fetcher for SqliteFetcher {
             }
             return Ok(Vec::new());
         }
+        if !block.is_zero() {
+            // Before the first check, so no write after it goes unnoticed.
+            self.shared.wake.ensure_watching();
+        }
         let deadline = Instant::now() + block;
         let mut wake = self.shared.wake.subscribe();
         let mut settle = SETTLE.len();
@@ -159,7 +163,6 @@ impl Fetcher for SqliteFetcher {
             if now >= deadline {
                 return Ok(Vec::new());
             }
-            self.shared.wake.ensure_watching();
             let pause = SETTLE
                 .get(settle)
                 .copied()

@@ -88,14 +88,17 @@ impl SqliteStore {
     /// File sizes, pages and row counts, for the dashboard's store panel.
     pub async fn info(&self) -> Result<SqliteInfo> {
         let path = self.shared.path.clone();
-        let mut info = self.shared.readers.read(read::info).await?;
-        let size = |p: PathBuf| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
-        let mut wal = path.clone().into_os_string();
-        wal.push("-wal");
-        info.file_bytes = size(path.clone());
-        info.wal_bytes = size(PathBuf::from(wal));
-        info.path = path.display().to_string();
-        Ok(info)
+        self.read(move |tx| {
+            let mut info = read::info(tx)?;
+            let size = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+            let mut wal = path.clone().into_os_string();
+            wal.push("-wal");
+            info.file_bytes = size(&path);
+            info.wal_bytes = size(Path::new(&wal));
+            info.path = path.display().to_string();
+            Ok(info)
+        })
+        .await
     }
 
     /// The newest `limit` execution records (the recent-jobs feed), newest first.
