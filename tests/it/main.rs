@@ -7,4 +7,5 @@
 mod engine;
 mod faults;
 mod interop;
+mod sqlite_store;
 mod support;

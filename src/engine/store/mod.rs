@@ -228,6 +228,6 @@ pub type SharedStore = Arc<dyn Store>;
 pub async fn open(url: &url::StoreUrl) -> Result<SharedStore> {
     match url {
         url::StoreUrl::Redis(u) => Ok(Arc::new(redis::RedisStore::connect(u).await?)),
-        url::StoreUrl::Sqlite(p) => sqlite::SqliteStore::open(p).await,
+        url::StoreUrl::Sqlite(p) => Ok(Arc::new(sqlite::SqliteStore::open(p).await?)),
     }
 }

@@ -159,6 +159,14 @@ impl Harness {
             .expect("start launcher")
     }
 
+    /// Stats, or `None` while the store is unreachable.
+    pub async fn try_stats(&self) -> Option<kiqlab::engine::store::Stats> {
+        self.store
+            .stats(kiqlab::engine::clock::now_secs())
+            .await
+            .ok()
+    }
+
     pub async fn stats(&self) -> kiqlab::engine::store::Stats {
         self.store
             .stats(kiqlab::engine::clock::now_secs())

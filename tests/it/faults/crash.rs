@@ -10,7 +10,11 @@ use serde_json::json;
 use crate::engine::{store_test, Harness};
 use crate::support::{count_messages, eventually, temp_dir, RedisServer, WorkerProc};
 
-store_test!(kill_9_in_the_middle_of_10k_jobs, sigterm_finishes_or_pushes_back, panicking_handler_is_a_retried_failure);
+store_test!(
+    kill_9_in_the_middle_of_10k_jobs,
+    sigterm_finishes_or_pushes_back,
+    panicking_handler_is_a_retried_failure
+);
 
 async fn demo_jobs(h: &Harness, prefix: &str, n: usize, delay: f64) {
     let args = (0..n)
@@ -23,9 +27,11 @@ async fn demo_jobs(h: &Harness, prefix: &str, n: usize, delay: f64) {
 }
 
 async fn wait_processed(h: &Harness, n: u64, secs: u64) {
-    eventually(Duration::from_secs(secs), &format!("{n} processed"), || async {
-        (h.stats().await.processed >= n).then_some(())
-    })
+    eventually(
+        Duration::from_secs(secs),
+        &format!("{n} processed"),
+        || async { (h.stats().await.processed >= n).then_some(()) },
+    )
     .await;
 }
 
@@ -33,12 +39,20 @@ async fn kill_9_in_the_middle_of_10k_jobs(h: Harness) {
     const N: usize = 10_000;
     demo_jobs(&h, "fault-", N, 0.005).await;
     let dir = temp_dir();
-    let mut a = WorkerProc::start(&h.url, &["-c", "25", "--name", "victim"], &dir.path().join("a.log"));
+    let mut a = WorkerProc::start(
+        &h.url,
+        &["-c", "25", "--name", "victim"],
+        &dir.path().join("a.log"),
+    );
     wait_processed(&h, 2_000, 60).await;
     a.kill9();
     let at_kill = h.stats().await;
     assert!(at_kill.processed < N as u64, "killed in the middle");
-    let mut b = WorkerProc::start(&h.url, &["-c", "25", "--name", "rescuer"], &dir.path().join("b.log"));
+    let mut b = WorkerProc::start(
+        &h.url,
+        &["-c", "25", "--name", "rescuer"],
+        &dir.path().join("b.log"),
+    );
     eventually(Duration::from_secs(120), "all jobs done", || async {
         let s = h.stats().await;
         (s.processed >= N as u64 && s.enqueued == 0 && s.busy == 0).then_some(())
@@ -57,7 +71,10 @@ async fn kill_9_in_the_middle_of_10k_jobs(h: Harness) {
         s.processed,
         executions
     );
-    assert_eq!((s.failed, s.dead, s.retries, s.enqueued, s.processes), (0, 0, 0, 0, 0));
+    assert_eq!(
+        (s.failed, s.dead, s.retries, s.enqueued, s.processes),
+        (0, 0, 0, 0, 0)
+    );
     eprintln!(
         "kill -9: {} processed before the kill, {} executions for {N} jobs ({} ran twice)",
         at_kill.processed,
@@ -77,9 +94,16 @@ async fn sigterm_finishes_or_pushes_back(h: Harness) {
     .await;
     let (status, took) = w.term();
     assert!(status.success(), "clean exit on TERM");
-    assert!(took < Duration::from_secs(6), "stopped within -t 2 (took {took:?})");
+    assert!(
+        took < Duration::from_secs(6),
+        "stopped within -t 2 (took {took:?})"
+    );
     let s = h.stats().await;
-    assert_eq!((s.processed, s.enqueued, s.processes), (13, 12, 0), "quick ones finished, long ones back");
+    assert_eq!(
+        (s.processed, s.enqueued, s.processes),
+        (13, 12, 0),
+        "quick ones finished, long ones back"
+    );
     let mut w2 = WorkerProc::start(&h.url, &["-c", "25"], &dir.path().join("b.log"));
     wait_processed(&h, 25, 30).await;
     let (status, _) = w2.term();
@@ -87,7 +111,10 @@ async fn sigterm_finishes_or_pushes_back(h: Harness) {
     let logs = [w.log_text(), w2.log_text()];
     let seen = count_messages(&logs, "quick-");
     assert_eq!(seen.len(), 13);
-    assert!(seen.values().all(|n| *n == 1), "nothing crashed: no job ran twice");
+    assert!(
+        seen.values().all(|n| *n == 1),
+        "nothing crashed: no job ran twice"
+    );
     let seen = count_messages(&logs, "long-");
     assert_eq!(seen.len(), 12);
     assert!(seen.values().all(|n| *n == 1));
@@ -100,17 +127,25 @@ async fn panicking_handler_is_a_retried_failure(h: Harness) {
         retry: Some(kiqlab::engine::job::Retry::Count(1)),
         ..PushOptions::default()
     };
-    let jid = h.client().push("Panic", vec![json!("kaboom")], &opts).await.unwrap();
+    let jid = h
+        .client()
+        .push("Panic", vec![json!("kaboom")], &opts)
+        .await
+        .unwrap();
     let launcher = h
         .launch(h.fast_config(2, crate::engine::harness_spec(&["default"])))
         .await;
-    let e = eventually(Duration::from_secs(10), "the panic in the retry set", || async {
-        h.store
-            .set_entries(SetKind::Retry, 0, 1, false, None)
-            .await
-            .unwrap()
-            .pop()
-    })
+    let e = eventually(
+        Duration::from_secs(10),
+        "the panic in the retry set",
+        || async {
+            h.store
+                .set_entries(SetKind::Retry, 0, 1, false, None)
+                .await
+                .unwrap()
+                .pop()
+        },
+    )
     .await;
     let job = e.job.clone().unwrap();
     assert_eq!(job.jid(), jid);
@@ -124,9 +159,11 @@ async fn panicking_handler_is_a_retried_failure(h: Harness) {
     .await;
     // The worker is still up.
     let ok = h.client().perform_async("Record", vec![]).await.unwrap();
-    eventually(Duration::from_secs(10), "a job after the panics", || async {
-        h.ran().contains(&ok).then_some(())
-    })
+    eventually(
+        Duration::from_secs(10),
+        "a job after the panics",
+        || async { h.ran().contains(&ok).then_some(()) },
+    )
     .await;
     launcher.stop().await;
     let s = h.stats().await;
@@ -137,13 +174,16 @@ async fn panicking_handler_is_a_retried_failure(h: Harness) {
 /// Redis restarted (AOF, fsync always) under a loaded worker process.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_restart_in_the_middle_of_a_load() {
-    let Some(mut redis) = RedisServer::start_with(&["--appendonly", "yes", "--appendfsync", "always"]) else {
+    let Some(mut redis) =
+        RedisServer::start_with(&["--appendonly", "yes", "--appendfsync", "always"])
+    else {
         return;
     };
     let url = redis.url();
-    let store = kiqlab::engine::store::open(&kiqlab::engine::store::url::StoreUrl::parse(&url).unwrap())
-        .await
-        .unwrap();
+    let store =
+        kiqlab::engine::store::open(&kiqlab::engine::store::url::StoreUrl::parse(&url).unwrap())
+            .await
+            .unwrap();
     let h = Harness::from_store(store, url.clone());
     const N: usize = 5_000;
     demo_jobs(&h, "restart-", N, 0.002).await;
@@ -151,10 +191,14 @@ async fn redis_restart_in_the_middle_of_a_load() {
     let mut w = WorkerProc::start(&url, &["-c", "10"], &dir.path().join("w.log"));
     wait_processed(&h, 1_000, 60).await;
     tokio::task::block_in_place(|| redis.restart());
-    eventually(Duration::from_secs(120), "all done after the restart", || async {
-        let s = h.stats().await;
-        (s.processed >= N as u64 && s.enqueued == 0 && s.busy == 0).then_some(())
-    })
+    eventually(
+        Duration::from_secs(120),
+        "all done after the restart",
+        || async {
+            let s = h.try_stats().await?;
+            (s.processed >= N as u64 && s.enqueued == 0 && s.busy == 0).then_some(())
+        },
+    )
     .await;
     assert!(w.is_running(), "the worker survived the outage");
     let (status, _) = w.term();

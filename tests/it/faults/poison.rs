@@ -13,15 +13,18 @@ use crate::support::{count_messages, eventually, temp_dir, WorkerProc};
 fn malformed(i: usize) -> Vec<u8> {
     match i % 100 {
         // Ten payloads over the 1 MiB limit.
-        0 if i < 1000 && i % 100 == 0 => {
-            format!(r#"{{"class":"DemoWorker","args":[0,"{}"]}}"#, "m".repeat(1_100_000)).into_bytes()
-        }
+        0 => format!(
+            r#"{{"class":"DemoWorker","args":[0,"{}"]}}"#,
+            "m".repeat(1_100_000)
+        )
+        .into_bytes(),
         _ => match i % 4 {
             0 => format!("{{not json {i}").into_bytes(),
             1 => format!(r#"{{"args":[0,"no class {i}"]}}"#).into_bytes(),
             2 => format!(r#"{{"class":"DemoWorker","args":"not an array {i}"}}"#).into_bytes(),
             _ => {
-                let mut v = format!(r#"{{"class":"DemoWorker","args":[0,"bad utf8 {i} "#).into_bytes();
+                let mut v =
+                    format!(r#"{{"class":"DemoWorker","args":[0,"bad utf8 {i} "#).into_bytes();
                 v.extend_from_slice(b"\xff\xfe\"]}");
                 v
             }
@@ -31,7 +34,9 @@ fn malformed(i: usize) -> Vec<u8> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_malformed_entries_go_dead_with_reasons() {
-    let Some(h) = Harness::redis().await else { return };
+    let Some(h) = Harness::redis().await else {
+        return;
+    };
     let mut con = h.redis.as_ref().unwrap().connection();
     for i in 0..1000 {
         let _: () = con.lpush("queue:default", malformed(i)).unwrap();
@@ -44,20 +49,32 @@ async fn a_thousand_malformed_entries_go_dead_with_reasons() {
     let _: () = con.sadd("queues", "default").unwrap();
     let dir = temp_dir();
     let mut w = WorkerProc::start(&h.url, &["-c", "10"], &dir.path().join("w.log"));
-    eventually(Duration::from_secs(120), "2,000 entries handled", || async {
-        let s = h.stats().await;
-        (s.processed >= 2000 && s.enqueued == 0).then_some(())
-    })
+    eventually(
+        Duration::from_secs(120),
+        "2,000 entries handled",
+        || async {
+            let s = h.stats().await;
+            (s.processed >= 2000 && s.enqueued == 0).then_some(())
+        },
+    )
     .await;
     assert!(w.is_running(), "the worker stayed up");
     let (status, _) = w.term();
     assert!(status.success());
     let s = h.stats().await;
-    assert_eq!((s.processed, s.failed, s.dead, s.retries), (2000, 1000, 1000, 0));
+    assert_eq!(
+        (s.processed, s.failed, s.dead, s.retries),
+        (2000, 1000, 1000, 0)
+    );
     let valid = count_messages(&[w.log_text()], "valid-");
     assert_eq!(valid.len(), 1000, "every valid job ran");
     let mut reasons = std::collections::BTreeMap::<String, usize>::new();
-    for e in h.store.set_entries(SetKind::Dead, 0, 2000, false, None).await.unwrap() {
+    for e in h
+        .store
+        .set_entries(SetKind::Dead, 0, 2000, false, None)
+        .await
+        .unwrap()
+    {
         let job = Job::parse(&e.raw).expect("each dead entry is a readable job");
         assert_eq!(job.error_class(), Some("Kiqlab::MalformedPayload"));
         let msg = job.error_message().unwrap().to_owned();

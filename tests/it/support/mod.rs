@@ -9,6 +9,7 @@ pub mod worker_proc;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
+#[allow(unused_imports)] // for the Redis store's tests
 pub use redis_server::RedisServer;
 pub use worker_proc::{count_messages, WorkerProc};
 

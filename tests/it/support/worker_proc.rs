@@ -76,7 +76,9 @@ pub fn count_messages(texts: &[String], prefix: &str) -> HashMap<String, usize> 
     let mut out = HashMap::new();
     for text in texts {
         for line in text.lines() {
-            let Some(pos) = line.find(prefix) else { continue };
+            let Some(pos) = line.find(prefix) else {
+                continue;
+            };
             let token: String = line[pos..]
                 .chars()
                 .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')

@@ -6,7 +6,7 @@
 mod fetch;
 mod read;
 pub mod scripts;
-mod write;
+pub(crate) mod write;
 
 use std::time::{Duration, Instant};
 

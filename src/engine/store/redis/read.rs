@@ -59,7 +59,7 @@ pub async fn queues(con: &mut ConnectionManager, now: f64) -> Result<Vec<QueueSu
         let key = format!("queue:{q}");
         pipe.cmd("LLEN").arg(&key).cmd("LINDEX").arg(&key).arg(-1);
     }
-    let replies: Vec<(u64, Option<String>)> = {
+    let replies: Vec<(u64, Option<Vec<u8>>)> = {
         let flat: Vec<redis::Value> = pipe.query_async(con).await?;
         let mut out = Vec::with_capacity(names.len());
         let mut it = flat.into_iter();
@@ -78,7 +78,7 @@ pub async fn queues(con: &mut ConnectionManager, now: f64) -> Result<Vec<QueueSu
             name,
             size,
             latency_s: last
-                .and_then(|raw| Job::parse(&raw).ok())
+                .and_then(|raw| Job::parse(&String::from_utf8_lossy(&raw)).ok())
                 .and_then(|j| j.enqueued_at())
                 .map(|t| (now - t).max(0.0))
                 .unwrap_or(0.0),
@@ -105,7 +105,7 @@ pub async fn queue_jobs(
     } else {
         (-(offset + limit), -(offset + 1))
     };
-    let mut raws: Vec<String> = redis::cmd("LRANGE")
+    let mut raws: Vec<Vec<u8>> = redis::cmd("LRANGE")
         .arg(&key)
         .arg(start)
         .arg(stop)
@@ -114,7 +114,11 @@ pub async fn queue_jobs(
     if !newest_first {
         raws.reverse();
     }
-    Ok(raws.into_iter().map(QueuedJob::new).collect())
+    // Foreign clients may have written anything; show it rather than fail.
+    Ok(raws
+        .into_iter()
+        .map(|r| QueuedJob::new(String::from_utf8_lossy(&r).into_owned()))
+        .collect())
 }
 
 /// Escapes glob characters for `ZSCAN MATCH`.
@@ -146,7 +150,7 @@ pub async fn set_entries(
             let start = i64::try_from(offset).unwrap_or(i64::MAX / 2);
             let stop = start + i64::try_from(limit).unwrap_or(i64::MAX / 2) - 1;
             let cmd = if newest_first { "ZREVRANGE" } else { "ZRANGE" };
-            let items: Vec<(String, f64)> = redis::cmd(cmd)
+            let items: Vec<(Vec<u8>, f64)> = redis::cmd(cmd)
                 .arg(key)
                 .arg(start)
                 .arg(stop)
@@ -155,15 +159,15 @@ pub async fn set_entries(
                 .await?;
             Ok(items
                 .into_iter()
-                .map(|(m, s)| SortedEntry::new(s, m))
+                .map(|(m, s)| SortedEntry::new(s, String::from_utf8_lossy(&m).into_owned()))
                 .collect())
         }
         Some(f) => {
             let pattern = format!("*{}*", glob_escape(f));
             let mut cursor: u64 = 0;
-            let mut found: Vec<(String, f64)> = Vec::new();
+            let mut found: Vec<(Vec<u8>, f64)> = Vec::new();
             loop {
-                let (next, batch): (u64, Vec<(String, f64)>) = redis::cmd("ZSCAN")
+                let (next, batch): (u64, Vec<(Vec<u8>, f64)>) = redis::cmd("ZSCAN")
                     .arg(key)
                     .arg(cursor)
                     .arg("MATCH")
@@ -186,7 +190,7 @@ pub async fn set_entries(
                 .into_iter()
                 .skip(usize::try_from(offset).unwrap_or(usize::MAX))
                 .take(usize::try_from(limit).unwrap_or(usize::MAX))
-                .map(|(m, s)| SortedEntry::new(s, m))
+                .map(|(m, s)| SortedEntry::new(s, String::from_utf8_lossy(&m).into_owned()))
                 .collect())
         }
     }

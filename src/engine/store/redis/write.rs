@@ -210,7 +210,7 @@ pub fn metrics_key(now: f64) -> String {
 
 /// The entry sidekiq-failures keeps for a failed execution: the job with its
 /// error fields, plus `processor` (host:pid).
-fn failure_json(c: &Completion) -> Option<String> {
+pub(crate) fn failure_json(c: &Completion) -> Option<String> {
     let record = c.record.as_ref()?;
     let mut job = match &c.outcome {
         Outcome::Done => return None,
@@ -266,7 +266,7 @@ pub async fn enqueue_due(con: &mut ConnectionManager, now: f64) -> Result<usize>
     let mut moved = 0;
     for set in ["retry", "schedule"] {
         loop {
-            let due: Vec<String> = redis::cmd("ZRANGEBYSCORE")
+            let due: Vec<Vec<u8>> = redis::cmd("ZRANGEBYSCORE")
                 .arg(set)
                 .arg("-inf")
                 .arg(score_arg(now))
@@ -280,7 +280,7 @@ pub async fn enqueue_due(con: &mut ConnectionManager, now: f64) -> Result<usize>
             }
             let mut pipe = redis::pipe();
             for member in &due {
-                match Job::parse(member) {
+                match Job::from_bytes(member, usize::MAX) {
                     Ok(mut job) => {
                         job.set_time("enqueued_at", now);
                         if job.created_at().is_none() {
@@ -462,7 +462,7 @@ pub async fn take_entry(
     key: &EntryKey,
 ) -> Result<Option<SortedEntry>> {
     let score = score_arg(key.score);
-    let members: Vec<(String, f64)> = redis::cmd("ZRANGEBYSCORE")
+    let members: Vec<(Vec<u8>, f64)> = redis::cmd("ZRANGEBYSCORE")
         .arg(set.key())
         .arg(&score)
         .arg(&score)
@@ -470,13 +470,13 @@ pub async fn take_entry(
         .query_async(con)
         .await?;
     for (member, s) in members {
-        let entry = SortedEntry::new(s, member);
+        let entry = SortedEntry::new(s, String::from_utf8_lossy(&member).into_owned());
         if entry.jid() != key.jid {
             continue;
         }
         let removed: i64 = redis::cmd("ZREM")
             .arg(set.key())
-            .arg(&entry.raw)
+            .arg(&member)
             .query_async(con)
             .await?;
         if removed == 1 {

@@ -1,0 +1,93 @@
+//! The dashboard's actions on sets and queues: take an entry out of a set,
+//! add one, clear a set or a queue, delete one queued job, reset counters.
+
+use rusqlite::{params, Transaction};
+
+use super::write::{insert_entry, trim_dead};
+use crate::engine::job::Job;
+use crate::engine::queue::QueueName;
+use crate::engine::store::{DeadLimits, EntryKey, Result, SetKind, SortedEntry};
+
+/// Finds `<score>-<jid>` as Sidekiq::Web does (entries with exactly that
+/// score, then the jid of the payload) and removes it.
+pub fn take_entry(
+    tx: &Transaction<'_>,
+    set: SetKind,
+    key: &EntryKey,
+) -> Result<Option<SortedEntry>> {
+    let rows: Vec<(i64, f64, String)> = tx
+        .prepare_cached(
+            "SELECT id, score, payload FROM jobs WHERE state = ?1 AND score IS NOT NULL AND score = ?2
+             ORDER BY payload",
+        )?
+        .query_map(params![set.key(), key.score], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    for (id, score, raw) in rows {
+        let entry = SortedEntry::new(score, raw);
+        if entry.jid() != key.jid {
+            continue;
+        }
+        tx.prepare_cached("DELETE FROM jobs WHERE id = ?1")?
+            .execute([id])?;
+        return Ok(Some(entry));
+    }
+    Ok(None)
+}
+
+pub fn add_entry(
+    tx: &Transaction<'_>,
+    set: SetKind,
+    score: f64,
+    job: &Job,
+    limits: DeadLimits,
+) -> Result<()> {
+    insert_entry(tx, set.key(), score, &job.to_json())?;
+    if set == SetKind::Dead {
+        trim_dead(tx, score, limits)?;
+    }
+    Ok(())
+}
+
+pub fn clear_set(tx: &Transaction<'_>, set: SetKind) -> Result<u64> {
+    let n = tx
+        .prepare_cached("DELETE FROM jobs WHERE state = ?1 AND score IS NOT NULL")?
+        .execute([set.key()])?;
+    Ok(n as u64)
+}
+
+/// Deletes a queue's waiting jobs and unlists it (held jobs are untouched).
+pub fn clear_queue(tx: &Transaction<'_>, queue: &QueueName) -> Result<u64> {
+    let n = tx
+        .prepare_cached("DELETE FROM jobs WHERE state = 'ready' AND queue = ?1")?
+        .execute([queue.as_str()])?;
+    tx.prepare_cached("DELETE FROM queues WHERE name = ?1")?
+        .execute([queue.as_str()])?;
+    Ok(n as u64)
+}
+
+/// Deletes one waiting job whose payload is exactly `raw`.
+pub fn delete_queued(tx: &Transaction<'_>, queue: &QueueName, raw: &str) -> Result<bool> {
+    let n = tx
+        .prepare_cached(
+            "DELETE FROM jobs WHERE id = (SELECT id FROM jobs
+                 WHERE state = 'ready' AND queue = ?1 AND payload = ?2 ORDER BY pos DESC, id DESC LIMIT 1)",
+        )?
+        .execute([queue.as_str(), raw])?;
+    Ok(n > 0)
+}
+
+pub fn reset_stats(tx: &Transaction<'_>, processed: bool, failed: bool) -> Result<()> {
+    let mut set = tx.prepare_cached(
+        "INSERT INTO counters(name, value) VALUES (?1, 0)
+         ON CONFLICT(name) DO UPDATE SET value = 0",
+    )?;
+    if processed {
+        set.execute(["processed"])?;
+    }
+    if failed {
+        set.execute(["failed"])?;
+    }
+    Ok(())
+}

@@ -1,0 +1,188 @@
+//! Reliable fetch on SQLite: ready rows of the first non-empty queue (in the
+//! order asked) become `claimed` by this process in one `UPDATE … RETURNING`
+//! under `BEGIN IMMEDIATE`, so two fetchers never claim the same job. When
+//! nothing is ready the fetcher sleeps until `wake.rs` reports a write, with
+//! a one-second poll as a fallback.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use rusqlite::{params, Transaction};
+use tokio::time::Instant;
+
+use super::conn::immediate;
+use super::write::requeue;
+use super::Shared;
+use crate::engine::clock::now_secs;
+use crate::engine::queue::{QueueName, QueueSpec};
+use crate::engine::store::{Fetcher, Result, UnitOfWork};
+
+/// Fallback poll while idle, in case a wake-up is missed (or inotify is unavailable).
+const FALLBACK_POLL: Duration = Duration::from_secs(1);
+/// Re-checks after a wake-up that found nothing, covering the moment between
+/// a WAL write and its commit becoming visible.
+const SETTLE: [Duration; 3] = [
+    Duration::from_millis(1),
+    Duration::from_millis(5),
+    Duration::from_millis(25),
+];
+
+pub struct SqliteFetcher {
+    shared: Arc<Shared>,
+    identity: Arc<str>,
+    queues: Vec<QueueName>,
+    /// The last claim filled the batch: skip the read check next time.
+    busy: bool,
+}
+
+impl SqliteFetcher {
+    pub(super) fn new(shared: Arc<Shared>, identity: &str, spec: &QueueSpec) -> SqliteFetcher {
+        SqliteFetcher {
+            shared,
+            identity: identity.into(),
+            queues: spec.queues().to_vec(),
+            busy: false,
+        }
+    }
+
+    /// Whether any of the queues has a ready job: a read, no write lock.
+    async fn any_ready(&self, order: &[QueueName]) -> Result<bool> {
+        let names: Vec<String> = order.iter().map(|q| q.as_str().to_owned()).collect();
+        self.shared
+            .readers
+            .read(move |tx| {
+                let mut stmt = tx.prepare_cached(
+                    "SELECT EXISTS (SELECT 1 FROM jobs WHERE state = 'ready' AND queue = ?1)",
+                )?;
+                for q in &names {
+                    if stmt.query_row([q], |r| r.get::<_, bool>(0))? {
+                        return Ok(true);
+                    }
+                }
+                Ok(false)
+            })
+            .await
+    }
+
+    async fn claim(&self, order: &[QueueName], max: usize) -> Result<Vec<UnitOfWork>> {
+        let order = order.to_vec();
+        let identity = Arc::clone(&self.identity);
+        let back = Arc::clone(&self.identity);
+        let shared = Arc::clone(&self.shared);
+        self.shared
+            .writer
+            .run(
+                move |conn| immediate(conn, |tx| claim(tx, &identity, &order, max)),
+                // The fetch was cancelled while claiming: put the jobs back.
+                move |conn, units| match immediate(conn, |tx| requeue(tx, &back, &units)) {
+                    Ok(_) => shared.wake.notify(),
+                    Err(e) => tracing::error!(
+                        identity = %back, error = %e,
+                        "cannot return jobs claimed by a cancelled fetch; orphan recovery will"
+                    ),
+                },
+            )
+            .await
+    }
+}
+
+/// Claims up to `max` ready jobs, draining the queues in `order`.
+pub fn claim(
+    tx: &Transaction<'_>,
+    identity: &str,
+    order: &[QueueName],
+    max: usize,
+) -> Result<Vec<UnitOfWork>> {
+    let mut stmt = tx.prepare_cached(
+        "UPDATE jobs SET state = 'claimed', claimed_by = ?1, claimed_at = ?2
+         WHERE id IN (SELECT id FROM jobs WHERE state = 'ready' AND queue = ?3
+                      ORDER BY pos, id LIMIT ?4)
+         RETURNING id, pos, payload",
+    )?;
+    let now = now_secs();
+    let mut out = Vec::with_capacity(max.min(1024));
+    for q in order {
+        let left = max - out.len();
+        if left == 0 {
+            break;
+        }
+        let mut rows: Vec<(i64, i64, String)> = stmt
+            .query_map(params![identity, now, q.as_str(), left as i64], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        // RETURNING gives no order guarantee.
+        rows.sort_unstable_by_key(|&(id, pos, _)| (pos, id));
+        out.extend(rows.into_iter().map(|(id, _, payload)| UnitOfWork {
+            queue: q.clone(),
+            raw: Bytes::from(payload),
+            id,
+        }));
+    }
+    Ok(out)
+}
+
+#[async_trait]
+impl Fetcher for SqliteFetcher {
+    async fn fetch(
+        &mut self,
+        order: &[QueueName],
+        max: usize,
+        block: Duration,
+    ) -> Result<Vec<UnitOfWork>> {
+        let order: Vec<QueueName> = order
+            .iter()
+            .filter(|q| self.queues.contains(q))
+            .cloned()
+            .collect();
+        if max == 0 || order.is_empty() {
+            if !block.is_zero() {
+                tokio::time::sleep(block).await;
+            }
+            return Ok(Vec::new());
+        }
+        if !block.is_zero() {
+            // Before the first check, so no write after it goes unnoticed.
+            self.shared.wake.ensure_watching();
+        }
+        let deadline = Instant::now() + block;
+        let mut wake = self.shared.wake.subscribe();
+        let mut settle = SETTLE.len();
+        loop {
+            wake.borrow_and_update();
+            if self.busy || self.any_ready(&order).await? {
+                let got = self.claim(&order, max).await?;
+                self.busy = got.len() == max;
+                if !got.is_empty() {
+                    return Ok(got);
+                }
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Ok(Vec::new());
+            }
+            let pause = SETTLE
+                .get(settle)
+                .copied()
+                .unwrap_or(FALLBACK_POLL)
+                .min(deadline - now);
+            tokio::select! {
+                changed = wake.changed() => {
+                    settle = 0;
+                    if changed.is_err() {
+                        tokio::time::sleep(pause).await;
+                    }
+                }
+                _ = tokio::time::sleep(pause) => settle += 1,
+            }
+        }
+    }
+
+    async fn close(self: Box<Self>) -> Result<Vec<UnitOfWork>> {
+        // Claims are made inside `fetch` (a cancelled one is undone by the
+        // writer), so nothing can arrive afterwards.
+        Ok(Vec::new())
+    }
+}
