@@ -8,8 +8,11 @@
 //!   `REDIS_PROVIDER`, `KIQLAB_STORE`)
 //! - `cli`: the subcommands of the `kiqlab` binary, one runner each
 //! - `telemetry`: tracing set-up
+//! - `mailcatcher`: the SMTP mail catcher with its web UI and JSON API
+//!   (MailCatcher's shape), mountable by the web node at `/mail`
 
 pub mod engine;
 pub mod cli;
 pub mod config;
+pub mod mailcatcher;
 pub mod telemetry;
