@@ -10,9 +10,12 @@
 //! - `telemetry`: tracing set-up
 //! - `mailcatcher`: the SMTP mail catcher with its web UI and JSON API
 //!   (MailCatcher's shape), mountable by the web node at `/mail`
+//! - `tagger`: the tagging API (a local OpenCalais: YAKE keywords, entities,
+//!   topics) with injectable latency and failures
 
 pub mod engine;
 pub mod cli;
 pub mod config;
 pub mod mailcatcher;
+pub mod tagger;
 pub mod telemetry;
