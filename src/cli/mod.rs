@@ -1,8 +1,11 @@
 //! The `kiqlab` command line: one clap subcommand per runner, each in its
 //! own file with an `Args` struct and an async `run`.
 
+mod mailcatcher;
+mod signals;
 mod stats;
 mod store_args;
+mod tagger;
 
 use clap::{Parser, Subcommand};
 
@@ -30,12 +33,18 @@ pub struct Cli {
 pub enum Command {
     /// Show processed, failed, busy, enqueued per queue, scheduled, retries and dead (like Sidekiq::Stats)
     Stats(stats::Args),
+    /// Catch mail: an SMTP server (1025) that keeps every message, with a web UI and JSON API (1080)
+    Mailcatcher(mailcatcher::Args),
+    /// Serve the tagging API: a local OpenCalais (POST /enrich) with optional latency and failures
+    Tagger(tagger::Args),
 }
 
 impl Command {
     pub async fn run(self) -> anyhow::Result<()> {
         match self {
             Command::Stats(a) => stats::run(a).await,
+            Command::Mailcatcher(a) => mailcatcher::run(a).await,
+            Command::Tagger(a) => tagger::run(a).await,
         }
     }
 }

@@ -2,3 +2,5 @@
 //! (a `redis-server` per test, SQLite files, TCP servers on port 0).
 
 mod support;
+mod mailcatcher;
+mod tagger;
