@@ -13,9 +13,9 @@
 //! - `tagger`: the tagging API (a local OpenCalais: YAKE keywords, entities,
 //!   topics) with injectable latency and failures
 
-pub mod engine;
 pub mod cli;
 pub mod config;
+pub mod engine;
 pub mod mailcatcher;
 pub mod tagger;
 pub mod telemetry;

@@ -15,16 +15,31 @@ use crate::mailcatcher::{web, MailCatcher, MailCatcherConfig};
 #[derive(Debug, ClapArgs)]
 pub struct Args {
     /// Address for the SMTP server; point the app's mailer (lettre, Action Mailer) here
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:1025", env = "KIQLAB_SMTP_BIND")]
+    #[arg(
+        long,
+        value_name = "ADDR",
+        default_value = "127.0.0.1:1025",
+        env = "KIQLAB_SMTP_BIND"
+    )]
     pub smtp_bind: SocketAddr,
 
     /// Address for the web UI and JSON API (GET /messages, /messages/ID.json, …)
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:1080", env = "KIQLAB_MAIL_HTTP_BIND")]
+    #[arg(
+        long,
+        value_name = "ADDR",
+        default_value = "127.0.0.1:1080",
+        env = "KIQLAB_MAIL_HTTP_BIND"
+    )]
     pub http_bind: SocketAddr,
 
     /// Wait this many milliseconds before accepting each message, to act like a
     /// slow third-party mail provider (0 = answer at once)
-    #[arg(long, value_name = "MS", default_value_t = 0, env = "KIQLAB_SMTP_DELAY_MS")]
+    #[arg(
+        long,
+        value_name = "MS",
+        default_value_t = 0,
+        env = "KIQLAB_SMTP_DELAY_MS"
+    )]
     pub smtp_delay: u64,
 
     /// Refuse messages larger than this many bytes (552), advertised as SIZE in EHLO
@@ -42,11 +57,10 @@ pub struct Args {
 
 impl Args {
     fn config(&self) -> MailCatcherConfig {
-        let hostname = self.hostname.clone().unwrap_or_else(|| {
-            gethostname::gethostname()
-                .to_string_lossy()
-                .into_owned()
-        });
+        let hostname = self
+            .hostname
+            .clone()
+            .unwrap_or_else(|| gethostname::gethostname().to_string_lossy().into_owned());
         MailCatcherConfig {
             hostname,
             smtp_delay: Duration::from_millis(self.smtp_delay),

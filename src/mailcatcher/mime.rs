@@ -67,7 +67,12 @@ pub fn parse(raw: &[u8]) -> ParsedMail {
         .map(|(n, p)| Part {
             cid: p
                 .content_id()
-                .map(|c| c.trim().trim_start_matches('<').trim_end_matches('>').to_owned())
+                .map(|c| {
+                    c.trim()
+                        .trim_start_matches('<')
+                        .trim_end_matches('>')
+                        .to_owned()
+                })
                 .filter(|c| !c.is_empty())
                 .unwrap_or_else(|| format!("part-{}", n + 1)),
             content_type: p
@@ -87,7 +92,9 @@ pub fn parse(raw: &[u8]) -> ParsedMail {
             value: header_value(&h.value).unwrap_or_else(|| {
                 let start = h.offset_start as usize;
                 let end = (h.offset_end as usize).min(raw.len());
-                unfold(&String::from_utf8_lossy(raw.get(start..end).unwrap_or_default()))
+                unfold(&String::from_utf8_lossy(
+                    raw.get(start..end).unwrap_or_default(),
+                ))
             }),
         })
         .collect();
@@ -223,7 +230,12 @@ JVBERi0=\r\n\
 
     #[test]
     fn garbage_does_not_panic() {
-        for raw in [&b""[..], b"\r\n", b"\xff\xfe\x00", b"Content-Type: multipart/mixed\r\n\r\n--"] {
+        for raw in [
+            &b""[..],
+            b"\r\n",
+            b"\xff\xfe\x00",
+            b"Content-Type: multipart/mixed\r\n\r\n--",
+        ] {
             let _ = parse(raw);
         }
     }

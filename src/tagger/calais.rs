@@ -179,7 +179,9 @@ mod tests {
         };
         let tags = groups("socialTag");
         assert!(tags.iter().any(|t| t["name"] == "Ruby on Rails"));
-        assert!(tags.iter().all(|t| ["1", "2", "3"].contains(&t["importance"].as_str().unwrap())));
+        assert!(tags
+            .iter()
+            .all(|t| ["1", "2", "3"].contains(&t["importance"].as_str().unwrap())));
         assert_eq!(groups("topics")[0]["name"], "Technology_Internet");
         let japan = groups("entities")
             .into_iter()

@@ -94,7 +94,10 @@ mod tests {
     #[test]
     fn bad_bodies_say_why() {
         let e = parse("application/json", b"{\"text\": ").unwrap_err();
-        assert!(matches!(e, EnrichError::MalformedJson(ref m) if m.contains("EOF")), "{e}");
+        assert!(
+            matches!(e, EnrichError::MalformedJson(ref m) if m.contains("EOF")),
+            "{e}"
+        );
         let e = parse("application/json", br#"{"body":"x"}"#).unwrap_err();
         assert!(e.to_string().contains("missing field `text`"), "{e}");
         let e = parse("application/json", br#"{"text":5}"#).unwrap_err();

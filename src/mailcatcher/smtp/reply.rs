@@ -97,16 +97,18 @@ impl Reply {
         let (code, esc, text): (u16, [u8; 3], Cow<'static, str>) = match e {
             E::UnknownCommand => (500, [5, 5, 2], "Syntax error, command unrecognized".into()),
             E::InvalidSenderAddress => (501, [5, 1, 7], "Bad sender address syntax".into()),
-            E::InvalidRecipientAddress => {
-                (501, [5, 1, 3], "Bad recipient address syntax".into())
-            }
+            E::InvalidRecipientAddress => (501, [5, 1, 3], "Bad recipient address syntax".into()),
             E::SyntaxError { syntax } => (501, [5, 5, 4], format!("Syntax: {syntax}").into()),
-            E::InvalidParameter { param } => {
-                (501, [5, 5, 4], format!("Invalid parameter {param:?}").into())
-            }
-            E::UnsupportedParameter { param } => {
-                (555, [5, 5, 4], format!("Unsupported parameter {param:?}").into())
-            }
+            E::InvalidParameter { param } => (
+                501,
+                [5, 5, 4],
+                format!("Invalid parameter {param:?}").into(),
+            ),
+            E::UnsupportedParameter { param } => (
+                555,
+                [5, 5, 4],
+                format!("Unsupported parameter {param:?}").into(),
+            ),
             E::ResponseTooLong => (500, [5, 5, 6], "Line too long".into()),
             E::NeedsMoreData { .. } | E::InvalidResponse { .. } => {
                 (500, [5, 5, 2], "Syntax error".into())
@@ -165,9 +167,14 @@ mod tests {
             text(&START_DATA),
             "354 Start mail input; end with <CRLF>.<CRLF>\r\n"
         );
-        assert_eq!(text(&Reply::greeting("h")), "220 h ESMTP kiqlab mail catcher\r\n");
-        assert!(text(&Reply::from_parse_error(&smtp_proto::Error::UnknownCommand))
-            .starts_with("500 5.5.2 "));
+        assert_eq!(
+            text(&Reply::greeting("h")),
+            "220 h ESMTP kiqlab mail catcher\r\n"
+        );
+        assert!(
+            text(&Reply::from_parse_error(&smtp_proto::Error::UnknownCommand))
+                .starts_with("500 5.5.2 ")
+        );
     }
 
     #[test]

@@ -361,7 +361,10 @@ mod tests {
              Subject: t\r\n\r\n..leading dot\r\nlast\r\n.\r\nQUIT\r\n",
         )
         .await;
-        assert_eq!(codes(&replies), ["220", "250", "250", "250", "354", "250", "221"]);
+        assert_eq!(
+            codes(&replies),
+            ["220", "250", "250", "250", "354", "250", "221"]
+        );
         let m = &ctx.store.list()[0];
         assert_eq!(m.raw, b"Subject: t\r\n\r\n.leading dot\r\nlast\r\n");
         assert_eq!(m.envelope.sender, "a@x.org");
@@ -409,7 +412,10 @@ mod tests {
             ),
         )
         .await;
-        assert!(replies.iter().any(|l| l.starts_with("250-SIZE 64")), "{replies:?}");
+        assert!(
+            replies.iter().any(|l| l.starts_with("250-SIZE 64")),
+            "{replies:?}"
+        );
         assert_eq!(
             codes(&replies),
             ["220", "250", "552", "250", "250", "354", "552", "250", "250", "354", "250", "221"]
@@ -425,7 +431,10 @@ mod tests {
             "HELO me\r\nSTARTTLS\r\nVRFY bob\r\nMAIL FROM:<>\r\nRCPT TO:<b@y.org>\r\nDATA\r\n.\r\nQUIT\r\n",
         )
         .await;
-        assert_eq!(codes(&replies), ["220", "250", "502", "252", "250", "250", "354", "250", "221"]);
+        assert_eq!(
+            codes(&replies),
+            ["220", "250", "502", "252", "250", "250", "354", "250", "221"]
+        );
         assert_eq!(ctx.store.list()[0].raw, b"");
     }
 
@@ -433,7 +442,10 @@ mod tests {
     async fn too_many_errors_close_the_session() {
         let input = "garbage\r\n".repeat(MAX_ERRORS as usize + 5);
         let replies = dialogue(ctx(1 << 20), &input).await;
-        assert_eq!(replies.last().unwrap(), "421 4.7.0 Too many errors, closing connection");
+        assert_eq!(
+            replies.last().unwrap(),
+            "421 4.7.0 Too many errors, closing connection"
+        );
         assert_eq!(replies.len(), 1 + MAX_ERRORS as usize + 1);
     }
 }

@@ -290,8 +290,14 @@ mod tests {
             "3.pdf".parse::<MessageFile>(),
             Err(WebError::UnknownFormat(_))
         ));
-        assert!(matches!("x.json".parse::<MessageFile>(), Err(WebError::BadId(_))));
-        assert!(matches!("3".parse::<MessageFile>(), Err(WebError::UnknownFormat(_))));
+        assert!(matches!(
+            "x.json".parse::<MessageFile>(),
+            Err(WebError::BadId(_))
+        ));
+        assert!(matches!(
+            "3".parse::<MessageFile>(),
+            Err(WebError::UnknownFormat(_))
+        ));
     }
 
     #[test]

@@ -39,7 +39,10 @@ pub(super) async fn stream(state: web::Data<WebState>) -> HttpResponse {
         if !feed.hello_sent {
             feed.hello_sent = true;
             let hello = "retry: 2000\nevent: hello\ndata: {\"type\":\"hello\"}\n\n";
-            return Some((Ok::<_, Infallible>(Bytes::from_static(hello.as_bytes())), feed));
+            return Some((
+                Ok::<_, Infallible>(Bytes::from_static(hello.as_bytes())),
+                feed,
+            ));
         }
         let chunk = tokio::select! {
             _ = feed.shutdown.cancelled() => return None,

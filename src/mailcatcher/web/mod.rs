@@ -83,9 +83,7 @@ impl MailWeb {
                     .route(web::get().to(api::list))
                     .route(web::delete().to(api::clear)),
             )
-            .service(
-                web::resource("/messages/{id}/parts/{cid:.+}").route(web::get().to(api::part)),
-            )
+            .service(web::resource("/messages/{id}/parts/{cid:.+}").route(web::get().to(api::part)))
             .service(
                 web::resource("/messages/{file}")
                     .route(web::get().to(api::show))

@@ -126,7 +126,10 @@ fn is_word_char(c: char) -> bool {
 
 /// The match is a whole word: no word character just before or after.
 fn is_word_boundary(text: &str, start: usize, end: usize) -> bool {
-    let before = text[..start].chars().next_back().is_none_or(|c| !is_word_char(c));
+    let before = text[..start]
+        .chars()
+        .next_back()
+        .is_none_or(|c| !is_word_char(c));
     let after = text[end..].chars().next().is_none_or(|c| !is_word_char(c));
     before && after
 }
@@ -392,7 +395,11 @@ programming language invented by Matz in Japan.";
         let i = &japan.instances[0];
         assert_eq!(i.exact, "Japan");
         assert_eq!(
-            TUTORIAL.chars().skip(i.offset).take(i.length).collect::<String>(),
+            TUTORIAL
+                .chars()
+                .skip(i.offset)
+                .take(i.length)
+                .collect::<String>(),
             "Japan"
         );
         assert_eq!(i.suffix, ".");
@@ -411,10 +418,7 @@ programming language invented by Matz in Japan.";
         let es = detect(text);
         let japan = find(&es, "Japan");
         assert_eq!(japan.instances[0].offset, 38);
-        assert_eq!(
-            text.chars().skip(38).take(5).collect::<String>(),
-            "Japan"
-        );
+        assert_eq!(text.chars().skip(38).take(5).collect::<String>(), "Japan");
     }
 
     #[test]

@@ -138,7 +138,14 @@ mod tests {
 
     #[test]
     fn odd_text_does_not_panic() {
-        for text in ["", "...", "a a a a", "123 456 789", "\u{0}\u{1} x y z", "ÄÖÜ ß ẞ 😀 😀 😀"] {
+        for text in [
+            "",
+            "...",
+            "a a a a",
+            "123 456 789",
+            "\u{0}\u{1} x y z",
+            "ÄÖÜ ß ẞ 😀 😀 😀",
+        ] {
             let _ = social_tags(text, &[], 10);
         }
     }

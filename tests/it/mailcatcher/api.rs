@@ -54,12 +54,22 @@ async fn list_has_mailcatchers_fields() {
     let list = t.get_json("/messages").await;
     let m = &list.as_array().unwrap()[0];
     let keys: Vec<&str> = m.as_object().unwrap().keys().map(String::as_str).collect();
-    for k in ["id", "sender", "recipients", "subject", "size", "created_at"] {
+    for k in [
+        "id",
+        "sender",
+        "recipients",
+        "subject",
+        "size",
+        "created_at",
+    ] {
         assert!(keys.contains(&k), "{k} missing in {m}");
     }
     assert_eq!(m["id"], id);
     assert_eq!(m["sender"], "<ann@example.com>");
-    assert_eq!(m["recipients"], json!(["<bob@example.com>", "<cy@example.com>"]));
+    assert_eq!(
+        m["recipients"],
+        json!(["<bob@example.com>", "<cy@example.com>"])
+    );
     assert_eq!(m["subject"], "Rich");
     assert!(m["size"].as_u64().unwrap() > 100);
     let created = m["created_at"].as_str().unwrap();
@@ -90,7 +100,10 @@ async fn one_message_in_every_format() {
 
     let res = t.get(&format!("/messages/{id}.html")).await;
     assert_eq!(res.status(), 200);
-    let csp = res.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    let csp = res.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert!(csp.starts_with("sandbox"), "{csp}");
     let html = res.text().await.unwrap();
     // cid: links point at the part's URL, as in MailCatcher.
@@ -115,7 +128,10 @@ async fn one_message_in_every_format() {
     let eml = t.get(&format!("/messages/{id}.eml")).await;
     assert_eq!(eml.status(), 200);
     assert_eq!(eml.headers()["content-type"], "message/rfc822");
-    let disposition = eml.headers()["content-disposition"].to_str().unwrap().to_owned();
+    let disposition = eml.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert!(disposition.starts_with("attachment"), "{disposition}");
     assert_eq!(eml.text().await.unwrap(), source);
     t.stop().await;
@@ -130,7 +146,11 @@ async fn bad_ids_and_formats_get_4xx_with_a_reason() {
         ("/messages/0.json".to_owned(), 400, "not a message id"),
         (format!("/messages/{id}.pdf"), 404, "unknown format"),
         (format!("/messages/{id}/parts/nope"), 404, "no part"),
-        ("/messages/999/parts/logo123".to_owned(), 404, "no message 999"),
+        (
+            "/messages/999/parts/logo123".to_owned(),
+            404,
+            "no message 999",
+        ),
         ("/view/999".to_owned(), 404, "no message 999"),
         ("/static/secret.txt".to_owned(), 404, "unknown file"),
     ] {

@@ -14,7 +14,10 @@ use crate::support::{eventually, kiqlab_bin};
 
 /// The address after `marker` in `line`, up to a comma, slash or space.
 fn addr_after(line: &str, marker: &str) -> String {
-    let rest = &line[line.find(marker).unwrap_or_else(|| panic!("{marker} in {line}")) + marker.len()..];
+    let rest = &line[line
+        .find(marker)
+        .unwrap_or_else(|| panic!("{marker} in {line}"))
+        + marker.len()..];
     rest.split([',', '/', ' ']).next().unwrap().to_owned()
 }
 
@@ -77,7 +80,11 @@ async fn the_binary_catches_and_serves_mail() {
     assert_eq!(list[0]["subject"], "Your Fibonacci numbers");
 
     let pid = child.id().unwrap().to_string();
-    let killed = Command::new("kill").args(["-TERM", &pid]).status().await.unwrap();
+    let killed = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .await
+        .unwrap();
     assert!(killed.success());
     let status = tokio::time::timeout(Duration::from_secs(30), child.wait())
         .await
@@ -91,11 +98,20 @@ async fn a_port_in_use_is_a_clear_error() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
     let out = Command::new(kiqlab_bin())
-        .args(["mailcatcher", "--smtp-bind", &addr, "--http-bind", "127.0.0.1:0"])
+        .args([
+            "mailcatcher",
+            "--smtp-bind",
+            &addr,
+            "--http-bind",
+            "127.0.0.1:0",
+        ])
         .output()
         .await
         .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains(&format!("cannot listen for SMTP on {addr}")), "{err}");
+    assert!(
+        err.contains(&format!("cannot listen for SMTP on {addr}")),
+        "{err}"
+    );
 }

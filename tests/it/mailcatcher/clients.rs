@@ -40,7 +40,10 @@ async fn lettre_plain_text() {
     let plain = t.get_text(&format!("/messages/{id}.plain")).await;
     assert!(plain.contains("1, 1, 2, 3, 5, 8"), "{plain}");
     // lettre dot-stuffed the line; the catcher unstuffed it.
-    assert!(plain.contains("\n.a line that starts with a dot"), "{plain}");
+    assert!(
+        plain.contains("\n.a line that starts with a dot"),
+        "{plain}"
+    );
     assert_eq!(t.get(&format!("/messages/{id}.html")).await.status(), 404);
     t.stop().await;
 }
@@ -100,7 +103,10 @@ async fn lettre_attachment() {
     let res = t.get(a["href"].as_str().unwrap()).await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["content-type"], "application/pdf");
-    let disposition = res.headers()["content-disposition"].to_str().unwrap().to_owned();
+    let disposition = res.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert!(disposition.contains("attachment"), "{disposition}");
     assert!(disposition.contains("report.pdf"), "{disposition}");
     assert_eq!(res.bytes().await.unwrap().as_ref(), pdf.as_slice());

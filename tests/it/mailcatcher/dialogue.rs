@@ -67,15 +67,18 @@ async fn a_malformed_dialogue_gets_the_right_codes_and_the_server_goes_on() {
     c.expect("RCPT TO:<bob@example.com>", 503).await; // no MAIL
     c.expect("DATA", 503).await; // no MAIL
     c.expect("MAIL FROM:ann@example.com", 501).await; // no brackets
-    c.expect("MAIL FROM:<ann@example.com> SIZE=999999999999", 552).await;
-    c.expect("MAIL FROM:<ann@example.com> BODY=BINARYMIME", 555).await;
+    c.expect("MAIL FROM:<ann@example.com> SIZE=999999999999", 552)
+        .await;
+    c.expect("MAIL FROM:<ann@example.com> BODY=BINARYMIME", 555)
+        .await;
     c.expect("FROBNICATE now", 500).await;
     c.expect("STARTTLS", 502).await;
     c.expect(&"X".repeat(5000), 500).await; // far too long for a command
     c.send_raw(b"\x00\xff\xfe binary junk\r\n").await;
     let junk = c.reply().await;
     assert!(junk.starts_with('5'), "{junk}");
-    c.expect("MAIL FROM:<ann@example.com> BODY=8BITMIME", 250).await;
+    c.expect("MAIL FROM:<ann@example.com> BODY=8BITMIME", 250)
+        .await;
     c.expect("MAIL FROM:<ann@example.com>", 503).await; // nested MAIL
     c.expect("RCPT TO:<bob@example.com>", 250).await;
     c.expect("RCPT TO:<not an address", 501).await;
@@ -105,7 +108,10 @@ async fn a_malformed_dialogue_gets_the_right_codes_and_the_server_goes_on() {
     assert_eq!(list[1]["sender"], "<>");
     let id = list[0]["id"].as_u64().unwrap();
     let source = t.get_text(&format!("/messages/{id}.source")).await;
-    assert_eq!(source, "Subject: survived\r\n\r\n8-bit body: naïve café\r\n.dot\r\n");
+    assert_eq!(
+        source,
+        "Subject: survived\r\n\r\n8-bit body: naïve café\r\n.dot\r\n"
+    );
     t.stop().await;
 }
 
@@ -120,7 +126,8 @@ async fn pipelined_commands_are_answered_in_order() {
         let r = c.reply().await;
         assert!(r.starts_with(code), "{r}");
     }
-    c.send_raw(b"Subject: piped\r\n\r\nbody\r\n.\r\nQUIT\r\n").await;
+    c.send_raw(b"Subject: piped\r\n\r\nbody\r\n.\r\nQUIT\r\n")
+        .await;
     assert!(c.reply().await.starts_with("250 "));
     assert!(c.reply().await.starts_with("221 "));
     let m = t.only_message().await;
@@ -153,7 +160,10 @@ async fn a_message_over_the_size_limit_gets_552_and_the_session_goes_on() {
         }
         lines.concat()
     };
-    assert!(ehlo.contains("250-SIZE 1024") || ehlo.contains("250 SIZE 1024"), "{ehlo}");
+    assert!(
+        ehlo.contains("250-SIZE 1024") || ehlo.contains("250 SIZE 1024"),
+        "{ehlo}"
+    );
     c.expect("MAIL FROM:<a@example.com>", 250).await;
     c.expect("RCPT TO:<b@example.com>", 250).await;
     c.expect("DATA", 354).await;

@@ -55,16 +55,28 @@ async fn list_and_message_pages_escape_user_content() {
         ),
         "{page}"
     );
-    assert!(page.contains(&format!("src=\"/messages/{id}.html\"")), "{page}");
+    assert!(
+        page.contains(&format!("src=\"/messages/{id}.html\"")),
+        "{page}"
+    );
     for tab in ["?tab=html", "?tab=plain", "?tab=source", "?tab=headers"] {
         assert!(page.contains(tab), "{tab} missing: {page}");
     }
-    assert!(page.contains(&format!("href=\"/messages/{id}.eml\"")), "{page}");
+    assert!(
+        page.contains(&format!("href=\"/messages/{id}.eml\"")),
+        "{page}"
+    );
 
     let plain = t.get_text(&format!("/view/{id}?tab=plain")).await;
-    assert!(plain.contains("&lt;script&gt;alert(&#x27;plain&#x27;)"), "{plain}");
+    assert!(
+        plain.contains("&lt;script&gt;alert(&#x27;plain&#x27;)"),
+        "{plain}"
+    );
     let source = t.get_text(&format!("/view/{id}?tab=source")).await;
-    assert!(source.contains("Content-Type: multipart&#x2F;alternative"), "{source}");
+    assert!(
+        source.contains("Content-Type: multipart&#x2F;alternative"),
+        "{source}"
+    );
     assert!(!source.contains("<script>"), "{source}");
     let headers = t.get_text(&format!("/view/{id}?tab=headers")).await;
     assert!(headers.contains("<th>Subject</th>"), "{headers}");
@@ -129,19 +141,36 @@ async fn mounted_under_a_prefix_every_link_keeps_it() {
         .unwrap();
     let get = |path: &str| http.get(format!("http://{addr}{path}")).send();
 
-    assert_eq!(get("/").await.unwrap().text().await.unwrap(), "web node home");
+    assert_eq!(
+        get("/").await.unwrap().text().await.unwrap(),
+        "web node home"
+    );
     let redirect = get("/mail").await.unwrap();
     assert_eq!(redirect.status(), 308);
     assert_eq!(redirect.headers()["location"], "/mail/");
 
     let list = get("/mail/").await.unwrap().text().await.unwrap();
-    assert!(list.contains(&format!("href=\"/mail/view/{id}\"")), "{list}");
+    assert!(
+        list.contains(&format!("href=\"/mail/view/{id}\"")),
+        "{list}"
+    );
     assert!(list.contains("src=\"/mail/static/app.js\""), "{list}");
     assert!(list.contains("data-base=\"/mail/\""), "{list}");
 
-    let page = get(&format!("/mail/view/{id}")).await.unwrap().text().await.unwrap();
-    assert!(page.contains(&format!("src=\"/mail/messages/{id}.html\"")), "{page}");
-    assert!(page.contains(&format!("href=\"/mail/messages/{id}.eml\"")), "{page}");
+    let page = get(&format!("/mail/view/{id}"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(&format!("src=\"/mail/messages/{id}.html\"")),
+        "{page}"
+    );
+    assert!(
+        page.contains(&format!("href=\"/mail/messages/{id}.eml\"")),
+        "{page}"
+    );
 
     let json: serde_json::Value = get("/mail/messages").await.unwrap().json().await.unwrap();
     assert_eq!(json[0]["id"], id.get());

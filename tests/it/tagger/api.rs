@@ -47,11 +47,18 @@ async fn the_tutorial_sentence_gets_ruby_tags_and_japan() {
         instance["length"].as_u64().unwrap() as usize,
     );
     assert_eq!(
-        TUTORIAL.chars().skip(offset).take(length).collect::<String>(),
+        TUTORIAL
+            .chars()
+            .skip(offset)
+            .take(length)
+            .collect::<String>(),
         "Japan"
     );
     assert_eq!(instance["exact"], "Japan");
-    assert_eq!(instance["detection"], format!("[{}]Japan[.]", instance["prefix"].as_str().unwrap()));
+    assert_eq!(
+        instance["detection"],
+        format!("[{}]Japan[.]", instance["prefix"].as_str().unwrap())
+    );
     let matz = entities.iter().find(|e| e["name"] == "Matz").expect("Matz");
     assert_eq!(matz["_type"], "Person");
     t.stop().await;
@@ -86,7 +93,10 @@ async fn tiny_input_is_input_text_too_short() {
         let res = t.enrich(text).await;
         assert_eq!(res.status(), 200, "{text:?}");
         let v: Value = res.json().await.unwrap();
-        assert_eq!(v["doc"]["meta"]["language"], "InputTextTooShort", "{text:?}");
+        assert_eq!(
+            v["doc"]["meta"]["language"], "InputTextTooShort",
+            "{text:?}"
+        );
         assert_eq!(v.as_object().unwrap().len(), 1, "only doc: {v}");
     }
     t.stop().await;

@@ -13,7 +13,15 @@ use crate::support::kiqlab_bin;
 #[tokio::test]
 async fn the_binary_serves_enrich_with_the_key_from_the_environment() {
     let mut child = Command::new(kiqlab_bin())
-        .args(["tagger", "--port", "0", "--bind", "127.0.0.1", "--fail-rate", "0"])
+        .args([
+            "tagger",
+            "--port",
+            "0",
+            "--bind",
+            "127.0.0.1",
+            "--fail-rate",
+            "0",
+        ])
         .env("KIQLAB_TAGGER_API_KEY", "env-key")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -27,7 +35,10 @@ async fn the_binary_serves_enrich_with_the_key_from_the_environment() {
         .unwrap()
         .expect("a banner line");
     assert!(banner.contains("X-AG-Access-Token required"), "{banner}");
-    assert!(!banner.contains("env-key"), "the key is never printed: {banner}");
+    assert!(
+        !banner.contains("env-key"),
+        "the key is never printed: {banner}"
+    );
     let url = banner
         .split_whitespace()
         .find(|w| w.starts_with("http://"))
@@ -46,7 +57,12 @@ async fn the_binary_serves_enrich_with_the_key_from_the_environment() {
     assert_eq!(res.status(), 200);
 
     let pid = child.id().unwrap().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().await.unwrap().success());
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .await
+        .unwrap()
+        .success());
     let status = tokio::time::timeout(Duration::from_secs(30), child.wait())
         .await
         .expect("exits after SIGTERM")
@@ -60,7 +76,11 @@ async fn bad_flags_are_refused_with_a_reason() {
         ("--fail-rate", "1.5", "from 0 to 1"),
         ("--fail-rate", "often", "from 0 to 1"),
         ("--api-key", "has space", "API key"),
-        ("--latency", "soon", "invalid value 'soon' for '--latency <MS>'"),
+        (
+            "--latency",
+            "soon",
+            "invalid value 'soon' for '--latency <MS>'",
+        ),
     ] {
         let out = Command::new(kiqlab_bin())
             .args(["tagger", "--port", "0", flag, value])
