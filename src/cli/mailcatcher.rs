@@ -86,7 +86,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     );
     stop_requested().await?;
     tracing::info!("stopping the mail catcher");
-    server.stop().await;
+    // The catcher first: that also ends the live streams of open browser
+    // tabs, which the web server would otherwise wait for.
     catcher.shutdown().await;
+    server.stop().await;
     Ok(())
 }

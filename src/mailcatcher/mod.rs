@@ -35,8 +35,9 @@
 //! let http = std::net::TcpListener::bind("127.0.0.1:0")?;
 //! let server = web::serve(http, catcher.web()?)?;
 //!
-//! server.stop().await;
+//! // Shutting the catcher down also ends the web UI's live streams.
 //! catcher.shutdown().await;
+//! server.stop().await;
 //! # Ok(()) }
 //! ```
 
@@ -52,6 +53,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 pub use config::MailCatcherConfig;
 pub use store::{MailEvent, MessageId, MessageStore, StoredMessage};
@@ -98,7 +100,10 @@ impl MailCatcher {
             store: store.clone(),
             config: Arc::new(config),
         });
-        let smtp_task = tokio::spawn(smtp::accept_loop(smtp_listener, ctx, shutdown.clone()));
+        let smtp_task = tokio::spawn(
+            smtp::accept_loop(smtp_listener, ctx, shutdown.clone())
+                .instrument(tracing::info_span!("smtp_accept", addr = %smtp_addr)),
+        );
         tracing::info!(addr = %smtp_addr, "mail catcher SMTP listening");
         Ok(MailCatcher {
             store,

@@ -1,7 +1,6 @@
 //! Simple entity detection: gazetteer names (countries, cities,
-//! languages, technologies, companies) found with Aho-Corasick, people
-//! and organisations from capitalized names next to cue words ("by Matz",
-//! "Dr. Smith", "Acme Corp"), and URLs and e-mail addresses. Each entity
+//! languages, technologies, companies) found with Aho-Corasick, URLs and
+//! e-mail addresses, and the people and organisations `names` finds. Each entity
 //! has OpenCalais' instances: exact text, prefix, suffix, offset, length
 //! (offsets and lengths count characters, not bytes).
 
@@ -11,6 +10,7 @@ use std::sync::LazyLock;
 use aho_corasick::{AhoCorasick, MatchKind};
 
 use super::gazetteer as g;
+use super::names;
 
 /// Characters of context kept on each side of an instance.
 const CONTEXT_CHARS: usize = 30;
@@ -84,11 +84,11 @@ static GAZETTEER: LazyLock<Option<Gazetteer>> = LazyLock::new(|| {
 });
 
 /// A found mention, in bytes, before grouping.
-struct Hit {
-    start: usize,
-    end: usize,
-    kind: &'static str,
-    country: Option<&'static str>,
+pub(super) struct Hit {
+    pub start: usize,
+    pub end: usize,
+    pub kind: &'static str,
+    pub country: Option<&'static str>,
 }
 
 /// Finds the entities of `text`, most relevant first.
@@ -114,7 +114,7 @@ pub fn detect(text: &str) -> Vec<Entity> {
     }
     hits.extend(addresses);
     hits.sort_by_key(|h| h.start);
-    let names = cued_names(text, &hits);
+    let names = names::cued_names(text, &hits);
     hits.extend(names);
     hits.sort_by_key(|h| h.start);
     group(text, hits)
@@ -136,7 +136,7 @@ fn is_word_boundary(text: &str, start: usize, end: usize) -> bool {
 
 /// Whether `start..end` overlaps one of `hits`, which are sorted by
 /// start and do not overlap each other (so their ends are sorted too).
-fn covered(hits: &[Hit], start: usize, end: usize) -> bool {
+pub(super) fn covered(hits: &[Hit], start: usize, end: usize) -> bool {
     let first_ending_after = hits.partition_point(|h| h.end <= start);
     hits.get(first_ending_after).is_some_and(|h| h.start < end)
 }
@@ -184,138 +184,6 @@ fn looks_like_email(word: &str) -> bool {
         }
         None => false,
     }
-}
-
-/// A word of the text with its byte span.
-#[derive(Debug, Clone, Copy)]
-struct Token<'a> {
-    text: &'a str,
-    start: usize,
-    end: usize,
-}
-
-fn tokens(text: &str) -> Vec<Token<'_>> {
-    let mut out = Vec::new();
-    let mut start = None;
-    for (i, c) in text.char_indices() {
-        let inside = c.is_alphanumeric() || c == '\'' || c == '-';
-        match (inside, start) {
-            (true, None) => start = Some(i),
-            (false, Some(s)) => {
-                out.push(Token {
-                    text: &text[s..i],
-                    start: s,
-                    end: i,
-                });
-                start = None;
-            }
-            _ => {}
-        }
-    }
-    if let Some(s) = start {
-        out.push(Token {
-            text: &text[s..],
-            start: s,
-            end: text.len(),
-        });
-    }
-    out
-}
-
-fn capitalized(word: &str) -> bool {
-    word.chars().next().is_some_and(char::is_uppercase)
-}
-
-fn in_list(list: &[&str], word: &str) -> bool {
-    list.iter()
-        .any(|w| w.trim_end_matches('.').eq_ignore_ascii_case(word))
-}
-
-/// People and organisations: runs of capitalized words (joined by single
-/// spaces, "of" allowed inside) that a cue word marks.
-fn cued_names(text: &str, known: &[Hit]) -> Vec<Hit> {
-    let toks = tokens(text);
-    let mut hits = Vec::new();
-    let mut i = 0;
-    while i < toks.len() {
-        let t = toks[i];
-        if !capitalized(t.text) || covered(known, t.start, t.end) {
-            i += 1;
-            continue;
-        }
-        let mut j = i;
-        while j + 1 < toks.len() {
-            let next = toks[j + 1];
-            let gap = &text[toks[j].end..next.start];
-            let joins = gap == " " && !covered(known, next.start, next.end);
-            if joins && capitalized(next.text) {
-                j += 1;
-            } else if joins
-                && next.text == "of"
-                && toks
-                    .get(j + 2)
-                    .is_some_and(|n| capitalized(n.text) && &text[next.end..n.start] == " ")
-            {
-                j += 2;
-            } else {
-                break;
-            }
-        }
-        let (first, last) = (toks[i], toks[j]);
-        let cue_before = titled(text, &toks, i) || cued(text, &toks, i);
-        let cue_after = toks.get(j + 1).is_some_and(|n| {
-            text[last.end..n.start].chars().all(char::is_whitespace)
-                && in_list(g::PERSON_CUES_AFTER, n.text)
-        });
-        let kind = if in_list(g::COMPANY_SUFFIXES, last.text) && j > i {
-            Some(g::COMPANY)
-        } else if in_list(g::ORGANIZATION_SUFFIXES, last.text) && j > i {
-            Some(g::ORGANIZATION)
-        } else if cue_before || cue_after {
-            Some(g::PERSON)
-        } else {
-            None
-        };
-        if let Some(kind) = kind {
-            hits.push(Hit {
-                start: first.start,
-                end: last.end,
-                kind,
-                country: None,
-            });
-        }
-        i = j + 1;
-    }
-    hits
-}
-
-/// "Dr. Ada": a title just before the name, with or without its dot.
-fn titled(text: &str, toks: &[Token<'_>], i: usize) -> bool {
-    let Some(prev) = i.checked_sub(1).map(|p| toks[p]) else {
-        return false;
-    };
-    let gap = &text[prev.end..toks[i].start];
-    let gap = gap.strip_prefix('.').unwrap_or(gap);
-    !gap.is_empty() && gap.chars().all(char::is_whitespace) && in_list(g::PERSON_TITLES, prev.text)
-}
-
-/// "invented by Matz", "according to Matz": cue words just before the
-/// name, in the same sentence (only spaces between).
-fn cued(text: &str, toks: &[Token<'_>], i: usize) -> bool {
-    g::PERSON_CUES_BEFORE.iter().any(|cue| {
-        let words: Vec<&str> = cue.split(' ').collect();
-        if words.len() > i {
-            return false;
-        }
-        let start = i - words.len();
-        words.iter().enumerate().all(|(k, w)| {
-            let t = toks[start + k];
-            let next = toks[start + k + 1];
-            t.text.eq_ignore_ascii_case(w)
-                && !text[t.end..next.start].is_empty()
-                && text[t.end..next.start].chars().all(char::is_whitespace)
-        })
-    })
 }
 
 /// Groups mentions of the same name and type into entities, with

@@ -125,7 +125,7 @@ pub const COMPANY_SUFFIXES: &[&str] = &[
 /// Words that, as the last word of a capitalized name, make it an organization.
 pub const ORGANIZATION_SUFFIXES: &[&str] = &[
     "Foundation", "University", "Institute", "Association", "Society", "Council",
-    "Committee", "Agency", "Ministry", "Department", "Consortium", "Group", "Team",
+    "Committee", "Agency", "Ministry", "Department", "Consortium", "Group", "Team", "Bank",
 ];
 
 #[rustfmt::skip]

@@ -4,11 +4,13 @@
 //! while).
 //!
 //! Layout: `keywords` (social tags, YAKE), `entities` (named entities),
+//! `names` (people and organisations by cue words),
 //! `gazetteer` (the names entities are found by), `topics` (topic codes).
 
 pub mod entities;
 pub mod gazetteer;
 pub mod keywords;
+mod names;
 pub mod topics;
 
 pub use entities::{Entity, Instance};

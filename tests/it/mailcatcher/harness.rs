@@ -95,7 +95,7 @@ impl TestCatcher {
     }
 
     pub async fn stop(self) {
-        self.web.stop().await;
         self.catcher.shutdown().await;
+        self.web.stop().await;
     }
 }
