@@ -90,9 +90,7 @@ mod tests {
             ("REDIS_URL", "redis://r:6379"),
         ]);
         assert_eq!(
-            resolve_store(Some("redis://f:1"), &env)
-                .unwrap()
-                .to_string(),
+            resolve_store(Some("redis://f:1"), &env).unwrap().to_string(),
             "redis://f:1"
         );
         assert_eq!(

@@ -366,9 +366,7 @@ mod tests {
         job.set("error_message", Value::from("boom 7"));
         job.set("retry", Value::from(2));
         let out = job.to_json();
-        assert!(out.starts_with(
-            r#"{"retry":2,"queue":"default","backtrace":3,"tags":["alpha"],"args":[7]"#
-        ));
+        assert!(out.starts_with(r#"{"retry":2,"queue":"default","backtrace":3,"tags":["alpha"],"args":[7]"#));
         assert!(out.ends_with(r#""created_at":1795617752.0126622,"error_message":"boom 7"}"#));
     }
 
@@ -389,14 +387,9 @@ mod tests {
             Retry::Default,
         );
         let out = job.to_json();
-        assert!(out.starts_with(
-            r#"{"retry":true,"queue":"default","args":[0,"hi"],"class":"DemoWorker","jid":""#
-        ));
+        assert!(out.starts_with(r#"{"retry":true,"queue":"default","args":[0,"hi"],"class":"DemoWorker","jid":""#));
         assert_eq!(job.jid().len(), 24);
-        assert!(job
-            .jid()
-            .bytes()
-            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+        assert!(job.jid().bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
     }
 
     #[test]
@@ -429,10 +422,7 @@ mod tests {
         assert_eq!(Job::from_bytes(b"\xff\xfe", 100), Err(InvalidUtf8));
         assert_eq!(
             Job::from_bytes(&[b' '; 11], 10),
-            Err(TooLarge {
-                size: 11,
-                limit: 10
-            })
+            Err(TooLarge { size: 11, limit: 10 })
         );
     }
 

@@ -296,11 +296,7 @@ impl WorkRecord {
         Some(WorkRecord {
             identity: identity.to_owned(),
             tid: tid.to_owned(),
-            queue: v
-                .get("queue")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_owned(),
+            queue: v.get("queue").and_then(Value::as_str).unwrap_or("").to_owned(),
             run_at: v.get("run_at").and_then(Value::as_f64).unwrap_or(0.0),
             payload,
         })
@@ -351,8 +347,7 @@ mod tests {
 
     #[test]
     fn work_payload_may_be_string_or_object() {
-        let s =
-            r#"{"queue":"default","payload":"{\"class\":\"A\",\"args\":[]}","run_at":1795618641}"#;
+        let s = r#"{"queue":"default","payload":"{\"class\":\"A\",\"args\":[]}","run_at":1795618641}"#;
         let w = WorkRecord::parse("id", "t1", s).unwrap();
         assert_eq!(w.payload, r#"{"class":"A","args":[]}"#);
         let o = r#"{"queue":"default","payload":{"class":"A","args":[]},"run_at":1}"#;

@@ -6,9 +6,7 @@ use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum StoreUrlError {
-    #[error(
-        "{url:?} is not a store address: use redis://[:PASSWORD@]HOST[:PORT][/DB] or sqlite://PATH"
-    )]
+    #[error("{url:?} is not a store address: use redis://[:PASSWORD@]HOST[:PORT][/DB] or sqlite://PATH")]
     UnknownScheme { url: String },
     #[error("malformed Redis URL {url:?}: {reason}")]
     BadRedis { url: String, reason: String },
@@ -95,9 +93,7 @@ mod tests {
 
     #[test]
     fn parses_redis_and_sqlite() {
-        assert!(StoreUrl::parse("redis://127.0.0.1:6379/0")
-            .unwrap()
-            .is_redis());
+        assert!(StoreUrl::parse("redis://127.0.0.1:6379/0").unwrap().is_redis());
         assert_eq!(
             StoreUrl::parse("sqlite:///tmp/x.db").unwrap(),
             StoreUrl::Sqlite("/tmp/x.db".into())

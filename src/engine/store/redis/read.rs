@@ -12,20 +12,25 @@ use crate::engine::store::{
 };
 
 pub async fn stats(con: &mut ConnectionManager, now: f64) -> Result<Stats> {
-    let (processed, failed, scheduled, retries, dead): (Option<u64>, Option<u64>, u64, u64, u64) =
-        redis::pipe()
-            .cmd("GET")
-            .arg("stat:processed")
-            .cmd("GET")
-            .arg("stat:failed")
-            .cmd("ZCARD")
-            .arg("schedule")
-            .cmd("ZCARD")
-            .arg("retry")
-            .cmd("ZCARD")
-            .arg("dead")
-            .query_async(con)
-            .await?;
+    let (processed, failed, scheduled, retries, dead): (
+        Option<u64>,
+        Option<u64>,
+        u64,
+        u64,
+        u64,
+    ) = redis::pipe()
+        .cmd("GET")
+        .arg("stat:processed")
+        .cmd("GET")
+        .arg("stat:failed")
+        .cmd("ZCARD")
+        .arg("schedule")
+        .cmd("ZCARD")
+        .arg("retry")
+        .cmd("ZCARD")
+        .arg("dead")
+        .query_async(con)
+        .await?;
     let procs = processes(con).await?;
     let queues = queues(con, now).await?;
     Ok(Stats {
@@ -283,18 +288,10 @@ pub async fn history(con: &mut ConnectionManager, now: f64, days: u32) -> Result
         return Ok(Vec::new());
     }
     let mut pipe = redis::pipe();
-    pipe.cmd("MGET").arg(
-        dates
-            .iter()
-            .map(|d| format!("stat:processed:{d}"))
-            .collect::<Vec<_>>(),
-    );
-    pipe.cmd("MGET").arg(
-        dates
-            .iter()
-            .map(|d| format!("stat:failed:{d}"))
-            .collect::<Vec<_>>(),
-    );
+    pipe.cmd("MGET")
+        .arg(dates.iter().map(|d| format!("stat:processed:{d}")).collect::<Vec<_>>());
+    pipe.cmd("MGET")
+        .arg(dates.iter().map(|d| format!("stat:failed:{d}")).collect::<Vec<_>>());
     let (p, f): (Vec<Option<u64>>, Vec<Option<u64>>) = pipe.query_async(con).await?;
     Ok(dates
         .into_iter()

@@ -96,10 +96,7 @@ mod tests {
     #[test]
     fn wip_keys_split_back() {
         let k = wip_key("web:12:abcdef012345", "mail:high");
-        assert_eq!(
-            parse_wip_key(&k),
-            Some(("web:12:abcdef012345", "mail:high"))
-        );
+        assert_eq!(parse_wip_key(&k), Some(("web:12:abcdef012345", "mail:high")));
         assert_eq!(parse_wip_key("queue:default"), None);
     }
 }

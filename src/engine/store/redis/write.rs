@@ -9,8 +9,8 @@ use super::scripts::{parse_wip_key, wip_key, MOVE_DUE, RECOVER, REQUEUE, WIP_REG
 use crate::engine::clock::utc_date;
 use crate::engine::job::{float_value, Job};
 use crate::engine::store::{
-    Completion, DeadLimits, EntryKey, Heartbeat, LocalHost, Outcome, Result, SetKind, SortedEntry,
-    UnitOfWork,
+    Completion, DeadLimits, EntryKey, Heartbeat, LocalHost, Outcome, Result, SetKind,
+    SortedEntry, UnitOfWork,
 };
 
 /// Daily stat keys live five years, as Sidekiq's `STATS_TTL`.
@@ -150,10 +150,7 @@ pub async fn complete(
         if n == 0 {
             continue;
         }
-        pipe.cmd("INCRBY")
-            .arg(format!("stat:{name}"))
-            .arg(n)
-            .ignore();
+        pipe.cmd("INCRBY").arg(format!("stat:{name}")).arg(n).ignore();
         let daily = format!("stat:{name}:{date}");
         pipe.cmd("INCRBY").arg(&daily).arg(n).ignore();
         pipe.cmd("EXPIRE").arg(&daily).arg(STATS_TTL).ignore();
@@ -187,23 +184,11 @@ pub async fn complete(
         let key = metrics_key(now);
         for (class, (ms, p, f)) in &metrics {
             if *ms > 0 {
-                pipe.cmd("HINCRBY")
-                    .arg(&key)
-                    .arg(format!("{class}|ms"))
-                    .arg(*ms)
-                    .ignore();
+                pipe.cmd("HINCRBY").arg(&key).arg(format!("{class}|ms")).arg(*ms).ignore();
             }
-            pipe.cmd("HINCRBY")
-                .arg(&key)
-                .arg(format!("{class}|p"))
-                .arg(*p)
-                .ignore();
+            pipe.cmd("HINCRBY").arg(&key).arg(format!("{class}|p")).arg(*p).ignore();
             if *f > 0 {
-                pipe.cmd("HINCRBY")
-                    .arg(&key)
-                    .arg(format!("{class}|f"))
-                    .arg(*f)
-                    .ignore();
+                pipe.cmd("HINCRBY").arg(&key).arg(format!("{class}|f")).arg(*f).ignore();
             }
         }
         pipe.cmd("EXPIRE").arg(&key).arg(METRICS_TTL).ignore();
@@ -239,10 +224,7 @@ fn failure_json(c: &Completion) -> Option<String> {
         "processor",
         serde_json::Value::from(format!("{}:{}", record.host, record.pid)),
     );
-    job.set(
-        "failed_at",
-        float_value(record.started_at + record.duration_ms / 1000.0),
-    );
+    job.set("failed_at", float_value(record.started_at + record.duration_ms / 1000.0));
     Some(job.to_json())
 }
 
@@ -309,11 +291,7 @@ pub async fn enqueue_due(con: &mut ConnectionManager, now: f64) -> Result<usize>
                         // Unusable entry: move it to the dead set rather than
                         // retrying it forever.
                         tracing::warn!(set, error = %e, "malformed entry in sorted set; moving it to dead");
-                        pipe.cmd("ZADD")
-                            .arg("dead")
-                            .arg(score_arg(now))
-                            .arg(member)
-                            .ignore();
+                        pipe.cmd("ZADD").arg("dead").arg(score_arg(now)).arg(member).ignore();
                         pipe.cmd("ZREM").arg(set).arg(member).ignore();
                     }
                 }
@@ -366,12 +344,7 @@ pub async fn recover_orphans(con: &mut ConnectionManager, local: &LocalHost) -> 
                 .invoke_async(con)
                 .await?;
             if n > 0 {
-                tracing::warn!(
-                    identity,
-                    queue,
-                    jobs = n,
-                    "recovered jobs of a dead process"
-                );
+                tracing::warn!(identity, queue, jobs = n, "recovered jobs of a dead process");
                 total += n as usize;
             }
         }
