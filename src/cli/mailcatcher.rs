@@ -9,7 +9,9 @@ use anyhow::Context;
 use clap::Args as ClapArgs;
 
 use super::signals::stop_requested;
-use crate::mailcatcher::config::{DEFAULT_MAX_MESSAGES, DEFAULT_MAX_MESSAGE_SIZE};
+use crate::mailcatcher::config::{
+    DEFAULT_MAX_MESSAGES, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_MAX_STORE_BYTES,
+};
 use crate::mailcatcher::{web, MailCatcher, MailCatcherConfig};
 
 #[derive(Debug, ClapArgs)]
@@ -50,6 +52,14 @@ pub struct Args {
     #[arg(long, value_name = "N", default_value_t = NonZeroUsize::new(DEFAULT_MAX_MESSAGES).unwrap_or(NonZeroUsize::MIN))]
     pub max_messages: NonZeroUsize,
 
+    /// Keep at most about this many bytes of mail in memory; the oldest go first
+    #[arg(
+        long,
+        value_name = "BYTES",
+        default_value_t = NonZeroUsize::new(DEFAULT_MAX_STORE_BYTES).unwrap_or(NonZeroUsize::MIN)
+    )]
+    pub max_store_bytes: NonZeroUsize,
+
     /// Name the server gives itself in its SMTP greeting [default: this host's name]
     #[arg(long, value_name = "NAME")]
     pub hostname: Option<String>,
@@ -66,6 +76,7 @@ impl Args {
             smtp_delay: Duration::from_millis(self.smtp_delay),
             max_message_size: self.max_message_size,
             max_messages: self.max_messages,
+            max_store_bytes: self.max_store_bytes,
             ..MailCatcherConfig::default()
         }
     }

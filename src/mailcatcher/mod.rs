@@ -4,10 +4,11 @@
 //!
 //! # Layout
 //!
-//! - `config`: settings (`MailCatcherConfig`): delay, size limit, cap
+//! - `config`: settings (`MailCatcherConfig`): delay, size limit, caps
 //! - `smtp`: the accept loop; `smtp::session` is one SMTP dialogue
 //! - `mime`: what a received message shows (subject, bodies, parts)
-//! - `store`: the caught messages (in memory, capped) and their events
+//! - `store`: the caught messages (in memory, capped by count and bytes)
+//!   and their events
 //! - `web`: the web UI, the JSON API and the live event stream, as an
 //!   actix-web `configure` function the web node mounts at `/mail`
 //!
@@ -82,7 +83,7 @@ impl MailCatcher {
         smtp_listener: TcpListener,
         config: MailCatcherConfig,
     ) -> Result<MailCatcher, MailCatcherError> {
-        let store = MessageStore::new(config.max_messages);
+        let store = MessageStore::new(config.max_messages, config.max_store_bytes);
         MailCatcher::start_with_store(smtp_listener, config, store)
     }
 

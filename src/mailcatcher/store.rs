@@ -1,5 +1,6 @@
-//! The caught messages: an in-memory store with a cap (oldest dropped
-//! first) that tells subscribers about every change, for the live list.
+//! The caught messages: an in-memory store with caps on count and bytes
+//! (oldest dropped first) that tells subscribers about every change, for
+//! the live list.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -72,6 +73,16 @@ impl StoredMessage {
     pub fn size(&self) -> usize {
         self.raw.len()
     }
+
+    /// Roughly what the message holds in memory: the source plus its
+    /// decoded bodies and parts.
+    fn footprint(&self) -> usize {
+        let m = &self.mail;
+        self.raw.len()
+            + m.html.as_ref().map_or(0, String::len)
+            + m.plain.as_ref().map_or(0, String::len)
+            + m.parts.iter().map(|p| p.body.len()).sum::<usize>()
+    }
 }
 
 /// A change to the store, as pushed to the live list.
@@ -85,7 +96,16 @@ pub enum MailEvent {
 struct Inner {
     next_id: u64,
     messages: BTreeMap<MessageId, Arc<StoredMessage>>,
-    cap: NonZeroUsize,
+    max_messages: NonZeroUsize,
+    max_bytes: NonZeroUsize,
+    bytes: usize,
+}
+
+impl Inner {
+    fn over_limits(&self) -> bool {
+        self.messages.len() > self.max_messages.get()
+            || (self.bytes > self.max_bytes.get() && self.messages.len() > 1)
+    }
 }
 
 /// Cheap to clone: every clone is the same store.
@@ -104,13 +124,17 @@ impl fmt::Debug for MessageStore {
 }
 
 impl MessageStore {
-    pub fn new(cap: NonZeroUsize) -> Self {
+    /// Keeps at most `max_messages`, and drops the oldest while all of
+    /// them take more than `max_bytes` (the newest is always kept).
+    pub fn new(max_messages: NonZeroUsize, max_bytes: NonZeroUsize) -> Self {
         let (events, _) = broadcast::channel(EVENT_BUFFER);
         MessageStore {
             inner: Arc::new(Mutex::new(Inner {
                 next_id: 1,
                 messages: BTreeMap::new(),
-                cap,
+                max_messages,
+                max_bytes,
+                bytes: 0,
             })),
             events,
         }
@@ -122,7 +146,7 @@ impl MessageStore {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Keeps a message, dropping the oldest ones beyond the cap.
+    /// Keeps a message, dropping the oldest ones beyond the caps.
     pub fn insert(&self, envelope: Envelope, raw: Vec<u8>, mail: ParsedMail) -> Arc<StoredMessage> {
         let (message, evicted) = {
             let mut inner = self.lock();
@@ -135,11 +159,15 @@ impl MessageStore {
                 raw,
                 mail,
             });
+            inner.bytes += message.footprint();
             inner.messages.insert(id, Arc::clone(&message));
             let mut evicted = Vec::new();
-            while inner.messages.len() > inner.cap.get() {
+            while inner.over_limits() {
                 match inner.messages.pop_first() {
-                    Some((old, _)) => evicted.push(old),
+                    Some((old, m)) => {
+                        inner.bytes -= m.footprint();
+                        evicted.push(old);
+                    }
                     None => break,
                 }
             }
@@ -163,7 +191,16 @@ impl MessageStore {
 
     /// Deletes one message; `false` when there was none with that id.
     pub fn remove(&self, id: MessageId) -> bool {
-        let removed = self.lock().messages.remove(&id).is_some();
+        let removed = {
+            let mut inner = self.lock();
+            match inner.messages.remove(&id) {
+                Some(m) => {
+                    inner.bytes -= m.footprint();
+                    true
+                }
+                None => false,
+            }
+        };
         if removed {
             self.publish(MailEvent::Removed(id));
         }
@@ -171,7 +208,11 @@ impl MessageStore {
     }
 
     pub fn clear(&self) {
-        self.lock().messages.clear();
+        {
+            let mut inner = self.lock();
+            inner.messages.clear();
+            inner.bytes = 0;
+        }
         self.publish(MailEvent::Cleared);
     }
 
@@ -207,7 +248,10 @@ mod tests {
     }
 
     fn store(cap: usize) -> MessageStore {
-        MessageStore::new(NonZeroUsize::new(cap).unwrap())
+        MessageStore::new(
+            NonZeroUsize::new(cap).unwrap(),
+            NonZeroUsize::new(1 << 30).unwrap(),
+        )
     }
 
     #[test]
@@ -250,5 +294,28 @@ mod tests {
         assert_eq!(s.len(), 1);
         s.clear();
         assert!(s.is_empty());
+    }
+
+    #[test]
+    fn the_oldest_go_when_the_bytes_cap_is_reached() {
+        let s = MessageStore::new(
+            NonZeroUsize::new(100).unwrap(),
+            NonZeroUsize::new(25).unwrap(),
+        );
+        let a = s.insert(envelope(), vec![b'a'; 10], ParsedMail::default());
+        let b = s.insert(envelope(), vec![b'b'; 10], ParsedMail::default());
+        assert_eq!(s.len(), 2);
+        let c = s.insert(envelope(), vec![b'c'; 10], ParsedMail::default());
+        let ids: Vec<_> = s.list().iter().map(|m| m.id).collect();
+        assert_eq!(ids, vec![b.id, c.id]);
+        assert!(s.get(a.id).is_none());
+        // A message larger than the cap on its own is still kept.
+        let big = s.insert(envelope(), vec![b'x'; 100], ParsedMail::default());
+        let ids: Vec<_> = s.list().iter().map(|m| m.id).collect();
+        assert_eq!(ids, vec![big.id]);
+        assert!(s.remove(big.id));
+        let d = s.insert(envelope(), vec![b'd'; 10], ParsedMail::default());
+        let e = s.insert(envelope(), vec![b'e'; 10], ParsedMail::default());
+        assert_eq!(s.list().len(), 2, "{d:?} {e:?}");
     }
 }

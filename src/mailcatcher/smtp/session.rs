@@ -318,7 +318,10 @@ mod tests {
 
     fn ctx(max_size: usize) -> Arc<SessionContext> {
         Arc::new(SessionContext {
-            store: MessageStore::new(NonZeroUsize::new(100).unwrap()),
+            store: MessageStore::new(
+                NonZeroUsize::new(100).unwrap(),
+                NonZeroUsize::new(1 << 30).unwrap(),
+            ),
             config: Arc::new(MailCatcherConfig {
                 max_message_size: NonZeroUsize::new(max_size).unwrap(),
                 idle_timeout: Duration::from_secs(5),
