@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args as ClapArgs;
 
-use super::signals::stop_requested;
+use super::signals;
 use crate::mailcatcher::config::{
     DEFAULT_MAX_MESSAGES, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_MAX_STORE_BYTES,
 };
@@ -95,7 +95,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         catcher.smtp_addr(),
         server.addr()
     );
-    stop_requested().await?;
+    signals::shutdown().await?;
     tracing::info!("stopping the mail catcher");
     // The catcher first: that also ends the live streams of open browser
     // tabs, which the web server would otherwise wait for.

@@ -1,12 +1,13 @@
-//! Waiting for the operator to stop a long-running subcommand: Ctrl-C
-//! (SIGINT) or SIGTERM (systemd, `kill`, a supervisor).
+//! Waiting for Ctrl-C (SIGINT) or SIGTERM, for the long-running commands.
 
-/// Resolves on the first SIGINT or SIGTERM.
-pub async fn stop_requested() -> anyhow::Result<()> {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+/// Completes on the first SIGINT or SIGTERM.
+pub async fn shutdown() -> std::io::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
     tokio::select! {
-        r = tokio::signal::ctrl_c() => r?,
         _ = term.recv() => {}
+        _ = int.recv() => {}
     }
     Ok(())
 }

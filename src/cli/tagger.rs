@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args as ClapArgs;
 
-use super::signals::stop_requested;
+use super::signals;
 use crate::tagger::{self, ApiKey, FailRate, Tagger, TaggerConfig};
 
 #[derive(Debug, ClapArgs)]
@@ -88,7 +88,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         args.latency,
         config.fail_rate
     );
-    stop_requested().await?;
+    signals::shutdown().await?;
     tracing::info!("stopping the tagger");
     server.stop().await;
     Ok(())
