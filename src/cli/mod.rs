@@ -3,8 +3,11 @@
 
 mod bench;
 mod enqueue;
+mod mailcatcher;
+mod signals;
 mod stats;
 mod store_args;
+mod tagger;
 mod worker;
 
 use clap::{Parser, Subcommand};
@@ -39,6 +42,10 @@ pub enum Command {
     Bench(bench::Args),
     /// Show processed, failed, busy, enqueued per queue, scheduled, retries and dead (like Sidekiq::Stats)
     Stats(stats::Args),
+    /// Catch mail: an SMTP server (1025) that keeps every message, with a web UI and JSON API (1080)
+    Mailcatcher(mailcatcher::Args),
+    /// Serve the tagging API: a local OpenCalais (POST /enrich) with optional latency and failures
+    Tagger(tagger::Args),
 }
 
 impl Command {
@@ -48,6 +55,8 @@ impl Command {
             Command::Enqueue(a) => enqueue::run(a).await,
             Command::Stats(a) => stats::run(a).await,
             Command::Bench(a) => bench::run(a).await,
+            Command::Mailcatcher(a) => mailcatcher::run(a).await,
+            Command::Tagger(a) => tagger::run(a).await,
         }
     }
 }

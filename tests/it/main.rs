@@ -7,5 +7,7 @@
 mod engine;
 mod faults;
 mod interop;
+mod mailcatcher;
 mod sqlite_store;
 mod support;
+mod tagger;
