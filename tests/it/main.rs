@@ -6,6 +6,7 @@
 
 mod engine;
 mod faults;
+mod fuzz_payload;
 mod interop;
 mod mailcatcher;
 mod sqlite_store;
