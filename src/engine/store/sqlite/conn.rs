@@ -51,7 +51,7 @@ pub fn open(path: &Path, writer: bool) -> rusqlite::Result<Connection> {
         conn.execute_batch(
             "PRAGMA synchronous = NORMAL;
              PRAGMA temp_store = MEMORY;
-             PRAGMA cache_size = -16000;
+             PRAGMA cache_size = -4000;
              PRAGMA journal_size_limit = 67108864;",
         )?;
     } else {
