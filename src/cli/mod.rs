@@ -1,13 +1,18 @@
 //! The `kiqlab` command line: one clap subcommand per runner, each in its
 //! own file with an `Args` struct and an async `run`.
 
+mod demo;
 mod enqueue;
+mod jobs_args;
+mod signals;
 mod stats;
 mod store_args;
+mod web;
 mod worker;
 
 use clap::{Parser, Subcommand};
 
+pub use jobs_args::{JobsArgs, WebApiArgs};
 pub use store_args::StoreArgs;
 
 #[derive(Debug, Parser)]
@@ -34,6 +39,10 @@ pub enum Command {
     Worker(worker::Args),
     /// Enqueue jobs like the tutorials' console: perform_async, --in, --at, --count
     Enqueue(enqueue::Args),
+    /// Run the web node: the sample apps, the playground, timings and the workers' internal API
+    Web(web::Args),
+    /// Run everything on this machine: web node, mail catcher, tagger and N worker processes
+    Demo(demo::Args),
     /// Show processed, failed, busy, enqueued per queue, scheduled, retries and dead (like Sidekiq::Stats)
     Stats(stats::Args),
 }
@@ -44,6 +53,8 @@ impl Command {
             Command::Worker(a) => worker::run(a).await,
             Command::Enqueue(a) => enqueue::run(a).await,
             Command::Stats(a) => stats::run(a).await,
+            Command::Web(a) => web::run(a).await,
+            Command::Demo(a) => demo::run(a).await,
         }
     }
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args as ClapArgs;
 
+use super::jobs_args::{JobsArgs, WebApiArgs};
 use super::StoreArgs;
 use crate::engine::clock::SystemClock;
 use crate::engine::launcher::{Launcher, WorkerConfig};
@@ -17,6 +18,12 @@ use crate::engine::store::url::StoreUrl;
 pub struct Args {
     #[command(flatten)]
     pub store: StoreArgs,
+
+    #[command(flatten)]
+    pub api: WebApiArgs,
+
+    #[command(flatten)]
+    pub jobs: JobsArgs,
 
     /// Jobs run at once by this process
     #[arg(short, long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=1000))]
@@ -121,7 +128,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let url = args.store.url()?;
     config.store_addr = store_addr(&url).await;
     let store = args.store.open().await?;
-    let registry = Arc::new(crate::jobs::registry());
+    let jobs = args.jobs.config(Some(&args.api));
+    if jobs.internal_token.is_none() {
+        tracing::warn!("KIQLAB_INTERNAL_TOKEN is not set: the sample apps' jobs will fail until it is");
+    }
+    let registry = Arc::new(crate::jobs::registry(&jobs));
     let launcher = Launcher::start(store, registry, Arc::new(SystemClock), config)
         .await
         .with_context(|| format!("cannot start the worker on {url}"))?;
