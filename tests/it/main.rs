@@ -7,3 +7,4 @@
 mod engine;
 mod interop;
 mod support;
+mod web;

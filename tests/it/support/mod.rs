@@ -4,11 +4,15 @@
 #![allow(dead_code)]
 
 pub mod redis_server;
+pub mod smtp_sink;
+pub mod tagger_stub;
 
 use std::future::Future;
 use std::time::{Duration, Instant};
 
 pub use redis_server::RedisServer;
+pub use smtp_sink::SmtpSink;
+pub use tagger_stub::TaggerStub;
 
 /// Polls `check` until it returns `Some`, or panics with `what` after `timeout`.
 pub async fn eventually<T, F, Fut>(timeout: Duration, what: &str, mut check: F) -> T
