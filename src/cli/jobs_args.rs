@@ -21,7 +21,12 @@ pub struct JobsArgs {
     pub tagger_url: url::Url,
 
     /// API key sent to the tagger as X-AG-Access-Token
-    #[arg(long, env = "KIQLAB_TAGGER_KEY", value_name = "KEY", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "KIQLAB_TAGGER_KEY",
+        value_name = "KEY",
+        hide_env_values = true
+    )]
     pub tagger_key: Option<Secret>,
 
     /// Timeout of HTTP calls (web node, tagger): 10s, 500ms…
@@ -44,7 +49,12 @@ pub struct WebApiArgs {
     pub web_url: url::Url,
 
     /// The web node's internal API token (required for the apps' jobs)
-    #[arg(long, env = "KIQLAB_INTERNAL_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "KIQLAB_INTERNAL_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
     pub internal_token: Option<Secret>,
 }
 

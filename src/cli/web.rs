@@ -34,11 +34,21 @@ pub struct Args {
     pub database: Option<PathBuf>,
 
     /// Token workers present to /internal (default: kept in internal-token in the data directory)
-    #[arg(long, env = "KIQLAB_INTERNAL_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "KIQLAB_INTERNAL_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
     pub internal_token: Option<Secret>,
 
     /// The mail catcher's web UI, where /mail leads
-    #[arg(long, env = "KIQLAB_MAIL_UI_URL", value_name = "URL", default_value = "http://127.0.0.1:1080")]
+    #[arg(
+        long,
+        env = "KIQLAB_MAIL_UI_URL",
+        value_name = "URL",
+        default_value = "http://127.0.0.1:1080"
+    )]
     pub mail_ui_url: String,
 
     /// HTTP worker threads
@@ -53,8 +63,9 @@ impl Args {
             Some(t) => t.clone(),
             None => {
                 let path = dir.join("internal-token");
-                let (t, made) = crate::secret::load_or_create(&path)
-                    .with_context(|| format!("cannot keep the internal token in {}", path.display()))?;
+                let (t, made) = crate::secret::load_or_create(&path).with_context(|| {
+                    format!("cannot keep the internal token in {}", path.display())
+                })?;
                 if made {
                     tracing::info!(path = %path.display(), "made an internal token; give it to workers as KIQLAB_INTERNAL_TOKEN");
                 }

@@ -130,7 +130,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let store = args.store.open().await?;
     let jobs = args.jobs.config(Some(&args.api));
     if jobs.internal_token.is_none() {
-        tracing::warn!("KIQLAB_INTERNAL_TOKEN is not set: the sample apps' jobs will fail until it is");
+        tracing::warn!(
+            "KIQLAB_INTERNAL_TOKEN is not set: the sample apps' jobs will fail until it is"
+        );
     }
     let registry = Arc::new(crate::jobs::registry(&jobs));
     let launcher = Launcher::start(store, registry, Arc::new(SystemClock), config)

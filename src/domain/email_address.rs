@@ -50,7 +50,14 @@ mod tests {
             EmailAddress::parse(" ada@example.com ").unwrap().as_str(),
             "ada@example.com"
         );
-        for bad in ["", "ada", "ada@", "@example.com", "a b@example.com", "ada@@x.com"] {
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "a b@example.com",
+            "ada@@x.com",
+        ] {
             assert!(EmailAddress::parse(bad).is_err(), "{bad:?}");
         }
     }

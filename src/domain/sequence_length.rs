@@ -11,7 +11,9 @@ impl SequenceLength {
 
     pub fn new(n: u64) -> Result<SequenceLength, Invalid> {
         if n == 0 {
-            return Err(Invalid::new("Please provide a sequence length of at least 1."));
+            return Err(Invalid::new(
+                "Please provide a sequence length of at least 1.",
+            ));
         }
         if n > u64::from(Self::MAX) {
             return Err(Invalid::new(format!(
@@ -52,7 +54,15 @@ mod tests {
     fn bounds() {
         assert_eq!(SequenceLength::parse("10").unwrap().get(), 10);
         assert_eq!(SequenceLength::parse("10000").unwrap().get(), 10_000);
-        for bad in ["0", "-3", "10001", "abc", "", "1.5", "99999999999999999999999"] {
+        for bad in [
+            "0",
+            "-3",
+            "10001",
+            "abc",
+            "",
+            "1.5",
+            "99999999999999999999999",
+        ] {
             assert!(SequenceLength::parse(bad).is_err(), "{bad:?}");
         }
     }

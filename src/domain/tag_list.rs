@@ -10,7 +10,11 @@ pub struct TagName(String);
 
 impl TagName {
     pub fn parse(s: &str) -> Result<TagName, Invalid> {
-        let s = s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+        let s = s
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase();
         if s.is_empty() {
             return Err(Invalid::new("A tag cannot be empty."));
         }
@@ -18,7 +22,9 @@ impl TagName {
             return Err(Invalid::new("A tag cannot contain a comma."));
         }
         if s.chars().count() > 50 {
-            return Err(Invalid::new(format!("The tag {s:?} is longer than 50 characters.")));
+            return Err(Invalid::new(format!(
+                "The tag {s:?} is longer than 50 characters."
+            )));
         }
         Ok(TagName(s))
     }
@@ -50,7 +56,10 @@ impl TagList {
             }
         }
         if tags.len() > Self::MAX_TAGS {
-            return Err(Invalid::new(format!("At most {} tags, please.", Self::MAX_TAGS)));
+            return Err(Invalid::new(format!(
+                "At most {} tags, please.",
+                Self::MAX_TAGS
+            )));
         }
         Ok(TagList(tags))
     }

@@ -29,9 +29,8 @@ async fn perform(ctx: JobContext, services: Arc<Services>) -> Result<(), JobErro
         tokio::time::sleep(delay).await;
     }
     let language = snippet.language;
-    let html =
-        tokio::task::spawn_blocking(move || highlighter::highlight(language, &snippet.code))
-            .await??;
+    let html = tokio::task::spawn_blocking(move || highlighter::highlight(language, &snippet.code))
+        .await??;
     let result = HighlightResult {
         html,
         by: WorkerStamp::new(&ctx, started),

@@ -25,7 +25,9 @@ pub enum WebApiError {
     },
     #[error("{what} was not found on the web node")]
     NotFound { what: String },
-    #[error("the web node refused our internal token (401): is KIQLAB_INTERNAL_TOKEN the web node's?")]
+    #[error(
+        "the web node refused our internal token (401): is KIQLAB_INTERNAL_TOKEN the web node's?"
+    )]
     Unauthorized,
     #[error("the web node answered {status} to {url}: {body}")]
     Status {
@@ -73,8 +75,13 @@ impl<'a> WebApi<'a> {
     }
 
     pub async fn report_delivery(&self, r: &DeliveryReport) -> Result<(), WebApiError> {
-        self.send(reqwest::Method::POST, "internal/fib/deliveries", "delivery", r)
-            .await
+        self.send(
+            reqwest::Method::POST,
+            "internal/fib/deliveries",
+            "delivery",
+            r,
+        )
+        .await
     }
 
     fn request(

@@ -45,9 +45,9 @@ pub async fn ensure_admin(db: &Db, data_dir: &Path) -> Result<AdminLogin, AdminE
     let pw = password.clone();
     db.call(move |c| {
         let existing = users::find(c, ADMIN_USER)?;
-        let up_to_date = existing.as_ref().is_some_and(|u| {
-            u.is_admin && verify(&pw, &u.password_hash)
-        });
+        let up_to_date = existing
+            .as_ref()
+            .is_some_and(|u| u.is_admin && verify(&pw, &u.password_hash));
         if !up_to_date {
             let hash = hash(&pw).map_err(DbError::Corrupt)?;
             users::upsert(c, ADMIN_USER, &hash, true, crate::engine::clock::now_secs())?;
@@ -105,7 +105,9 @@ mod tests {
             .mode();
         assert_eq!(mode & 0o777, 0o600);
         let other = tempfile::tempdir().unwrap();
-        let fresh = ensure_admin(&Db::in_memory().unwrap(), other.path()).await.unwrap();
+        let fresh = ensure_admin(&Db::in_memory().unwrap(), other.path())
+            .await
+            .unwrap();
         assert_ne!(fresh.password, first.password);
     }
 }

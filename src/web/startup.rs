@@ -31,7 +31,9 @@ impl Application {
         store: SharedStore,
         listener: TcpListener,
     ) -> anyhow::Result<Application> {
-        let addr = listener.local_addr().context("the listener has no address")?;
+        let addr = listener
+            .local_addr()
+            .context("the listener has no address")?;
         let path = settings.database.clone();
         let db = tokio::task::spawn_blocking(move || Db::open(&path))
             .await?
@@ -125,9 +127,8 @@ fn json_config() -> web::JsonConfig {
         .limit(MAX_INTERNAL_BYTES)
         .error_handler(|err, _req| {
             let status = match &err {
-                JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
-                    StatusCode::PAYLOAD_TOO_LARGE
-                }
+                JsonPayloadError::Overflow { .. }
+                | JsonPayloadError::OverflowKnownLength { .. } => StatusCode::PAYLOAD_TOO_LARGE,
                 _ => StatusCode::BAD_REQUEST,
             };
             let resp = actix_web::HttpResponse::build(status)

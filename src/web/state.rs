@@ -68,10 +68,12 @@ impl AppState {
     /// Runs the job here and now, through the same handler a worker runs
     /// (the "sync" button: the tutorials' "before background jobs" state).
     pub async fn run_inline(&self, mut job: Job) -> Result<(), JobError> {
-        let class = self
-            .registry
-            .get(job.class())
-            .ok_or_else(|| JobError::new("NameError", format!("uninitialized constant {}", job.class())))?;
+        let class = self.registry.get(job.class()).ok_or_else(|| {
+            JobError::new(
+                "NameError",
+                format!("uninitialized constant {}", job.class()),
+            )
+        })?;
         if let Ok(q) = QueueName::parse("inline") {
             job.set_queue(q);
         }

@@ -63,13 +63,12 @@ pub enum RenderError {
 
 /// Renders template `name` with `ctx`.
 pub fn render(name: &str, ctx: &tera::Context) -> Result<String, RenderError> {
-    let tera = TERA
-        .as_ref()
-        .map_err(|e| RenderError::Broken(e.clone()))?;
-    tera.render(name, ctx).map_err(|source| RenderError::Render {
-        name: name.to_owned(),
-        source,
-    })
+    let tera = TERA.as_ref().map_err(|e| RenderError::Broken(e.clone()))?;
+    tera.render(name, ctx)
+        .map_err(|source| RenderError::Render {
+            name: name.to_owned(),
+            source,
+        })
 }
 
 /// A context with what the layout needs: the active section and the marker

@@ -56,9 +56,12 @@ pub struct Timed {
     pub mode: Mode,
 }
 
+/// Recent durations (ms) per app and mode, oldest first.
+type Samples = HashMap<(&'static str, Mode), VecDeque<f64>>;
+
 #[derive(Debug, Clone, Default)]
 pub struct Timings {
-    samples: Arc<Mutex<HashMap<(&'static str, Mode), VecDeque<f64>>>>,
+    samples: Arc<Mutex<Samples>>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -180,7 +183,10 @@ mod tests {
             t.record("blog", Mode::Sync, ms as f64);
         }
         let s = t.summary("blog", Mode::Sync).unwrap();
-        assert_eq!((s.count, s.median_ms, s.p95_ms, s.last_ms), (100, 50.0, 95.0, 100.0));
+        assert_eq!(
+            (s.count, s.median_ms, s.p95_ms, s.last_ms),
+            (100, 50.0, 95.0, 100.0)
+        );
         let html = format!("a{SERVER_TIME_MARKER}b{SERVER_TIME_MARKER}c");
         let out = String::from_utf8(fill_server_time(html.as_bytes(), 4.2)).unwrap();
         assert_eq!(out, format!("a{SERVER_TIME_MARKER}b4.2 msc"));

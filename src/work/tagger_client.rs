@@ -79,7 +79,11 @@ pub fn parse_response(json: &Value) -> Result<Vec<SuggestedTag>, TaggerError> {
     let obj = json
         .as_object()
         .ok_or_else(|| TaggerError::Malformed("expected a JSON object".into()))?;
-    let group = |v: &Value| v.get("_typeGroup").and_then(Value::as_str).map(str::to_owned);
+    let group = |v: &Value| {
+        v.get("_typeGroup")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
     let topics: Vec<String> = obj
         .values()
         .filter(|v| group(v).as_deref() == Some("topics"))
@@ -87,7 +91,10 @@ pub fn parse_response(json: &Value) -> Result<Vec<SuggestedTag>, TaggerError> {
         .map(|n| n.replace('_', " and ").to_lowercase())
         .collect();
     let mut tags: Vec<SuggestedTag> = Vec::new();
-    for v in obj.values().filter(|v| group(v).as_deref() == Some("socialTag")) {
+    for v in obj
+        .values()
+        .filter(|v| group(v).as_deref() == Some("socialTag"))
+    {
         let Some(raw) = v.get("name").and_then(Value::as_str) else {
             return Err(TaggerError::Malformed("a socialTag has no name".into()));
         };

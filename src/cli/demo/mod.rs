@@ -172,16 +172,24 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let worker_env = vec![
         ("KIQLAB_STORE".to_owned(), store_for_child(&url)),
         ("KIQLAB_WEB_URL".to_owned(), web_url.clone()),
-        ("KIQLAB_INTERNAL_TOKEN".to_owned(), internal_token.expose().to_owned()),
+        (
+            "KIQLAB_INTERNAL_TOKEN".to_owned(),
+            internal_token.expose().to_owned(),
+        ),
         ("KIQLAB_SMTP".to_owned(), smtp.to_string()),
         ("KIQLAB_TAGGER_URL".to_owned(), tagger_url.clone()),
-        ("KIQLAB_TAGGER_KEY".to_owned(), tagger_key.expose().to_owned()),
+        (
+            "KIQLAB_TAGGER_KEY".to_owned(),
+            tagger_key.expose().to_owned(),
+        ),
         (
             "KIQLAB_HIGHLIGHT_DELAY".to_owned(),
             format!("{}", args.highlight_delay.as_secs_f64()),
         ),
     ];
-    let names: Vec<String> = (1..=args.workers).map(|i| format!("worker-{i:02}")).collect();
+    let names: Vec<String> = (1..=args.workers)
+        .map(|i| format!("worker-{i:02}"))
+        .collect();
     for name in &names {
         specs.push(ChildSpec {
             name: name.clone(),

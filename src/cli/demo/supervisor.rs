@@ -53,7 +53,12 @@ impl Supervisor {
     }
 }
 
-async fn supervise(exe: PathBuf, spec: ChildSpec, mut stop: watch::Receiver<bool>, grace: Duration) {
+async fn supervise(
+    exe: PathBuf,
+    spec: ChildSpec,
+    mut stop: watch::Receiver<bool>,
+    grace: Duration,
+) {
     let mut backoff = FIRST_BACKOFF;
     loop {
         if *stop.borrow() {

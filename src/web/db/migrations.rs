@@ -81,7 +81,9 @@ mod tests {
         let mut c = Connection::open_in_memory().unwrap();
         migrate(&mut c).unwrap();
         migrate(&mut c).unwrap();
-        let v: usize = c.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        let v: usize = c
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
         assert_eq!(v, STEPS.len());
         c.pragma_update(None, "user_version", 99).unwrap();
         assert!(migrate(&mut c).is_err());

@@ -2,8 +2,8 @@
 //! used only from `spawn_blocking` so the async runtime never waits on disk.
 //! SQL lives in this module's files, one per table group.
 
-mod migrations;
 pub mod fib;
+mod migrations;
 pub mod posts;
 pub mod snippets;
 pub mod users;

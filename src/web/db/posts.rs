@@ -174,7 +174,9 @@ pub fn list(c: &Connection, limit: u32) -> Result<Vec<Post>, DbError> {
     let mut stmt = c.prepare(&format!(
         "SELECT {COLUMNS} FROM posts ORDER BY id DESC LIMIT ?1"
     ))?;
-    let rows: Vec<_> = stmt.query_map([limit], from_row)?.collect::<Result<_, _>>()?;
+    let rows: Vec<_> = stmt
+        .query_map([limit], from_row)?
+        .collect::<Result<_, _>>()?;
     rows.into_iter().map(|r| with_tags(c, r)).collect()
 }
 

@@ -140,5 +140,8 @@ pub async fn show(
     let mut ctx = templates::context("fibtastic", "Thanks!");
     ctx.insert("refresh", &request.delivered_by.is_none());
     ctx.insert("request", &request);
-    Ok(html(StatusCode::OK, templates::render("fibtastic/show.html", &ctx)?))
+    Ok(html(
+        StatusCode::OK,
+        templates::render("fibtastic/show.html", &ctx)?,
+    ))
 }

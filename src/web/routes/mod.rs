@@ -59,7 +59,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     web::put().to(internal::store_highlight),
                 )
                 .route("/posts/{id}", web::get().to(internal::post))
-                .route("/posts/{id}/auto_tags", web::put().to(internal::store_auto_tags))
+                .route(
+                    "/posts/{id}/auto_tags",
+                    web::put().to(internal::store_auto_tags),
+                )
                 .route("/fib/deliveries", web::post().to(internal::delivery)),
         );
 }

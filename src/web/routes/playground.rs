@@ -82,7 +82,10 @@ fn render(
     ctx.insert("error_action", &error.map(|e| e.0));
     ctx.insert("error", &error.map(|e| e.1));
     ctx.insert("default_at", &default_at());
-    Ok(html(status, templates::render("playground/index.html", &ctx)?))
+    Ok(html(
+        status,
+        templates::render("playground/index.html", &ctx)?,
+    ))
 }
 
 /// A minute from now, for the `perform_at` field.
@@ -99,14 +102,18 @@ fn number(s: &str, name: &str, default: f64, max: f64) -> Result<f64, Invalid> {
     }
     match s.parse::<f64>() {
         Ok(n) if n.is_finite() && (0.0..=max).contains(&n) => Ok(n),
-        _ => Err(Invalid::new(format!("{name} must be a number from 0 to {max}."))),
+        _ => Err(Invalid::new(format!(
+            "{name} must be a number from 0 to {max}."
+        ))),
     }
 }
 
 fn count(s: &str, max: u64) -> Result<u64, Invalid> {
     match number(s, "The count", 1.0, max as f64)? {
         n if n >= 1.0 && n.fract() == 0.0 => Ok(n as u64),
-        _ => Err(Invalid::new(format!("The count must be a whole number from 1 to {max}."))),
+        _ => Err(Invalid::new(format!(
+            "The count must be a whole number from 1 to {max}."
+        ))),
     }
 }
 
@@ -116,7 +123,12 @@ fn parse_at(s: &str) -> Result<f64, Invalid> {
     if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
         return Ok(t.timestamp_micros() as f64 / 1e6);
     }
-    for fmt in ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"] {
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+    ] {
         if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, fmt) {
             return Ok(t.and_utc().timestamp_micros() as f64 / 1e6);
         }
@@ -177,7 +189,11 @@ fn outcome(action: &str, summary: String, watch: &str, jids: Vec<String>) -> Out
 type Step = Result<Result<Outcome, Invalid>, PlaygroundError>;
 
 async fn demo(state: &AppState, form: &PlaygroundForm, mode: Mode) -> Step {
-    let max = if mode == Mode::Sync { MAX_SYNC_COUNT } else { MAX_COUNT };
+    let max = if mode == Mode::Sync {
+        MAX_SYNC_COUNT
+    } else {
+        MAX_COUNT
+    };
     let (delay, n) = match (
         number(&form.delay, "The delay", 1.0, 60.0),
         count(&form.count, max),
@@ -187,7 +203,11 @@ async fn demo(state: &AppState, form: &PlaygroundForm, mode: Mode) -> Step {
     };
     let msg = message(form, "hello from the playground");
     let args = |i: u64| -> Vec<Value> {
-        let m = if n > 1 { format!("{msg} ({} of {n})", i + 1) } else { msg.clone() };
+        let m = if n > 1 {
+            format!("{msg} ({} of {n})", i + 1)
+        } else {
+            msg.clone()
+        };
         vec![json!(delay), json!(m)]
     };
     if mode == Mode::Sync {
@@ -195,7 +215,10 @@ async fn demo(state: &AppState, form: &PlaygroundForm, mode: Mode) -> Step {
         for i in 0..n {
             let job = state.new_job("DemoWorker", args(i));
             jids.push(job.jid().to_owned());
-            state.run_inline(job).await.map_err(PlaygroundError::Inline)?;
+            state
+                .run_inline(job)
+                .await
+                .map_err(PlaygroundError::Inline)?;
         }
         let s = format!("Ran {n} DemoWorker job(s) inline, in this request.");
         return Ok(Ok(outcome("demo", s, "/sidekiq", jids)));
@@ -213,7 +236,10 @@ async fn scheduled(state: &AppState, form: &PlaygroundForm) -> Step {
     let msg = message(form, "a scheduled hello");
     let (at, how) = if form.at.trim().is_empty() {
         match number(&form.seconds, "The delay", 30.0, 86_400.0) {
-            Ok(s) => (crate::engine::clock::now_secs() + s, format!("perform_in {s} seconds")),
+            Ok(s) => (
+                crate::engine::clock::now_secs() + s,
+                format!("perform_in {s} seconds"),
+            ),
             Err(e) => return Ok(Err(e)),
         }
     } else {
@@ -224,15 +250,25 @@ async fn scheduled(state: &AppState, form: &PlaygroundForm) -> Step {
     };
     let jid = state
         .client
-        .perform_at("DemoWorker", at.max(1_000_000_000.0), vec![json!(0), json!(msg)])
+        .perform_at(
+            "DemoWorker",
+            at.max(1_000_000_000.0),
+            vec![json!(0), json!(msg)],
+        )
         .await?;
     let s = format!("Scheduled DemoWorker with {how}.");
     Ok(Ok(outcome("scheduled", s, "/sidekiq/scheduled", vec![jid])))
 }
 
 async fn urgent(state: &AppState, form: &PlaygroundForm) -> Step {
-    let n = match count(if form.slow_count.is_empty() { "100" } else { &form.slow_count }, 1000)
-    {
+    let n = match count(
+        if form.slow_count.is_empty() {
+            "100"
+        } else {
+            &form.slow_count
+        },
+        1000,
+    ) {
         Ok(n) => n,
         Err(e) => return Ok(Err(e)),
     };
@@ -245,7 +281,10 @@ async fn urgent(state: &AppState, form: &PlaygroundForm) -> Step {
         .await?;
     let urgent = state
         .client
-        .perform_async("UrgentWorker", vec![json!(0), json!("urgent! I jumped the line")])
+        .perform_async(
+            "UrgentWorker",
+            vec![json!(0), json!("urgent! I jumped the line")],
+        )
         .await?;
     jids.insert(0, urgent);
     let s = format!(

@@ -81,7 +81,10 @@ pub async fn index(state: web::Data<AppState>) -> Result<HttpResponse, SnippetEr
     let list = state.db.call(|c| snippets::list(c, 100)).await?;
     let mut ctx = templates::context("snippets", "Snippets");
     ctx.insert("snippets", &list);
-    Ok(html(StatusCode::OK, templates::render("snippets/index.html", &ctx)?))
+    Ok(html(
+        StatusCode::OK,
+        templates::render("snippets/index.html", &ctx)?,
+    ))
 }
 
 pub async fn new() -> Result<HttpResponse, SnippetError> {
@@ -169,5 +172,8 @@ pub async fn show(
     let mut ctx = templates::context("snippets", &format!("Snippet #{id}"));
     ctx.insert("refresh", &snippet.highlighted_code.is_none());
     ctx.insert("snippet", &snippet);
-    Ok(html(StatusCode::OK, templates::render("snippets/show.html", &ctx)?))
+    Ok(html(
+        StatusCode::OK,
+        templates::render("snippets/show.html", &ctx)?,
+    ))
 }

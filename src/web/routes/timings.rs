@@ -76,7 +76,10 @@ pub async fn page(timings: web::Data<Timings>) -> Result<HttpResponse, TimingsEr
     ctx.insert("rows", &rows);
     ctx.insert("max_ms", &max);
     ctx.insert("chart_height", &(rows.len() * 90 + 30));
-    Ok(html(StatusCode::OK, templates::render("timings/index.html", &ctx)?))
+    Ok(html(
+        StatusCode::OK,
+        templates::render("timings/index.html", &ctx)?,
+    ))
 }
 
 /// 0.1 ms → 0, `max` → 100, logarithmic so 4 ms and 2 s both show.

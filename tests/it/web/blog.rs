@@ -21,19 +21,36 @@ async fn posts_are_auto_tagged_by_a_worker() {
     let loc = app
         .post_redirect(
             "/blog/posts",
-            &[("title", "Queues <b>explained</b>"), ("body", BODY), ("tag_list", "Ruby, web apps")],
+            &[
+                ("title", "Queues <b>explained</b>"),
+                ("body", BODY),
+                ("tag_list", "Ruby, web apps"),
+            ],
         )
         .await;
     let page = app
-        .wait_for_page(&loc, "Tagged by</dt><dd id=\"tagged-by\" class=\"worker\">test-worker-03", Duration::from_secs(20))
+        .wait_for_page(
+            &loc,
+            "Tagged by</dt><dd id=\"tagged-by\" class=\"worker\">test-worker-03",
+            Duration::from_secs(20),
+        )
         .await;
     // Manual and automatic tags shown apart.
     let manual = section(&page, "manual-tags");
     let auto = section(&page, "auto-tags");
-    assert!(manual.contains(">ruby<") && manual.contains(">web apps<"), "{manual}");
-    assert!(auto.contains(">jobs<") && auto.contains(">redis<"), "{auto}");
+    assert!(
+        manual.contains(">ruby<") && manual.contains(">web apps<"),
+        "{manual}"
+    );
+    assert!(
+        auto.contains(">jobs<") && auto.contains(">redis<"),
+        "{auto}"
+    );
     assert!(!auto.contains(">ruby<"));
-    assert!(page.contains("Queues &lt;b&gt;explained&lt;&#x2F;b&gt;"), "title escaped");
+    assert!(
+        page.contains("Queues &lt;b&gt;explained&lt;&#x2F;b&gt;"),
+        "title escaped"
+    );
     assert_eq!(app.tagger.as_ref().unwrap().calls(), 1);
     // By tag, automatic or manual.
     let (_, by_tag) = app.page("/blog/tags/queues").await;
@@ -46,7 +63,14 @@ async fn posts_are_auto_tagged_by_a_worker() {
     let (_, edit) = app.page(&format!("{loc}/edit")).await;
     assert!(edit.contains("value=\"ruby, web apps\""));
     let again = app
-        .post_redirect(&loc, &[("title", "Pipelines"), ("body", "Pipelines pipelines everywhere"), ("tag_list", "")])
+        .post_redirect(
+            &loc,
+            &[
+                ("title", "Pipelines"),
+                ("body", "Pipelines pipelines everywhere"),
+                ("tag_list", ""),
+            ],
+        )
         .await;
     assert_eq!(again, loc);
     let page = app
@@ -58,7 +82,13 @@ async fn posts_are_auto_tagged_by_a_worker() {
     let r = app.post_form(&format!("{loc}/delete"), &[]).await;
     assert_eq!(r.status().as_u16(), 303);
     assert_eq!(app.page(&loc).await.0, 404);
-    assert_eq!(app.post_form(&format!("{loc}/delete"), &[]).await.status().as_u16(), 404);
+    assert_eq!(
+        app.post_form(&format!("{loc}/delete"), &[])
+            .await
+            .status()
+            .as_u16(),
+        404
+    );
     app.stop().await;
 }
 
@@ -85,14 +115,16 @@ async fn a_failing_tagger_makes_the_job_retry() {
         .await;
     let (_, page) = app.page(&loc).await;
     assert!(page.contains("waiting for a worker"));
-    let jid = app
-        .jid_of_post(&loc)
-        .await;
+    let jid = app.jid_of_post(&loc).await;
     let entry = app.wait_for_retry(&jid).await;
     let job = entry.job.unwrap();
     assert_eq!(job.class(), "AutoTagWorker");
     assert_eq!(job.get("retry"), Some(&serde_json::json!(3)));
-    assert!(job.error_message().unwrap().contains("503"), "{:?}", job.error_message());
+    assert!(
+        job.error_message().unwrap().contains("503"),
+        "{:?}",
+        job.error_message()
+    );
     app.stop().await;
 }
 
@@ -107,13 +139,19 @@ async fn sync_tags_inline_and_forms_explain_mistakes() {
         return;
     };
     let loc = app
-        .post_redirect("/blog/posts", &[("title", "Sync"), ("body", BODY), ("mode", "sync")])
+        .post_redirect(
+            "/blog/posts",
+            &[("title", "Sync"), ("body", BODY), ("mode", "sync")],
+        )
         .await;
     let (_, page) = app.page(&loc).await;
     assert!(page.contains("(inline)"), "tagged before the redirect");
     assert!(section(&page, "auto-tags").contains(">jobs<"));
     let r = app
-        .post_form("/blog/posts", &[("title", " "), ("body", ""), ("tag_list", &"x".repeat(60))])
+        .post_form(
+            "/blog/posts",
+            &[("title", " "), ("body", ""), ("tag_list", &"x".repeat(60))],
+        )
         .await;
     assert_eq!(r.status().as_u16(), 422);
     let body = r.text().await.unwrap();

@@ -38,7 +38,9 @@ fn alive(pid: u64) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_runs_named_workers_restarts_them_and_leaves_no_orphans() {
-    let Some(redis) = RedisServer::start() else { return };
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
     let dir = temp_dir();
     let port = free_port();
     let mut child = tokio::process::Command::new(kiqlab_bin())
@@ -77,7 +79,10 @@ async fn demo_runs_named_workers_restarts_them_and_leaves_no_orphans() {
     })
     .await
     .expect("the demo banner");
-    assert!(banner.contains(&format!("http://127.0.0.1:{port}/")), "{banner}");
+    assert!(
+        banner.contains(&format!("http://127.0.0.1:{port}/")),
+        "{banner}"
+    );
     let password = banner
         .split("sign in as admin / ")
         .nth(1)
@@ -89,7 +94,9 @@ async fn demo_runs_named_workers_restarts_them_and_leaves_no_orphans() {
     let kept = std::fs::read_to_string(dir.path().join("admin-password")).unwrap();
     assert_eq!(kept.trim(), password);
 
-    let store = store::open(&StoreUrl::parse(&redis.url()).unwrap()).await.unwrap();
+    let store = store::open(&StoreUrl::parse(&redis.url()).unwrap())
+        .await
+        .unwrap();
     let ws = eventually(Duration::from_secs(30), "two workers", || async {
         let w = workers(&store).await;
         (w.len() == 2).then_some(w)
@@ -112,14 +119,27 @@ async fn demo_runs_named_workers_restarts_them_and_leaves_no_orphans() {
         .unwrap();
     assert_eq!(r.status().as_u16(), 303);
     let loc = r.headers()["location"].to_str().unwrap().to_owned();
-    let page = eventually(Duration::from_secs(30), "the snippet highlighted", || async {
-        let body = http.get(format!("{base}{loc}")).send().await.ok()?.text().await.ok()?;
-        body.contains("id=\"highlighted\"").then_some(body)
-    })
+    let page = eventually(
+        Duration::from_secs(30),
+        "the snippet highlighted",
+        || async {
+            let body = http
+                .get(format!("{base}{loc}"))
+                .send()
+                .await
+                .ok()?
+                .text()
+                .await
+                .ok()?;
+            body.contains("id=\"highlighted\"").then_some(body)
+        },
+    )
     .await;
     let by = ws
         .iter()
-        .find(|(name, pid)| page.contains(&format!("{name} (")) && page.contains(&format!("pid {pid},")))
+        .find(|(name, pid)| {
+            page.contains(&format!("{name} (")) && page.contains(&format!("pid {pid},"))
+        })
         .expect("highlighted by worker-01 or worker-02, with its pid");
     assert_ne!(by.1 as u32, std::process::id());
 

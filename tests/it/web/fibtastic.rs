@@ -32,7 +32,11 @@ async fn the_worker_mails_the_sequence() {
     .await;
     assert_eq!(mail.from, "fibmaster@example.com");
     assert_eq!(mail.to, vec!["ada@example.com".to_owned()]);
-    assert!(mail.data.contains("Subject: Your Fib Sequence!"), "{}", mail.data);
+    assert!(
+        mail.data.contains("Subject: Your Fib Sequence!"),
+        "{}",
+        mail.data
+    );
     assert!(mail.data.contains("multipart/alternative"));
     assert!(mail.data.contains("text/plain"));
     assert!(mail.data.contains("text/html"));
@@ -56,7 +60,11 @@ async fn sync_sends_inline_and_bad_input_is_explained() {
     let loc = app
         .post_redirect(
             "/fibtastic",
-            &[("email", "bob@example.com"), ("sequence_length", "3"), ("mode", "sync")],
+            &[
+                ("email", "bob@example.com"),
+                ("sequence_length", "3"),
+                ("mode", "sync"),
+            ],
         )
         .await;
     let mails = app.smtp.as_ref().unwrap().mails();

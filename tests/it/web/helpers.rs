@@ -198,14 +198,18 @@ impl TestApp {
 
     /// The retry-set entry of `jid`, once there.
     pub async fn wait_for_retry(&self, jid: &str) -> SortedEntry {
-        eventually(Duration::from_secs(15), &format!("{jid} in retries"), || async {
-            let entries = self
-                .store
-                .set_entries(SetKind::Retry, 0, 100, false, Some(jid))
-                .await
-                .ok()?;
-            entries.into_iter().next()
-        })
+        eventually(
+            Duration::from_secs(15),
+            &format!("{jid} in retries"),
+            || async {
+                let entries = self
+                    .store
+                    .set_entries(SetKind::Retry, 0, 100, false, Some(jid))
+                    .await
+                    .ok()?;
+                entries.into_iter().next()
+            },
+        )
         .await
     }
 

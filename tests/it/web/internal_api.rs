@@ -20,7 +20,13 @@ async fn requires_the_bearer_token() {
     let r = app.http.get(&url).send().await.unwrap();
     assert_eq!(r.status().as_u16(), 401);
     assert!(r.headers().contains_key("www-authenticate"));
-    let r = app.http.get(&url).bearer_auth("wrong").send().await.unwrap();
+    let r = app
+        .http
+        .get(&url)
+        .bearer_auth("wrong")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status().as_u16(), 401);
     let r = app
         .http
@@ -55,7 +61,9 @@ async fn requires_the_bearer_token() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_web_node_that_is_down_makes_the_job_fail_and_retry() {
-    let Some(mut app) = spawn_app().await else { return };
+    let Some(mut app) = spawn_app().await else {
+        return;
+    };
     // A port nobody listens on.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = closed.local_addr().unwrap().port();
@@ -77,13 +85,18 @@ async fn a_web_node_that_is_down_makes_the_job_fail_and_retry() {
     assert_eq!(job.retry_count(), Some(0));
     let msg = job.error_message().unwrap();
     assert!(msg.contains("cannot be reached"), "{msg}");
-    assert!(entry.score > kiqlab::engine::clock::now_secs(), "retried later");
+    assert!(
+        entry.score > kiqlab::engine::clock::now_secs(),
+        "retried later"
+    );
     app.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_token_fails_the_job_with_a_clear_message() {
-    let Some(mut app) = spawn_app().await else { return };
+    let Some(mut app) = spawn_app().await else {
+        return;
+    };
     let loc = app
         .post_redirect("/snippets", &[("language", "sql"), ("code", "select 1")])
         .await;

@@ -40,10 +40,27 @@ async fn every_response_is_timed_and_every_page_shows_it() {
             .is_some_and(|v| v.to_str().unwrap().starts_with("text/html"));
         let body = r.text().await.unwrap();
         if html {
-            assert!(body.contains("Server time for this page: <strong id=\"server-time\">"), "{path}");
-            assert!(!body.contains("kiqlab:server-time"), "{path}: marker left in");
-            for nav in ["/snippets", "/fibtastic", "/blog", "/playground", "/timings", "/sidekiq", "/mail"] {
-                assert!(body.contains(&format!("href=\"{nav}\"")), "{path} lacks {nav}");
+            assert!(
+                body.contains("Server time for this page: <strong id=\"server-time\">"),
+                "{path}"
+            );
+            assert!(
+                !body.contains("kiqlab:server-time"),
+                "{path}: marker left in"
+            );
+            for nav in [
+                "/snippets",
+                "/fibtastic",
+                "/blog",
+                "/playground",
+                "/timings",
+                "/sidekiq",
+                "/mail",
+            ] {
+                assert!(
+                    body.contains(&format!("href=\"{nav}\"")),
+                    "{path} lacks {nav}"
+                );
             }
         }
     }
@@ -61,11 +78,18 @@ async fn timings_compare_sync_and_async_per_app() {
         let r = app
             .post_form(
                 "/snippets",
-                &[("language", "css"), ("code", "a { color: red }"), ("mode", mode)],
+                &[
+                    ("language", "css"),
+                    ("code", "a { color: red }"),
+                    ("mode", mode),
+                ],
             )
             .await;
         let timing = r.headers()["server-timing"].to_str().unwrap().to_owned();
-        assert!(timing.contains(&format!("desc=\"snippets {mode}\"")), "{timing}");
+        assert!(
+            timing.contains(&format!("desc=\"snippets {mode}\"")),
+            "{timing}"
+        );
     }
     let page = eventually(Duration::from_secs(5), "both modes", || async {
         let (_, p) = app.page("/timings").await;
@@ -74,7 +98,10 @@ async fn timings_compare_sync_and_async_per_app() {
     .await;
     let row = &page[page.find("data-app=\"snippets\"").unwrap()..];
     let row = &row[..row.find("</tr>").unwrap()];
-    assert!(row.contains("<td>1</td>") && row.contains("<td>2</td>"), "{row}");
+    assert!(
+        row.contains("<td>1</td>") && row.contains("<td>2</td>"),
+        "{row}"
+    );
     assert!(page.contains("<svg class=\"chart\""));
     assert!(page.contains("class=\"bar sync median\""));
     assert!(page.contains("class=\"bar async median\""));

@@ -6,11 +6,16 @@ use super::spawn_app;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_highlights_the_snippet_and_says_who_it_was() {
-    let Some(mut app) = spawn_app().await else { return };
+    let Some(mut app) = spawn_app().await else {
+        return;
+    };
     app.start_worker("test-worker-01").await;
     let code = "def hello\n  puts \"<script>alert('x')</script>\"\nend\n";
     let loc = app
-        .post_redirect("/snippets", &[("language", "ruby"), ("code", code), ("mode", "async")])
+        .post_redirect(
+            "/snippets",
+            &[("language", "ruby"), ("code", code), ("mode", "async")],
+        )
         .await;
     assert!(loc.starts_with("/snippets/"), "{loc}");
     let page = app
@@ -41,9 +46,16 @@ async fn the_raw_code_shows_escaped_and_refreshing_until_highlighted() {
     let (status, page) = app.page(&loc).await;
     assert_eq!(status, 200);
     assert!(page.contains("http-equiv=\"refresh\""));
-    assert!(page.contains("&lt;script&gt;alert(1)&lt;&#x2F;script&gt;"), "{page}");
+    assert!(
+        page.contains("&lt;script&gt;alert(1)&lt;&#x2F;script&gt;"),
+        "{page}"
+    );
     assert!(!page.contains("<script>alert(1)"));
-    let stats = app.store.stats(kiqlab::engine::clock::now_secs()).await.unwrap();
+    let stats = app
+        .store
+        .stats(kiqlab::engine::clock::now_secs())
+        .await
+        .unwrap();
     assert_eq!(stats.enqueued, 1);
     app.stop().await;
 }
@@ -54,14 +66,25 @@ async fn sync_highlights_inline_in_the_request() {
     let loc = app
         .post_redirect(
             "/snippets",
-            &[("language", "rust"), ("code", "fn main() {}"), ("mode", "sync")],
+            &[
+                ("language", "rust"),
+                ("code", "fn main() {}"),
+                ("mode", "sync"),
+            ],
         )
         .await;
     let (_, page) = app.page(&loc).await;
-    assert!(page.contains("id=\"highlighted\""), "highlighted before the redirect");
+    assert!(
+        page.contains("id=\"highlighted\""),
+        "highlighted before the redirect"
+    );
     assert!(page.contains("(inline)"));
     assert!(page.contains("queue inline"));
-    let stats = app.store.stats(kiqlab::engine::clock::now_secs()).await.unwrap();
+    let stats = app
+        .store
+        .stats(kiqlab::engine::clock::now_secs())
+        .await
+        .unwrap();
     assert_eq!(stats.enqueued, 0, "nothing was enqueued");
     app.stop().await;
 }

@@ -62,11 +62,19 @@ pub async fn index(state: web::Data<AppState>) -> Result<HttpResponse, PostError
     let list = state.db.call(|c| posts::list(c, 100)).await?;
     let mut ctx = templates::context("blog", "Blog");
     ctx.insert("posts", &list);
-    Ok(html(StatusCode::OK, templates::render("blog/index.html", &ctx)?))
+    Ok(html(
+        StatusCode::OK,
+        templates::render("blog/index.html", &ctx)?,
+    ))
 }
 
 pub async fn new() -> Result<HttpResponse, PostError> {
-    render_form(StatusCode::OK, None, &PostForm::default(), &FormErrors::default())
+    render_form(
+        StatusCode::OK,
+        None,
+        &PostForm::default(),
+        &FormErrors::default(),
+    )
 }
 
 fn render_form(
@@ -75,7 +83,11 @@ fn render_form(
     form: &PostForm,
     errors: &FormErrors,
 ) -> Result<HttpResponse, PostError> {
-    let title = if id.is_some() { "Edit post" } else { "New post" };
+    let title = if id.is_some() {
+        "Edit post"
+    } else {
+        "New post"
+    };
     let mut ctx = templates::context("blog", title);
     ctx.insert("post_id", &id);
     ctx.insert("form", form);
@@ -126,9 +138,7 @@ pub async fn create(
     let mode = Mode::from_form(form.mode.as_deref());
     let v = match validate(&form) {
         Ok(v) => v,
-        Err(errors) => {
-            return render_form(StatusCode::UNPROCESSABLE_ENTITY, None, &form, &errors)
-        }
+        Err(errors) => return render_form(StatusCode::UNPROCESSABLE_ENTITY, None, &form, &errors),
     };
     let id = state
         .db
@@ -162,7 +172,10 @@ pub async fn show(
     let mut ctx = templates::context("blog", &post.title);
     ctx.insert("refresh", &post.tagged_by.is_none());
     ctx.insert("post", &post);
-    Ok(html(StatusCode::OK, templates::render("blog/show.html", &ctx)?))
+    Ok(html(
+        StatusCode::OK,
+        templates::render("blog/show.html", &ctx)?,
+    ))
 }
 
 pub async fn edit(

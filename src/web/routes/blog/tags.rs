@@ -40,5 +40,8 @@ pub async fn show(
     let mut ctx = templates::context("blog", &format!("Posts tagged {tag}"));
     ctx.insert("tag", tag.as_str());
     ctx.insert("posts", &list);
-    Ok(html(StatusCode::OK, templates::render("blog/tag.html", &ctx)?))
+    Ok(html(
+        StatusCode::OK,
+        templates::render("blog/tag.html", &ctx)?,
+    ))
 }
