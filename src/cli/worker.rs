@@ -67,6 +67,10 @@ pub struct Args {
     #[arg(long, value_name = "SECONDS")]
     pub poll_interval: Option<f64>,
 
+    /// Stop when the parent process exits (set by `kiqlab demo` for its children)
+    #[arg(long, env = "KIQLAB_EXIT_WITH_PARENT", hide = true)]
+    pub exit_with_parent: bool,
+
     /// Seconds between heartbeats (Sidekiq 6: 5)
     #[arg(long, value_name = "SECONDS", default_value_t = 5.0, hide = true)]
     pub heartbeat_interval: f64,
@@ -139,10 +143,26 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot start the worker on {url}"))?;
     launcher
-        .run_until_stopped(true, std::future::pending())
+        .run_until_stopped(true, parent_gone(args.exit_with_parent))
         .await
         .context("cannot listen for signals")?;
     Ok(())
+}
+
+/// Completes when our parent process has exited (we were re-parented), so a
+/// supervisor killed with SIGKILL leaves no orphan workers; never when `watch` is off.
+async fn parent_gone(watch: bool) {
+    if !watch {
+        return std::future::pending().await;
+    }
+    let parent = rustix::process::getppid();
+    loop {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        if rustix::process::getppid() != parent {
+            tracing::warn!("the parent process exited; stopping");
+            return;
+        }
+    }
 }
 
 #[cfg(test)]

@@ -170,6 +170,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         });
     }
     let worker_env = vec![
+        ("KIQLAB_EXIT_WITH_PARENT".to_owned(), "true".to_owned()),
         ("KIQLAB_STORE".to_owned(), store_for_child(&url)),
         ("KIQLAB_WEB_URL".to_owned(), web_url.clone()),
         (

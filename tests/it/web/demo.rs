@@ -173,3 +173,49 @@ async fn demo_runs_named_workers_restarts_them_and_leaves_no_orphans() {
         assert!(!alive(pid), "worker pid {pid} outlived the demo");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_workers_stop_when_the_demo_is_killed() {
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    // A parent shell stands in for a demo killed with SIGKILL.
+    let script = format!(
+        "KIQLAB_EXIT_WITH_PARENT=true '{}' worker --redis '{}' --name orphan-check -c 1 \
+         --poll-interval 0.2 >/dev/null 2>&1 & echo $!; wait",
+        kiqlab_bin(),
+        redis.url()
+    );
+    let mut parent = tokio::process::Command::new("sh")
+        .args(["-c", &script])
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(parent.stdout.take().unwrap()).lines();
+    let worker: u64 = lines
+        .next_line()
+        .await
+        .unwrap()
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let store = store::open(&StoreUrl::parse(&redis.url()).unwrap())
+        .await
+        .unwrap();
+    eventually(
+        Duration::from_secs(30),
+        "the worker's heartbeat",
+        || async { (!workers(&store).await.is_empty()).then_some(()) },
+    )
+    .await;
+    parent.start_kill().unwrap();
+    parent.wait().await.unwrap();
+    eventually(
+        Duration::from_secs(15),
+        "the orphaned worker to exit",
+        || async { (!alive(worker)).then_some(()) },
+    )
+    .await;
+}
