@@ -32,10 +32,30 @@ struct FormErrors {
     sequence_length: Option<String>,
 }
 
+/// Why a FibTastic page (form, thank-you) could not be shown.
 #[derive(Debug, thiserror::Error)]
-pub enum FibError {
+pub enum FibPageError {
     #[error("no such request")]
     NotFound,
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Render(#[from] RenderError),
+}
+
+impl FibPageError {
+    fn status(&self) -> StatusCode {
+        match self {
+            FibPageError::NotFound => StatusCode::NOT_FOUND,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+page_error!(FibPageError);
+
+/// Why a request could not be taken (invalid input re-renders the form instead).
+#[derive(Debug, thiserror::Error)]
+pub enum CreateSequenceError {
     #[error(transparent)]
     Db(#[from] DbError),
     #[error("cannot enqueue the mail job: {0}")]
@@ -43,21 +63,21 @@ pub enum FibError {
     #[error("sending the mail inline failed: {0}")]
     Inline(JobError),
     #[error(transparent)]
-    Render(#[from] RenderError),
+    Page(#[from] FibPageError),
 }
 
-impl FibError {
+impl CreateSequenceError {
     fn status(&self) -> StatusCode {
         match self {
-            FibError::NotFound => StatusCode::NOT_FOUND,
-            FibError::Inline(_) => StatusCode::BAD_GATEWAY,
+            CreateSequenceError::Inline(_) => StatusCode::BAD_GATEWAY,
+            CreateSequenceError::Page(p) => p.status(),
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }
-page_error!(FibError);
+page_error!(CreateSequenceError);
 
-pub async fn new(state: web::Data<AppState>) -> Result<HttpResponse, FibError> {
+pub async fn new(state: web::Data<AppState>) -> Result<HttpResponse, FibPageError> {
     let form = SequenceForm {
         sequence_length: "10".into(),
         ..SequenceForm::default()
@@ -70,7 +90,7 @@ async fn render_form(
     status: StatusCode,
     form: &SequenceForm,
     errors: &FormErrors,
-) -> Result<HttpResponse, FibError> {
+) -> Result<HttpResponse, FibPageError> {
     let recent = state.db.call(|c| fib::list(c, 10)).await?;
     let mut ctx = templates::context("fibtastic", "FibTastic");
     ctx.insert("form", form);
@@ -83,7 +103,7 @@ async fn render_form(
 pub async fn create(
     state: web::Data<AppState>,
     form: web::Form<SequenceForm>,
-) -> Result<HttpResponse, FibError> {
+) -> Result<HttpResponse, CreateSequenceError> {
     let form = form.into_inner();
     let mode = Mode::from_form(form.mode.as_deref());
     let (email, length) = match (
@@ -96,7 +116,9 @@ pub async fn create(
                 email: e.err().map(|e| e.to_string()),
                 sequence_length: l.err().map(|e| e.to_string()),
             };
-            return render_form(&state, StatusCode::UNPROCESSABLE_ENTITY, &form, &errors).await;
+            return Ok(
+                render_form(&state, StatusCode::UNPROCESSABLE_ENTITY, &form, &errors).await?,
+            );
         }
     };
     let job = state.new_job(CLASS, vec![json!(email.as_str()), json!(length.get())]);
@@ -118,7 +140,10 @@ pub async fn create(
         Mode::Async => {
             state.enqueue(job).await?;
         }
-        Mode::Sync => state.run_inline(job).await.map_err(FibError::Inline)?,
+        Mode::Sync => state
+            .run_inline(job)
+            .await
+            .map_err(CreateSequenceError::Inline)?,
     }
     Ok(redirect_timed(
         &format!("/fibtastic/requests/{id}"),
@@ -130,13 +155,13 @@ pub async fn create(
 pub async fn show(
     state: web::Data<AppState>,
     path: web::Path<String>,
-) -> Result<HttpResponse, FibError> {
-    let id = parse_id(&path).ok_or(FibError::NotFound)?;
+) -> Result<HttpResponse, FibPageError> {
+    let id = parse_id(&path).ok_or(FibPageError::NotFound)?;
     let request = state
         .db
         .call(move |c| fib::get(c, id))
         .await?
-        .ok_or(FibError::NotFound)?;
+        .ok_or(FibPageError::NotFound)?;
     let mut ctx = templates::context("fibtastic", "Thanks!");
     ctx.insert("refresh", &request.delivered_by.is_none());
     ctx.insert("request", &request);

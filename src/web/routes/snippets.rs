@@ -50,10 +50,30 @@ fn languages() -> Vec<LanguageOption> {
         .collect()
 }
 
+/// Why a snippet page (list, form, show) could not be shown.
 #[derive(Debug, thiserror::Error)]
-pub enum SnippetError {
+pub enum SnippetPageError {
     #[error("no such snippet")]
     NotFound,
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Render(#[from] RenderError),
+}
+
+impl SnippetPageError {
+    fn status(&self) -> StatusCode {
+        match self {
+            SnippetPageError::NotFound => StatusCode::NOT_FOUND,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+page_error!(SnippetPageError);
+
+/// Why creating a snippet failed (invalid input re-renders the form instead).
+#[derive(Debug, thiserror::Error)]
+pub enum CreateSnippetError {
     #[error("The code is larger than 64 KiB; please paste a smaller snippet.")]
     TooLarge,
     #[error(transparent)]
@@ -63,21 +83,22 @@ pub enum SnippetError {
     #[error("highlighting inline failed: {0}")]
     Inline(JobError),
     #[error(transparent)]
-    Render(#[from] RenderError),
+    Page(#[from] SnippetPageError),
 }
 
-impl SnippetError {
+impl CreateSnippetError {
     fn status(&self) -> StatusCode {
         match self {
-            SnippetError::NotFound => StatusCode::NOT_FOUND,
-            SnippetError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            CreateSnippetError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            CreateSnippetError::Inline(_) => StatusCode::BAD_GATEWAY,
+            CreateSnippetError::Page(p) => p.status(),
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }
-page_error!(SnippetError);
+page_error!(CreateSnippetError);
 
-pub async fn index(state: web::Data<AppState>) -> Result<HttpResponse, SnippetError> {
+pub async fn index(state: web::Data<AppState>) -> Result<HttpResponse, SnippetPageError> {
     let list = state.db.call(|c| snippets::list(c, 100)).await?;
     let mut ctx = templates::context("snippets", "Snippets");
     ctx.insert("snippets", &list);
@@ -87,7 +108,7 @@ pub async fn index(state: web::Data<AppState>) -> Result<HttpResponse, SnippetEr
     ))
 }
 
-pub async fn new() -> Result<HttpResponse, SnippetError> {
+pub async fn new() -> Result<HttpResponse, SnippetPageError> {
     let form = SnippetForm {
         language: "ruby".into(),
         ..SnippetForm::default()
@@ -99,7 +120,7 @@ fn render_form(
     status: StatusCode,
     form: &SnippetForm,
     errors: &FormErrors,
-) -> Result<HttpResponse, SnippetError> {
+) -> Result<HttpResponse, SnippetPageError> {
     let mut ctx = templates::context("snippets", "New snippet");
     ctx.insert("form", form);
     ctx.insert("errors", errors);
@@ -110,10 +131,10 @@ fn render_form(
 pub async fn create(
     state: web::Data<AppState>,
     form: web::Form<SnippetForm>,
-) -> Result<HttpResponse, SnippetError> {
+) -> Result<HttpResponse, CreateSnippetError> {
     let form = form.into_inner();
     if SnippetCode::is_too_long(&form.code) {
-        return Err(SnippetError::TooLarge);
+        return Err(CreateSnippetError::TooLarge);
     }
     let mode = Mode::from_form(form.mode.as_deref());
     let language = SnippetLanguage::parse(&form.language);
@@ -125,7 +146,11 @@ pub async fn create(
                 language: l.err().map(|e| e.to_string()),
                 code: c.err().map(|e| e.to_string()),
             };
-            return render_form(StatusCode::UNPROCESSABLE_ENTITY, &form, &errors);
+            return Ok(render_form(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &form,
+                &errors,
+            )?);
         }
     };
     let jid = new_jid();
@@ -154,7 +179,10 @@ pub async fn create(
         Mode::Async => {
             state.enqueue(job).await?;
         }
-        Mode::Sync => state.run_inline(job).await.map_err(SnippetError::Inline)?,
+        Mode::Sync => state
+            .run_inline(job)
+            .await
+            .map_err(CreateSnippetError::Inline)?,
     }
     Ok(redirect_timed(&format!("/snippets/{id}"), "snippets", mode))
 }
@@ -162,13 +190,13 @@ pub async fn create(
 pub async fn show(
     state: web::Data<AppState>,
     path: web::Path<String>,
-) -> Result<HttpResponse, SnippetError> {
-    let id = parse_id(&path).ok_or(SnippetError::NotFound)?;
+) -> Result<HttpResponse, SnippetPageError> {
+    let id = parse_id(&path).ok_or(SnippetPageError::NotFound)?;
     let snippet = state
         .db
         .call(move |c| snippets::get(c, id))
         .await?
-        .ok_or(SnippetError::NotFound)?;
+        .ok_or(SnippetPageError::NotFound)?;
     let mut ctx = templates::context("snippets", &format!("Snippet #{id}"));
     ctx.insert("refresh", &snippet.highlighted_code.is_none());
     ctx.insert("snippet", &snippet);

@@ -5,7 +5,7 @@
 mod helpers;
 
 mod blog;
-mod demo;
+mod commands;
 mod fibtastic;
 mod internal_api;
 mod pages;

@@ -33,8 +33,30 @@ struct FormErrors {
     tag_list: Option<String>,
 }
 
+/// Why a blog page (list, form, post) could not be shown.
 #[derive(Debug, thiserror::Error)]
-pub enum PostError {
+pub enum PostPageError {
+    #[error("no such post")]
+    NotFound,
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Render(#[from] RenderError),
+}
+
+impl PostPageError {
+    fn status(&self) -> StatusCode {
+        match self {
+            PostPageError::NotFound => StatusCode::NOT_FOUND,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+page_error!(PostPageError);
+
+/// Why a post could not be saved and tagged (invalid input re-renders the form).
+#[derive(Debug, thiserror::Error)]
+pub enum SavePostError {
     #[error("no such post")]
     NotFound,
     #[error(transparent)]
@@ -44,21 +66,40 @@ pub enum PostError {
     #[error("tagging inline failed: {0}")]
     Inline(JobError),
     #[error(transparent)]
-    Render(#[from] RenderError),
+    Page(#[from] PostPageError),
 }
 
-impl PostError {
+impl SavePostError {
     fn status(&self) -> StatusCode {
         match self {
-            PostError::NotFound => StatusCode::NOT_FOUND,
-            PostError::Inline(_) => StatusCode::BAD_GATEWAY,
+            SavePostError::NotFound => StatusCode::NOT_FOUND,
+            SavePostError::Inline(_) => StatusCode::BAD_GATEWAY,
+            SavePostError::Page(p) => p.status(),
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }
-page_error!(PostError);
+page_error!(SavePostError);
 
-pub async fn index(state: web::Data<AppState>) -> Result<HttpResponse, PostError> {
+#[derive(Debug, thiserror::Error)]
+pub enum DeletePostError {
+    #[error("no such post")]
+    NotFound,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl DeletePostError {
+    fn status(&self) -> StatusCode {
+        match self {
+            DeletePostError::NotFound => StatusCode::NOT_FOUND,
+            DeletePostError::Db(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+page_error!(DeletePostError);
+
+pub async fn index(state: web::Data<AppState>) -> Result<HttpResponse, PostPageError> {
     let list = state.db.call(|c| posts::list(c, 100)).await?;
     let mut ctx = templates::context("blog", "Blog");
     ctx.insert("posts", &list);
@@ -68,7 +109,7 @@ pub async fn index(state: web::Data<AppState>) -> Result<HttpResponse, PostError
     ))
 }
 
-pub async fn new() -> Result<HttpResponse, PostError> {
+pub async fn new() -> Result<HttpResponse, PostPageError> {
     render_form(
         StatusCode::OK,
         None,
@@ -82,7 +123,7 @@ fn render_form(
     id: Option<i64>,
     form: &PostForm,
     errors: &FormErrors,
-) -> Result<HttpResponse, PostError> {
+) -> Result<HttpResponse, PostPageError> {
     let title = if id.is_some() {
         "Edit post"
     } else {
@@ -117,7 +158,7 @@ fn validate(form: &PostForm) -> Result<Valid, FormErrors> {
 }
 
 /// Enqueues or runs `AutoTagWorker(id)`, remembering the jid on the post.
-async fn tag(state: &AppState, id: i64, mode: Mode) -> Result<(), PostError> {
+async fn tag(state: &AppState, id: i64, mode: Mode) -> Result<(), SavePostError> {
     let job = state.new_job(CLASS, vec![json!(id)]);
     let jid = job.jid().to_owned();
     state.db.call(move |c| posts::set_jid(c, id, &jid)).await?;
@@ -125,7 +166,7 @@ async fn tag(state: &AppState, id: i64, mode: Mode) -> Result<(), PostError> {
         Mode::Async => {
             state.enqueue(job).await?;
         }
-        Mode::Sync => state.run_inline(job).await.map_err(PostError::Inline)?,
+        Mode::Sync => state.run_inline(job).await.map_err(SavePostError::Inline)?,
     }
     Ok(())
 }
@@ -133,12 +174,19 @@ async fn tag(state: &AppState, id: i64, mode: Mode) -> Result<(), PostError> {
 pub async fn create(
     state: web::Data<AppState>,
     form: web::Form<PostForm>,
-) -> Result<HttpResponse, PostError> {
+) -> Result<HttpResponse, SavePostError> {
     let form = form.into_inner();
     let mode = Mode::from_form(form.mode.as_deref());
     let v = match validate(&form) {
         Ok(v) => v,
-        Err(errors) => return render_form(StatusCode::UNPROCESSABLE_ENTITY, None, &form, &errors),
+        Err(errors) => {
+            return Ok(render_form(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                &form,
+                &errors,
+            )?)
+        }
     };
     let id = state
         .db
@@ -155,19 +203,19 @@ pub async fn create(
     Ok(redirect_timed(&format!("/blog/posts/{id}"), "blog", mode))
 }
 
-async fn load(state: &AppState, path: &str) -> Result<posts::Post, PostError> {
-    let id = parse_id(path).ok_or(PostError::NotFound)?;
+async fn load(state: &AppState, path: &str) -> Result<posts::Post, PostPageError> {
+    let id = parse_id(path).ok_or(PostPageError::NotFound)?;
     state
         .db
         .call(move |c| posts::get(c, id))
         .await?
-        .ok_or(PostError::NotFound)
+        .ok_or(PostPageError::NotFound)
 }
 
 pub async fn show(
     state: web::Data<AppState>,
     path: web::Path<String>,
-) -> Result<HttpResponse, PostError> {
+) -> Result<HttpResponse, PostPageError> {
     let post = load(&state, &path).await?;
     let mut ctx = templates::context("blog", &post.title);
     ctx.insert("refresh", &post.tagged_by.is_none());
@@ -181,7 +229,7 @@ pub async fn show(
 pub async fn edit(
     state: web::Data<AppState>,
     path: web::Path<String>,
-) -> Result<HttpResponse, PostError> {
+) -> Result<HttpResponse, PostPageError> {
     let post = load(&state, &path).await?;
     let form = PostForm {
         title: post.title,
@@ -196,14 +244,19 @@ pub async fn update(
     state: web::Data<AppState>,
     path: web::Path<String>,
     form: web::Form<PostForm>,
-) -> Result<HttpResponse, PostError> {
-    let id = parse_id(&path).ok_or(PostError::NotFound)?;
+) -> Result<HttpResponse, SavePostError> {
+    let id = parse_id(&path).ok_or(SavePostError::NotFound)?;
     let form = form.into_inner();
     let mode = Mode::from_form(form.mode.as_deref());
     let v = match validate(&form) {
         Ok(v) => v,
         Err(errors) => {
-            return render_form(StatusCode::UNPROCESSABLE_ENTITY, Some(id), &form, &errors)
+            return Ok(render_form(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(id),
+                &form,
+                &errors,
+            )?)
         }
     };
     let found = state
@@ -218,7 +271,7 @@ pub async fn update(
         })
         .await?;
     if !found {
-        return Err(PostError::NotFound);
+        return Err(SavePostError::NotFound);
     }
     tag(&state, id, mode).await?;
     Ok(redirect_timed(&format!("/blog/posts/{id}"), "blog", mode))
@@ -227,10 +280,10 @@ pub async fn update(
 pub async fn delete(
     state: web::Data<AppState>,
     path: web::Path<String>,
-) -> Result<HttpResponse, PostError> {
-    let id = parse_id(&path).ok_or(PostError::NotFound)?;
+) -> Result<HttpResponse, DeletePostError> {
+    let id = parse_id(&path).ok_or(DeletePostError::NotFound)?;
     if !state.db.call(move |c| posts::delete(c, id)).await? {
-        return Err(PostError::NotFound);
+        return Err(DeletePostError::NotFound);
     }
     Ok(HttpResponse::SeeOther()
         .insert_header(("Location", "/blog"))

@@ -1,6 +1,7 @@
-//! `kiqlab demo` for real: child worker processes named worker-01/-02 that
-//! highlight a snippet submitted over HTTP, are restarted when killed, and
-//! are all gone after SIGTERM. (On Redis: the SQLite store is not built yet.)
+//! `kiqlab demo` and `kiqlab web` as real processes: the demo's child workers
+//! (worker-01/-02) highlight a snippet submitted over HTTP, are restarted when
+//! killed, stop with the demo (SIGTERM or SIGKILL); `kiqlab web` serves and
+//! stops on SIGTERM. (On Redis until the SQLite store is merged.)
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -218,4 +219,51 @@ async fn demo_workers_stop_when_the_demo_is_killed() {
         || async { (!alive(worker)).then_some(()) },
     )
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kiqlab_web_serves_keeps_its_token_private_and_stops_on_sigterm() {
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let dir = temp_dir();
+    let port = free_port();
+    let mut web = tokio::process::Command::new(kiqlab_bin())
+        .args(["web", "--redis", &redis.url(), "--port", &port.to_string()])
+        .env("KIQLAB_DATA_DIR", dir.path())
+        .env_remove("KIQLAB_INTERNAL_TOKEN")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let http = reqwest::Client::new();
+    let url = format!("http://127.0.0.1:{port}/snippets/new");
+    let body = eventually(Duration::from_secs(30), "kiqlab web", || async {
+        http.get(&url).send().await.ok()?.text().await.ok()
+    })
+    .await;
+    assert!(body.contains("Post snippet"));
+    use std::os::unix::fs::PermissionsExt;
+    let token_file = dir.path().join("internal-token");
+    let mode = std::fs::metadata(&token_file).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let token = std::fs::read_to_string(&token_file).unwrap();
+    let r = http
+        .get(format!("http://127.0.0.1:{port}/internal/posts/1"))
+        .bearer_auth(token.trim())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 404, "authorised, but no such post");
+    kill_process(
+        Pid::from_raw(web.id().unwrap() as i32).unwrap(),
+        Signal::TERM,
+    )
+    .unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(20), web.wait())
+        .await
+        .expect("kiqlab web exits on SIGTERM")
+        .unwrap();
+    assert!(status.success(), "{status}");
 }
