@@ -19,6 +19,8 @@ pub enum MailError {
     Build(#[from] lettre::error::Error),
     #[error("bad address: {0}")]
     Address(#[from] lettre::address::AddressError),
+    #[error("building the mail stopped: {0}")]
+    Task(#[from] tokio::task::JoinError),
     #[error("SMTP delivery to {server} failed: {source}")]
     Smtp {
         server: String,
@@ -43,14 +45,16 @@ pub fn build(to: &EmailAddress, len: SequenceLength) -> Result<Message, MailErro
         .multipart(MultiPart::alternative_plain_html(plain, html))?)
 }
 
-/// Builds and sends the mail through the SMTP server at `smtp`.
+/// Builds (off the async runtime: 10,000 big numbers are real CPU work) and
+/// sends the mail through the SMTP server at `smtp`.
 pub async fn send(
     smtp: &SmtpAddress,
     timeout: Duration,
     to: &EmailAddress,
     len: SequenceLength,
 ) -> Result<(), MailError> {
-    let message = build(to, len)?;
+    let to_owned = to.clone();
+    let message = tokio::task::spawn_blocking(move || build(&to_owned, len)).await??;
     let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(smtp.host())
         .port(smtp.port())
         .timeout(Some(timeout))
