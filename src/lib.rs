@@ -5,6 +5,12 @@
 //! - `engine`: the Sidekiq-compatible job engine (payload, client, stores,
 //!   worker runtime, read-side API)
 //! - `jobs`: every job class the binary runs (built-ins and the apps' jobs)
+//! - `work`: what the apps' jobs do (highlight, Fibonacci mail, tagging),
+//!   shared by workers and the web node's inline path
+//! - `domain`: validated values parsed at the edge (language, email, length…)
+//! - `internal_api`: the contract between workers and the web node
+//! - `web`: the web node (apps, playground, timings, internal API)
+//! - `secret`: secrets that never print
 //! - `config`: where the store is, from flags and environment (`REDIS_URL`,
 //!   `REDIS_PROVIDER`, `KIQLAB_STORE`)
 //! - `bench`: the engine benchmark behind `kiqlab bench`
@@ -18,8 +24,13 @@
 pub mod bench;
 pub mod cli;
 pub mod config;
+pub mod domain;
 pub mod engine;
+pub mod internal_api;
 pub mod jobs;
 pub mod mailcatcher;
+pub mod secret;
 pub mod tagger;
 pub mod telemetry;
+pub mod web;
+pub mod work;

@@ -90,7 +90,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let store = args.store.open().await?;
     let client = Client::new(
         store,
-        Arc::new(crate::jobs::registry()),
+        // Enqueueing only reads the classes' options; nothing runs here.
+        Arc::new(crate::jobs::registry(&crate::jobs::JobsConfig::default())),
         Arc::new(SystemClock),
     );
     let job_args: Vec<Value> = args.args.iter().map(|a| parse_arg(a)).collect();

@@ -2,16 +2,20 @@
 //! own file with an `Args` struct and an async `run`.
 
 mod bench;
+mod demo;
 mod enqueue;
+mod jobs_args;
 mod mailcatcher;
 mod signals;
 mod stats;
 mod store_args;
 mod tagger;
+mod web;
 mod worker;
 
 use clap::{Parser, Subcommand};
 
+pub use jobs_args::{JobsArgs, WebApiArgs};
 pub use store_args::StoreArgs;
 
 #[derive(Debug, Parser)]
@@ -40,6 +44,10 @@ pub enum Command {
     Enqueue(enqueue::Args),
     /// Benchmark the job engine: push N no-op jobs, process them, time pickups
     Bench(bench::Args),
+    /// Run the web node: the sample apps, the playground, timings and the workers' internal API
+    Web(web::Args),
+    /// Run everything on this machine: web node, mail catcher, tagger and N worker processes
+    Demo(demo::Args),
     /// Show processed, failed, busy, enqueued per queue, scheduled, retries and dead (like Sidekiq::Stats)
     Stats(stats::Args),
     /// Catch mail: an SMTP server (1025) that keeps every message, with a web UI and JSON API (1080)
@@ -57,6 +65,8 @@ impl Command {
             Command::Bench(a) => bench::run(a).await,
             Command::Mailcatcher(a) => mailcatcher::run(a).await,
             Command::Tagger(a) => tagger::run(a).await,
+            Command::Web(a) => web::run(a).await,
+            Command::Demo(a) => demo::run(a).await,
         }
     }
 }

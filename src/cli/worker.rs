@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args as ClapArgs;
 
+use super::jobs_args::{JobsArgs, WebApiArgs};
 use super::StoreArgs;
 use crate::engine::clock::SystemClock;
 use crate::engine::launcher::{Launcher, WorkerConfig};
@@ -17,6 +18,12 @@ use crate::engine::store::url::StoreUrl;
 pub struct Args {
     #[command(flatten)]
     pub store: StoreArgs,
+
+    #[command(flatten)]
+    pub api: WebApiArgs,
+
+    #[command(flatten)]
+    pub jobs: JobsArgs,
 
     /// Jobs run at once by this process
     #[arg(short, long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=1000))]
@@ -59,6 +66,10 @@ pub struct Args {
     /// Average seconds between scheduled-job polls (default: 5 s times the number of processes, as Sidekiq)
     #[arg(long, value_name = "SECONDS")]
     pub poll_interval: Option<f64>,
+
+    /// Stop when the parent process exits (set by `kiqlab demo` for its children)
+    #[arg(long, env = "KIQLAB_EXIT_WITH_PARENT", hide = true)]
+    pub exit_with_parent: bool,
 
     /// Seconds between heartbeats (Sidekiq 6: 5)
     #[arg(long, value_name = "SECONDS", default_value_t = 5.0, hide = true)]
@@ -121,15 +132,37 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let url = args.store.url()?;
     config.store_addr = store_addr(&url).await;
     let store = args.store.open().await?;
-    let registry = Arc::new(crate::jobs::registry());
+    let jobs = args.jobs.config(Some(&args.api));
+    if jobs.internal_token.is_none() {
+        tracing::warn!(
+            "KIQLAB_INTERNAL_TOKEN is not set: the sample apps' jobs will fail until it is"
+        );
+    }
+    let registry = Arc::new(crate::jobs::registry(&jobs));
     let launcher = Launcher::start(store, registry, Arc::new(SystemClock), config)
         .await
         .with_context(|| format!("cannot start the worker on {url}"))?;
     launcher
-        .run_until_stopped(true, std::future::pending())
+        .run_until_stopped(true, parent_gone(args.exit_with_parent))
         .await
         .context("cannot listen for signals")?;
     Ok(())
+}
+
+/// Completes when our parent process has exited (we were re-parented), so a
+/// supervisor killed with SIGKILL leaves no orphan workers; never when `watch` is off.
+async fn parent_gone(watch: bool) {
+    if !watch {
+        return std::future::pending().await;
+    }
+    let parent = rustix::process::getppid();
+    loop {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        if rustix::process::getppid() != parent {
+            tracing::warn!("the parent process exited; stopping");
+            return;
+        }
+    }
 }
 
 #[cfg(test)]

@@ -12,3 +12,4 @@ mod mailcatcher;
 mod sqlite_store;
 mod support;
 mod tagger;
+mod web;

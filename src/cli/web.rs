@@ -1,0 +1,98 @@
+//! `kiqlab web`: the web node (apps, playground, timings, internal API) on
+//! `--bind`:`--port`, until SIGINT/SIGTERM.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args as ClapArgs;
+
+use super::jobs_args::JobsArgs;
+use super::StoreArgs;
+use crate::config::{data_dir, process_env};
+use crate::secret::Secret;
+use crate::web::{Application, WebSettings};
+
+#[derive(Debug, ClapArgs)]
+pub struct Args {
+    #[command(flatten)]
+    pub store: StoreArgs,
+
+    #[command(flatten)]
+    pub jobs: JobsArgs,
+
+    /// Port to listen on
+    #[arg(long, env = "PORT", default_value_t = 3000)]
+    pub port: u16,
+
+    /// Address to listen on (0.0.0.0 to serve other hosts)
+    #[arg(long, env = "KIQLAB_BIND", default_value = "127.0.0.1")]
+    pub bind: IpAddr,
+
+    /// The application database (default: web.db in the data directory)
+    #[arg(long, env = "KIQLAB_DATABASE", value_name = "PATH")]
+    pub database: Option<PathBuf>,
+
+    /// Token workers present to /internal (default: kept in internal-token in the data directory)
+    #[arg(
+        long,
+        env = "KIQLAB_INTERNAL_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub internal_token: Option<Secret>,
+
+    /// The mail catcher's web UI, where /mail leads
+    #[arg(
+        long,
+        env = "KIQLAB_MAIL_UI_URL",
+        value_name = "URL",
+        default_value = "http://127.0.0.1:1080"
+    )]
+    pub mail_ui_url: String,
+
+    /// HTTP worker threads
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub http_workers: u16,
+}
+
+impl Args {
+    pub fn settings(&self) -> anyhow::Result<WebSettings> {
+        let dir = data_dir(&process_env);
+        let internal_token = match &self.internal_token {
+            Some(t) => t.clone(),
+            None => {
+                let path = dir.join("internal-token");
+                let (t, made) = crate::secret::load_or_create(&path).with_context(|| {
+                    format!("cannot keep the internal token in {}", path.display())
+                })?;
+                if made {
+                    tracing::info!(path = %path.display(), "made an internal token; give it to workers as KIQLAB_INTERNAL_TOKEN");
+                }
+                t
+            }
+        };
+        Ok(WebSettings {
+            database: self.database.clone().unwrap_or_else(|| dir.join("web.db")),
+            internal_token,
+            jobs: self.jobs.config(None),
+            mail_ui_url: self.mail_ui_url.clone(),
+            http_workers: usize::from(self.http_workers),
+        })
+    }
+}
+
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    let settings = args.settings()?;
+    let store = args.store.open().await?;
+    let listener = std::net::TcpListener::bind((args.bind, args.port))
+        .with_context(|| format!("cannot listen on {}:{}", args.bind, args.port))?;
+    let app = Application::build(settings, store, listener).await?;
+    let handle = app.handle();
+    let server = tokio::spawn(app.run_until_stopped());
+    super::signals::shutdown().await?;
+    tracing::info!("stopping the web node");
+    handle.stop(true).await;
+    server.await?.context("the web server failed")?;
+    Ok(())
+}

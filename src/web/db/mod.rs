@@ -1,0 +1,91 @@
+//! The web node's application data in SQLite: one connection behind a mutex,
+//! used only from `spawn_blocking` so the async runtime never waits on disk.
+//! SQL lives in this module's files, one per table group.
+
+pub mod fib;
+mod migrations;
+pub mod posts;
+pub mod snippets;
+pub mod users;
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use rusqlite::Connection;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("cannot open the database {path}: {reason}")]
+    Open { path: String, reason: String },
+    #[error("stored data is malformed: {0}")]
+    Corrupt(String),
+    #[error("the database task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+    #[error("the database lock was poisoned by a panic")]
+    Poisoned,
+}
+
+#[derive(Debug, Clone)]
+pub struct Db {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl Db {
+    /// Opens (creating) the file and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Db, DbError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| DbError::Open {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            })?;
+        }
+        let conn = Connection::open(path).map_err(|e| DbError::Open {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        Db::init(conn)
+    }
+
+    /// A private in-memory database (unit tests).
+    pub fn in_memory() -> Result<Db, DbError> {
+        Db::init(Connection::open_in_memory()?)
+    }
+
+    fn init(mut conn: Connection) -> Result<Db, DbError> {
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        migrations::migrate(&mut conn)?;
+        Ok(Db {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    /// Runs `f` on the connection in the blocking pool.
+    pub async fn call<T, F>(&self, f: F) -> Result<T, DbError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, DbError> + Send + 'static,
+    {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = conn.lock().map_err(|_| DbError::Poisoned)?;
+            f(&mut guard)
+        })
+        .await?
+    }
+}
+
+/// A `WorkerStamp` kept as JSON in one column.
+pub(crate) fn stamp_from_json(
+    s: Option<String>,
+) -> Result<Option<crate::internal_api::WorkerStamp>, DbError> {
+    s.map(|s| serde_json::from_str(&s).map_err(|e| DbError::Corrupt(e.to_string())))
+        .transpose()
+}
+
+pub(crate) fn stamp_to_json(s: &crate::internal_api::WorkerStamp) -> Result<String, DbError> {
+    serde_json::to_string(s).map_err(|e| DbError::Corrupt(e.to_string()))
+}

@@ -1,0 +1,86 @@
+//! Error pages: every handler's error enum maps its causes to a status code
+//! and calls `page` here, which logs server-side causes with their chain and
+//! renders a page a person can read (never the internals).
+
+use actix_web::http::StatusCode;
+use actix_web::HttpResponse;
+
+use super::templates;
+
+/// The response for `err` with `status`.
+pub fn page(status: StatusCode, err: &(dyn std::error::Error + 'static)) -> HttpResponse {
+    let message = if status.is_server_error() {
+        tracing::error!(status = status.as_u16(), error = %chain(err), "request failed");
+        "The server could not finish this request. The details are in its log.".to_owned()
+    } else {
+        err.to_string()
+    };
+    render(status, &message)
+}
+
+/// A page for `status` with a message.
+pub fn render(status: StatusCode, message: &str) -> HttpResponse {
+    let title = match status.as_u16() {
+        404 => "Not found",
+        413 => "Too large",
+        401 | 403 => "Not allowed",
+        422 => "Please check the form",
+        400..=499 => "Bad request",
+        _ => "Something went wrong",
+    };
+    let mut ctx = templates::context("", title);
+    ctx.insert("status", &status.as_u16());
+    ctx.insert("message", message);
+    match templates::render("error.html", &ctx) {
+        Ok(html) => HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .body(html),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot render the error page");
+            HttpResponse::build(status)
+                .content_type("text/plain; charset=utf-8")
+                .body(format!("{title}: {message}"))
+        }
+    }
+}
+
+/// "outer: inner: innermost".
+pub fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut s = err.to_string();
+    let mut source = err.source();
+    while let Some(e) = source {
+        s.push_str(": ");
+        s.push_str(&e.to_string());
+        source = e.source();
+    }
+    s
+}
+
+/// Implements `ResponseError` for a handler's error enum from a
+/// `fn status(&self) -> StatusCode`.
+macro_rules! page_error {
+    ($t:ty) => {
+        impl actix_web::ResponseError for $t {
+            fn status_code(&self) -> actix_web::http::StatusCode {
+                self.status()
+            }
+            fn error_response(&self) -> actix_web::HttpResponse {
+                $crate::web::errors::page(self.status(), self)
+            }
+        }
+    };
+}
+pub(crate) use page_error;
+
+/// The 404 page for URLs no route matches.
+pub async fn not_found() -> HttpResponse {
+    render(
+        StatusCode::NOT_FOUND,
+        "There is nothing at this address. The links at the top lead to every app.",
+    )
+}
+
+/// Parses a path id; anything but a positive integer is "not found".
+pub fn parse_id(s: &str) -> Option<i64> {
+    s.parse::<i64>().ok().filter(|&i| i > 0)
+}

@@ -1,0 +1,27 @@
+//! The web node: the three tutorial apps, the playground, the timings page and
+//! the workers' internal API, on actix-web.
+//!
+//! # Layout
+//!
+//! - `startup`: `Application::build(settings, store, listener)`, `port`, `run_until_stopped`
+//! - `settings`: the typed settings (secrets never print)
+//! - `state`: what handlers share; enqueue and run-inline
+//! - `db/`: the application data in SQLite, migrations, one file per table group
+//! - `routes/`: one module per URL prefix
+//! - `templates`: the embedded Tera templates and their filters
+//! - `timing`: the `Server-Timing` middleware and the `/timings` samples
+//! - `errors`: error pages
+//! - `admin`: the dashboard's first admin account
+
+pub mod admin;
+pub mod db;
+pub mod errors;
+mod routes;
+pub mod settings;
+pub mod startup;
+pub mod state;
+pub mod templates;
+pub mod timing;
+
+pub use settings::WebSettings;
+pub use startup::Application;

@@ -1,0 +1,291 @@
+//! `/blog` and `/blog/posts/…`: list, create, show, edit, update, delete.
+//! Create and update enqueue `AutoTagWorker(post_id)` (or run it inline).
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::domain::{PostBody, PostTitle, TagList};
+use crate::engine::registry::JobError;
+use crate::engine::store::StoreError;
+use crate::jobs::auto_tag::CLASS;
+use crate::web::db::{posts, DbError};
+use crate::web::errors::{page_error, parse_id};
+use crate::web::routes::{html, redirect_timed};
+use crate::web::state::AppState;
+use crate::web::templates::{self, RenderError};
+use crate::web::timing::Mode;
+
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[serde(default)]
+pub struct PostForm {
+    pub title: String,
+    pub body: String,
+    pub tag_list: String,
+    pub mode: Option<String>,
+}
+
+#[derive(Debug, Default, Serialize)]
+struct FormErrors {
+    title: Option<String>,
+    body: Option<String>,
+    tag_list: Option<String>,
+}
+
+/// Why a blog page (list, form, post) could not be shown.
+#[derive(Debug, thiserror::Error)]
+pub enum PostPageError {
+    #[error("no such post")]
+    NotFound,
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Render(#[from] RenderError),
+}
+
+impl PostPageError {
+    fn status(&self) -> StatusCode {
+        match self {
+            PostPageError::NotFound => StatusCode::NOT_FOUND,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+page_error!(PostPageError);
+
+/// Why a post could not be saved and tagged (invalid input re-renders the form).
+#[derive(Debug, thiserror::Error)]
+pub enum SavePostError {
+    #[error("no such post")]
+    NotFound,
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("cannot enqueue the tagging job: {0}")]
+    Enqueue(#[from] StoreError),
+    #[error("tagging inline failed: {0}")]
+    Inline(JobError),
+    #[error(transparent)]
+    Page(#[from] PostPageError),
+}
+
+impl SavePostError {
+    fn status(&self) -> StatusCode {
+        match self {
+            SavePostError::NotFound => StatusCode::NOT_FOUND,
+            SavePostError::Inline(_) => StatusCode::BAD_GATEWAY,
+            SavePostError::Page(p) => p.status(),
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+page_error!(SavePostError);
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeletePostError {
+    #[error("no such post")]
+    NotFound,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl DeletePostError {
+    fn status(&self) -> StatusCode {
+        match self {
+            DeletePostError::NotFound => StatusCode::NOT_FOUND,
+            DeletePostError::Db(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+page_error!(DeletePostError);
+
+pub async fn index(state: web::Data<AppState>) -> Result<HttpResponse, PostPageError> {
+    let list = state.db.call(|c| posts::list(c, 100)).await?;
+    let mut ctx = templates::context("blog", "Blog");
+    ctx.insert("posts", &list);
+    Ok(html(
+        StatusCode::OK,
+        templates::render("blog/index.html", &ctx)?,
+    ))
+}
+
+pub async fn new() -> Result<HttpResponse, PostPageError> {
+    render_form(
+        StatusCode::OK,
+        None,
+        &PostForm::default(),
+        &FormErrors::default(),
+    )
+}
+
+fn render_form(
+    status: StatusCode,
+    id: Option<i64>,
+    form: &PostForm,
+    errors: &FormErrors,
+) -> Result<HttpResponse, PostPageError> {
+    let title = if id.is_some() {
+        "Edit post"
+    } else {
+        "New post"
+    };
+    let mut ctx = templates::context("blog", title);
+    ctx.insert("post_id", &id);
+    ctx.insert("form", form);
+    ctx.insert("errors", errors);
+    Ok(html(status, templates::render("blog/form.html", &ctx)?))
+}
+
+struct Valid {
+    title: PostTitle,
+    body: PostBody,
+    tags: TagList,
+}
+
+fn validate(form: &PostForm) -> Result<Valid, FormErrors> {
+    match (
+        PostTitle::parse(&form.title),
+        PostBody::parse(&form.body),
+        TagList::parse(&form.tag_list),
+    ) {
+        (Ok(title), Ok(body), Ok(tags)) => Ok(Valid { title, body, tags }),
+        (t, b, l) => Err(FormErrors {
+            title: t.err().map(|e| e.to_string()),
+            body: b.err().map(|e| e.to_string()),
+            tag_list: l.err().map(|e| e.to_string()),
+        }),
+    }
+}
+
+/// Enqueues or runs `AutoTagWorker(id)`, remembering the jid on the post.
+async fn tag(state: &AppState, id: i64, mode: Mode) -> Result<(), SavePostError> {
+    let job = state.new_job(CLASS, vec![json!(id)]);
+    let jid = job.jid().to_owned();
+    state.db.call(move |c| posts::set_jid(c, id, &jid)).await?;
+    match mode {
+        Mode::Async => {
+            state.enqueue(job).await?;
+        }
+        Mode::Sync => state.run_inline(job).await.map_err(SavePostError::Inline)?,
+    }
+    Ok(())
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    form: web::Form<PostForm>,
+) -> Result<HttpResponse, SavePostError> {
+    let form = form.into_inner();
+    let mode = Mode::from_form(form.mode.as_deref());
+    let v = match validate(&form) {
+        Ok(v) => v,
+        Err(errors) => {
+            return Ok(render_form(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                &form,
+                &errors,
+            )?)
+        }
+    };
+    let id = state
+        .db
+        .call(move |c| {
+            let input = posts::PostInput {
+                title: &v.title,
+                body: &v.body,
+                tags: &v.tags,
+            };
+            posts::insert(c, &input, crate::engine::clock::now_secs())
+        })
+        .await?;
+    tag(&state, id, mode).await?;
+    Ok(redirect_timed(&format!("/blog/posts/{id}"), "blog", mode))
+}
+
+async fn load(state: &AppState, path: &str) -> Result<posts::Post, PostPageError> {
+    let id = parse_id(path).ok_or(PostPageError::NotFound)?;
+    state
+        .db
+        .call(move |c| posts::get(c, id))
+        .await?
+        .ok_or(PostPageError::NotFound)
+}
+
+pub async fn show(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, PostPageError> {
+    let post = load(&state, &path).await?;
+    let mut ctx = templates::context("blog", &post.title);
+    ctx.insert("refresh", &post.tagged_by.is_none());
+    ctx.insert("post", &post);
+    Ok(html(
+        StatusCode::OK,
+        templates::render("blog/show.html", &ctx)?,
+    ))
+}
+
+pub async fn edit(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, PostPageError> {
+    let post = load(&state, &path).await?;
+    let form = PostForm {
+        title: post.title,
+        body: post.body,
+        tag_list: post.manual_tags.join(", "),
+        mode: None,
+    };
+    render_form(StatusCode::OK, Some(post.id), &form, &FormErrors::default())
+}
+
+pub async fn update(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    form: web::Form<PostForm>,
+) -> Result<HttpResponse, SavePostError> {
+    let id = parse_id(&path).ok_or(SavePostError::NotFound)?;
+    let form = form.into_inner();
+    let mode = Mode::from_form(form.mode.as_deref());
+    let v = match validate(&form) {
+        Ok(v) => v,
+        Err(errors) => {
+            return Ok(render_form(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(id),
+                &form,
+                &errors,
+            )?)
+        }
+    };
+    let found = state
+        .db
+        .call(move |c| {
+            let input = posts::PostInput {
+                title: &v.title,
+                body: &v.body,
+                tags: &v.tags,
+            };
+            posts::update(c, id, &input, crate::engine::clock::now_secs())
+        })
+        .await?;
+    if !found {
+        return Err(SavePostError::NotFound);
+    }
+    tag(&state, id, mode).await?;
+    Ok(redirect_timed(&format!("/blog/posts/{id}"), "blog", mode))
+}
+
+pub async fn delete(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, DeletePostError> {
+    let id = parse_id(&path).ok_or(DeletePostError::NotFound)?;
+    if !state.db.call(move |c| posts::delete(c, id)).await? {
+        return Err(DeletePostError::NotFound);
+    }
+    Ok(HttpResponse::SeeOther()
+        .insert_header(("Location", "/blog"))
+        .finish())
+}

@@ -1,0 +1,172 @@
+//! `/fibtastic` ("Fibonacci as a Service"): an email address and a sequence
+//! length; create enqueues `SequenceEmailWorker(email, length)` (or sends
+//! inline) and shows a thank-you page that follows the delivery.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::domain::{EmailAddress, SequenceLength};
+use crate::engine::registry::JobError;
+use crate::engine::store::StoreError;
+use crate::jobs::sequence_email::CLASS;
+use crate::web::db::{fib, DbError};
+use crate::web::errors::{page_error, parse_id};
+use crate::web::routes::{html, redirect_timed};
+use crate::web::state::AppState;
+use crate::web::templates::{self, RenderError};
+use crate::web::timing::Mode;
+
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[serde(default)]
+pub struct SequenceForm {
+    pub email: String,
+    pub sequence_length: String,
+    pub mode: Option<String>,
+}
+
+#[derive(Debug, Default, Serialize)]
+struct FormErrors {
+    email: Option<String>,
+    sequence_length: Option<String>,
+}
+
+/// Why a FibTastic page (form, thank-you) could not be shown.
+#[derive(Debug, thiserror::Error)]
+pub enum FibPageError {
+    #[error("no such request")]
+    NotFound,
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Render(#[from] RenderError),
+}
+
+impl FibPageError {
+    fn status(&self) -> StatusCode {
+        match self {
+            FibPageError::NotFound => StatusCode::NOT_FOUND,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+page_error!(FibPageError);
+
+/// Why a request could not be taken (invalid input re-renders the form instead).
+#[derive(Debug, thiserror::Error)]
+pub enum CreateSequenceError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("cannot enqueue the mail job: {0}")]
+    Enqueue(#[from] StoreError),
+    #[error("sending the mail inline failed: {0}")]
+    Inline(JobError),
+    #[error(transparent)]
+    Page(#[from] FibPageError),
+}
+
+impl CreateSequenceError {
+    fn status(&self) -> StatusCode {
+        match self {
+            CreateSequenceError::Inline(_) => StatusCode::BAD_GATEWAY,
+            CreateSequenceError::Page(p) => p.status(),
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+page_error!(CreateSequenceError);
+
+pub async fn new(state: web::Data<AppState>) -> Result<HttpResponse, FibPageError> {
+    let form = SequenceForm {
+        sequence_length: "10".into(),
+        ..SequenceForm::default()
+    };
+    render_form(&state, StatusCode::OK, &form, &FormErrors::default()).await
+}
+
+async fn render_form(
+    state: &AppState,
+    status: StatusCode,
+    form: &SequenceForm,
+    errors: &FormErrors,
+) -> Result<HttpResponse, FibPageError> {
+    let recent = state.db.call(|c| fib::list(c, 10)).await?;
+    let mut ctx = templates::context("fibtastic", "FibTastic");
+    ctx.insert("form", form);
+    ctx.insert("errors", errors);
+    ctx.insert("recent", &recent);
+    ctx.insert("max_length", &SequenceLength::MAX);
+    Ok(html(status, templates::render("fibtastic/new.html", &ctx)?))
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    form: web::Form<SequenceForm>,
+) -> Result<HttpResponse, CreateSequenceError> {
+    let form = form.into_inner();
+    let mode = Mode::from_form(form.mode.as_deref());
+    let (email, length) = match (
+        EmailAddress::parse(&form.email),
+        SequenceLength::parse(&form.sequence_length),
+    ) {
+        (Ok(e), Ok(l)) => (e, l),
+        (e, l) => {
+            let errors = FormErrors {
+                email: e.err().map(|e| e.to_string()),
+                sequence_length: l.err().map(|e| e.to_string()),
+            };
+            return Ok(
+                render_form(&state, StatusCode::UNPROCESSABLE_ENTITY, &form, &errors).await?,
+            );
+        }
+    };
+    let job = state.new_job(CLASS, vec![json!(email.as_str()), json!(length.get())]);
+    let jid = job.jid().to_owned();
+    let id = state
+        .db
+        .call(move |c| {
+            fib::insert(
+                c,
+                &email,
+                length,
+                mode.as_str(),
+                &jid,
+                crate::engine::clock::now_secs(),
+            )
+        })
+        .await?;
+    match mode {
+        Mode::Async => {
+            state.enqueue(job).await?;
+        }
+        Mode::Sync => state
+            .run_inline(job)
+            .await
+            .map_err(CreateSequenceError::Inline)?,
+    }
+    Ok(redirect_timed(
+        &format!("/fibtastic/requests/{id}"),
+        "fibtastic",
+        mode,
+    ))
+}
+
+pub async fn show(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, FibPageError> {
+    let id = parse_id(&path).ok_or(FibPageError::NotFound)?;
+    let request = state
+        .db
+        .call(move |c| fib::get(c, id))
+        .await?
+        .ok_or(FibPageError::NotFound)?;
+    let mut ctx = templates::context("fibtastic", "Thanks!");
+    ctx.insert("refresh", &request.delivered_by.is_none());
+    ctx.insert("request", &request);
+    Ok(html(
+        StatusCode::OK,
+        templates::render("fibtastic/show.html", &ctx)?,
+    ))
+}

@@ -1,0 +1,39 @@
+//! `/`: an index of everything, with the latest activity of each app.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+
+use crate::web::db::{fib, posts, snippets, DbError};
+use crate::web::errors::page_error;
+use crate::web::routes::html;
+use crate::web::state::AppState;
+use crate::web::templates::{self, RenderError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Render(#[from] RenderError),
+}
+
+impl IndexError {
+    fn status(&self) -> StatusCode {
+        StatusCode::INTERNAL_SERVER_ERROR
+    }
+}
+page_error!(IndexError);
+
+pub async fn page(state: web::Data<AppState>) -> Result<HttpResponse, IndexError> {
+    let (snips, reqs, posts) = state
+        .db
+        .call(|c| Ok((snippets::list(c, 5)?, fib::list(c, 5)?, posts::list(c, 5)?)))
+        .await?;
+    let mut ctx = templates::context("index", "kiqlab");
+    ctx.insert("snippets", &snips);
+    ctx.insert("fib_requests", &reqs);
+    ctx.insert("posts", &posts);
+    ctx.insert("hostname", &state.hostname);
+    ctx.insert("ip", &state.ip);
+    Ok(html(StatusCode::OK, templates::render("index.html", &ctx)?))
+}

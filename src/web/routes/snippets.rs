@@ -1,0 +1,207 @@
+//! `/snippets` (Railscast #366, "Sidekiq on separate servers"): paste code,
+//! pick a language; create stores the raw code and enqueues
+//! `HighlightWorker(id)` (or runs it inline); the show page refreshes until a
+//! worker has highlighted it and then says who did.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::domain::{SnippetCode, SnippetLanguage};
+use crate::engine::job::new_jid;
+use crate::engine::registry::JobError;
+use crate::engine::store::StoreError;
+use crate::jobs::highlight::CLASS;
+use crate::web::db::{snippets, DbError};
+use crate::web::errors::{page_error, parse_id};
+use crate::web::routes::{html, redirect_timed};
+use crate::web::state::AppState;
+use crate::web::templates::{self, RenderError};
+use crate::web::timing::Mode;
+
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[serde(default)]
+pub struct SnippetForm {
+    pub language: String,
+    pub code: String,
+    pub mode: Option<String>,
+}
+
+#[derive(Debug, Default, Serialize)]
+struct FormErrors {
+    language: Option<String>,
+    code: Option<String>,
+}
+
+#[derive(Serialize)]
+struct LanguageOption {
+    code: &'static str,
+    label: &'static str,
+}
+
+fn languages() -> Vec<LanguageOption> {
+    SnippetLanguage::ALL
+        .iter()
+        .map(|l| LanguageOption {
+            code: l.code(),
+            label: l.label(),
+        })
+        .collect()
+}
+
+/// Why a snippet page (list, form, show) could not be shown.
+#[derive(Debug, thiserror::Error)]
+pub enum SnippetPageError {
+    #[error("no such snippet")]
+    NotFound,
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Render(#[from] RenderError),
+}
+
+impl SnippetPageError {
+    fn status(&self) -> StatusCode {
+        match self {
+            SnippetPageError::NotFound => StatusCode::NOT_FOUND,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+page_error!(SnippetPageError);
+
+/// Why creating a snippet failed (invalid input re-renders the form instead).
+#[derive(Debug, thiserror::Error)]
+pub enum CreateSnippetError {
+    #[error("The code is larger than 64 KiB; please paste a smaller snippet.")]
+    TooLarge,
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("cannot enqueue the highlight job: {0}")]
+    Enqueue(#[from] StoreError),
+    #[error("highlighting inline failed: {0}")]
+    Inline(JobError),
+    #[error(transparent)]
+    Page(#[from] SnippetPageError),
+}
+
+impl CreateSnippetError {
+    fn status(&self) -> StatusCode {
+        match self {
+            CreateSnippetError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            CreateSnippetError::Inline(_) => StatusCode::BAD_GATEWAY,
+            CreateSnippetError::Page(p) => p.status(),
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+page_error!(CreateSnippetError);
+
+pub async fn index(state: web::Data<AppState>) -> Result<HttpResponse, SnippetPageError> {
+    let list = state.db.call(|c| snippets::list(c, 100)).await?;
+    let mut ctx = templates::context("snippets", "Snippets");
+    ctx.insert("snippets", &list);
+    Ok(html(
+        StatusCode::OK,
+        templates::render("snippets/index.html", &ctx)?,
+    ))
+}
+
+pub async fn new() -> Result<HttpResponse, SnippetPageError> {
+    let form = SnippetForm {
+        language: "ruby".into(),
+        ..SnippetForm::default()
+    };
+    render_form(StatusCode::OK, &form, &FormErrors::default())
+}
+
+fn render_form(
+    status: StatusCode,
+    form: &SnippetForm,
+    errors: &FormErrors,
+) -> Result<HttpResponse, SnippetPageError> {
+    let mut ctx = templates::context("snippets", "New snippet");
+    ctx.insert("form", form);
+    ctx.insert("errors", errors);
+    ctx.insert("languages", &languages());
+    Ok(html(status, templates::render("snippets/new.html", &ctx)?))
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    form: web::Form<SnippetForm>,
+) -> Result<HttpResponse, CreateSnippetError> {
+    let form = form.into_inner();
+    if SnippetCode::is_too_long(&form.code) {
+        return Err(CreateSnippetError::TooLarge);
+    }
+    let mode = Mode::from_form(form.mode.as_deref());
+    let language = SnippetLanguage::parse(&form.language);
+    let code = SnippetCode::parse(form.code.clone());
+    let (language, code) = match (language, code) {
+        (Ok(l), Ok(c)) => (l, c),
+        (l, c) => {
+            let errors = FormErrors {
+                language: l.err().map(|e| e.to_string()),
+                code: c.err().map(|e| e.to_string()),
+            };
+            return Ok(render_form(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &form,
+                &errors,
+            )?);
+        }
+    };
+    let jid = new_jid();
+    let (host, ip) = (state.hostname.clone(), state.ip.clone());
+    let job_jid = jid.clone();
+    let id = state
+        .db
+        .call(move |c| {
+            snippets::insert(
+                c,
+                &snippets::NewSnippet {
+                    language,
+                    code: &code,
+                    mode: mode.as_str(),
+                    jid: &job_jid,
+                    host: &host,
+                    ip: &ip,
+                    now: crate::engine::clock::now_secs(),
+                },
+            )
+        })
+        .await?;
+    let mut job = state.new_job(CLASS, vec![json!(id)]);
+    job.set("jid", json!(jid));
+    match mode {
+        Mode::Async => {
+            state.enqueue(job).await?;
+        }
+        Mode::Sync => state
+            .run_inline(job)
+            .await
+            .map_err(CreateSnippetError::Inline)?,
+    }
+    Ok(redirect_timed(&format!("/snippets/{id}"), "snippets", mode))
+}
+
+pub async fn show(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, SnippetPageError> {
+    let id = parse_id(&path).ok_or(SnippetPageError::NotFound)?;
+    let snippet = state
+        .db
+        .call(move |c| snippets::get(c, id))
+        .await?
+        .ok_or(SnippetPageError::NotFound)?;
+    let mut ctx = templates::context("snippets", &format!("Snippet #{id}"));
+    ctx.insert("refresh", &snippet.highlighted_code.is_none());
+    ctx.insert("snippet", &snippet);
+    Ok(html(
+        StatusCode::OK,
+        templates::render("snippets/show.html", &ctx)?,
+    ))
+}

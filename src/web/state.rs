@@ -1,0 +1,86 @@
+//! What every handler shares: the database, the job client and registry
+//! (for enqueueing and for running jobs inline), who this web node is, and
+//! the internal API's token.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::db::Db;
+use crate::engine::client::Client;
+use crate::engine::job::Job;
+use crate::engine::queue::QueueName;
+use crate::engine::registry::{JobContext, JobError, Registry, WorkerInfo};
+use crate::engine::store::StoreError;
+use crate::secret::Secret;
+
+pub struct AppState {
+    pub db: Db,
+    pub client: Client,
+    pub registry: Arc<Registry>,
+    /// "created by web (host, IP)".
+    pub hostname: String,
+    pub ip: String,
+    pub internal_token: Secret,
+    pub mail_ui_url: String,
+    inline_worker: Arc<WorkerInfo>,
+}
+
+impl AppState {
+    pub fn new(
+        db: Db,
+        client: Client,
+        registry: Arc<Registry>,
+        internal_token: Secret,
+        mail_ui_url: String,
+    ) -> AppState {
+        let hostname = crate::engine::heartbeat::default_hostname();
+        let ip = crate::engine::heartbeat::detect_ip(None);
+        let inline_worker = Arc::new(WorkerInfo {
+            hostname: format!("{hostname} (inline)"),
+            ip: ip.clone(),
+            pid: std::process::id(),
+            identity: format!("{hostname}:{}:inline", std::process::id()),
+        });
+        AppState {
+            db,
+            client,
+            registry,
+            hostname,
+            ip,
+            internal_token,
+            mail_ui_url,
+            inline_worker,
+        }
+    }
+
+    /// A job of `class` with the class's queue and retry options and a fresh jid.
+    pub fn new_job(&self, class: &str, args: Vec<Value>) -> Job {
+        let o = self.registry.options(class);
+        Job::new(class, args, o.queue, o.retry)
+    }
+
+    /// Enqueues (`perform_async`); returns the jid.
+    pub async fn enqueue(&self, job: Job) -> Result<String, StoreError> {
+        self.client.push_job(job).await
+    }
+
+    /// Runs the job here and now, through the same handler a worker runs
+    /// (the "sync" button: the tutorials' "before background jobs" state).
+    pub async fn run_inline(&self, mut job: Job) -> Result<(), JobError> {
+        let class = self.registry.get(job.class()).ok_or_else(|| {
+            JobError::new(
+                "NameError",
+                format!("uninitialized constant {}", job.class()),
+            )
+        })?;
+        if let Ok(q) = QueueName::parse("inline") {
+            job.set_queue(q);
+        }
+        let ctx = JobContext {
+            job,
+            worker: self.inline_worker.clone(),
+        };
+        (class.handler)(ctx).await
+    }
+}

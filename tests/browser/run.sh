@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Browser tests: builds the debug binary, starts a private redis-server and
+# `kiqlab demo` (web, 2 workers, mail catcher, tagger) on free ports, runs
+# apps.mjs in headless Chromium, and tears everything down, even on failure.
+# Needs: redis-server, node/npm, Debian's chromium (apt-get install -y chromium).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+work=$(mktemp -d)
+pids=()
+
+cleanup() {
+  local status=$?
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  if [ "$status" -ne 0 ] && [ -f "$work/demo.log" ]; then
+    echo "--- demo log (last 40 lines) ---"; tail -n 40 "$work/demo.log"
+  fi
+  rm -rf "$work"
+  exit "$status"
+}
+trap cleanup EXIT INT TERM
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
+  local deadline=$((SECONDS + $1)) what=$2; shift 2
+  until "$@" >/dev/null 2>&1; do
+    if [ "$SECONDS" -ge "$deadline" ]; then echo "timed out waiting for $what" >&2; return 1; fi
+    sleep 0.2
+  done
+}
+
+cargo build --manifest-path "$root/Cargo.toml" --bin kiqlab
+bin="$root/target/debug/kiqlab"
+if [ ! -d "$here/node_modules/playwright-core" ]; then
+  (cd "$here" && npm ci --no-audit --no-fund)
+fi
+
+redis_port=$(free_port)
+redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --dir "$work" >/dev/null 2>&1 &
+pids+=($!)
+wait_for 20 redis redis-cli -p "$redis_port" ping
+
+web_port=$(free_port); smtp_port=$(free_port); mail_port=$(free_port); tagger_port=$(free_port)
+extra=()
+if ! "$bin" mailcatcher --help >/dev/null 2>&1; then
+  python3 "$here/stubs.py" smtp "$smtp_port" & pids+=($!)
+  extra+=(--no-mailcatcher)
+fi
+if ! "$bin" tagger --help >/dev/null 2>&1; then
+  python3 "$here/stubs.py" tagger "$tagger_port" & pids+=($!)
+  extra+=(--no-tagger)
+fi
+
+KIQLAB_DATA_DIR="$work/data" "$bin" demo \
+  --redis "redis://127.0.0.1:$redis_port/0" --port "$web_port" \
+  --smtp-port "$smtp_port" --mail-port "$mail_port" --tagger-port "$tagger_port" \
+  --highlight-delay 1s --smtp-delay 0s --tagger-latency 0s --poll-interval 0.5 \
+  "${extra[@]}" >"$work/demo.log" 2>&1 &
+pids+=($!)
+wait_for 60 "the web node" curl -sf "http://127.0.0.1:$web_port/"
+
+BASE_URL="http://127.0.0.1:$web_port" SCREENSHOT_DIR="$root/docs/screenshots" \
+  node "$here/apps.mjs"

@@ -1,0 +1,269 @@
+//! `kiqlab demo` and `kiqlab web` as real processes: the demo's child workers
+//! (worker-01/-02) highlight a snippet submitted over HTTP, are restarted when
+//! killed, stop with the demo (SIGTERM or SIGKILL); `kiqlab web` serves and
+//! stops on SIGTERM. (On Redis until the SQLite store is merged.)
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use kiqlab::engine::clock::now_secs;
+use kiqlab::engine::store::url::StoreUrl;
+use kiqlab::engine::store::{self, SharedStore};
+use rustix::process::{kill_process, test_kill_process, Pid, Signal};
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+use crate::support::redis_server::free_port;
+use crate::support::{eventually, kiqlab_bin, temp_dir, RedisServer};
+
+/// (name, pid) of live worker processes, from their heartbeats.
+async fn workers(store: &SharedStore) -> Vec<(String, u64)> {
+    let mut v: Vec<(String, u64)> = store
+        .processes(now_secs())
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| {
+            (
+                p.info["hostname"].as_str().unwrap_or_default().to_owned(),
+                p.info["pid"].as_u64().unwrap_or_default(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn alive(pid: u64) -> bool {
+    test_kill_process(Pid::from_raw(pid as i32).unwrap()).is_ok()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_runs_named_workers_restarts_them_and_leaves_no_orphans() {
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let dir = temp_dir();
+    let port = free_port();
+    let mut child = tokio::process::Command::new(kiqlab_bin())
+        .args([
+            "demo",
+            "--redis",
+            &redis.url(),
+            "--port",
+            &port.to_string(),
+            "--workers",
+            "2",
+            "--highlight-delay",
+            "0s",
+            "--poll-interval",
+            "0.2",
+            // The mail catcher and tagger are built on another branch.
+            "--no-mailcatcher",
+            "--no-tagger",
+        ])
+        .env("KIQLAB_DATA_DIR", dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut banner = String::new();
+    tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(l) = lines.next_line().await.unwrap() {
+            banner.push_str(&l);
+            banner.push('\n');
+            if l.contains("workers ") {
+                break;
+            }
+        }
+    })
+    .await
+    .expect("the demo banner");
+    assert!(
+        banner.contains(&format!("http://127.0.0.1:{port}/")),
+        "{banner}"
+    );
+    let password = banner
+        .split("sign in as admin / ")
+        .nth(1)
+        .and_then(|s| s.lines().next())
+        .expect("admin sign-in printed")
+        .trim()
+        .to_owned();
+    assert!(password.len() >= 32, "a random password: {password}");
+    let kept = std::fs::read_to_string(dir.path().join("admin-password")).unwrap();
+    assert_eq!(kept.trim(), password);
+
+    let store = store::open(&StoreUrl::parse(&redis.url()).unwrap())
+        .await
+        .unwrap();
+    let ws = eventually(Duration::from_secs(30), "two workers", || async {
+        let w = workers(&store).await;
+        (w.len() == 2).then_some(w)
+    })
+    .await;
+    assert_eq!(ws[0].0, "worker-01");
+    assert_eq!(ws[1].0, "worker-02");
+
+    // A snippet over HTTP, highlighted by one of the children.
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let r = http
+        .post(format!("{base}/snippets"))
+        .form(&[("language", "python"), ("code", "print('hi')")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    let loc = r.headers()["location"].to_str().unwrap().to_owned();
+    let page = eventually(
+        Duration::from_secs(30),
+        "the snippet highlighted",
+        || async {
+            let body = http
+                .get(format!("{base}{loc}"))
+                .send()
+                .await
+                .ok()?
+                .text()
+                .await
+                .ok()?;
+            body.contains("id=\"highlighted\"").then_some(body)
+        },
+    )
+    .await;
+    let by = ws
+        .iter()
+        .find(|(name, pid)| {
+            page.contains(&format!("{name} (")) && page.contains(&format!("pid {pid},"))
+        })
+        .expect("highlighted by worker-01 or worker-02, with its pid");
+    assert_ne!(by.1 as u32, std::process::id());
+
+    // Kill worker-01: the demo starts a new one under the same name.
+    let old = ws[0].1;
+    kill_process(Pid::from_raw(old as i32).unwrap(), Signal::KILL).unwrap();
+    let ws2 = eventually(Duration::from_secs(30), "worker-01 restarted", || async {
+        let w = workers(&store).await;
+        w.iter()
+            .any(|(n, p)| n == "worker-01" && *p != old)
+            .then_some(w)
+    })
+    .await;
+    let children: Vec<u64> = ws2
+        .iter()
+        .filter(|(n, _)| n.starts_with("worker-"))
+        .map(|(_, p)| *p)
+        .filter(|p| *p != old)
+        .collect();
+    assert!(children.len() >= 2, "{ws2:?}");
+
+    // SIGTERM: the demo stops its children and exits.
+    let demo_pid = child.id().unwrap();
+    kill_process(Pid::from_raw(demo_pid as i32).unwrap(), Signal::TERM).unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(30), child.wait())
+        .await
+        .expect("the demo exits")
+        .unwrap();
+    assert!(status.success(), "{status}");
+    for pid in children {
+        assert!(!alive(pid), "worker pid {pid} outlived the demo");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_workers_stop_when_the_demo_is_killed() {
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    // A parent shell stands in for a demo killed with SIGKILL.
+    let script = format!(
+        "KIQLAB_EXIT_WITH_PARENT=true '{}' worker --redis '{}' --name orphan-check -c 1 \
+         --poll-interval 0.2 >/dev/null 2>&1 & echo $!; wait",
+        kiqlab_bin(),
+        redis.url()
+    );
+    let mut parent = tokio::process::Command::new("sh")
+        .args(["-c", &script])
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(parent.stdout.take().unwrap()).lines();
+    let worker: u64 = lines
+        .next_line()
+        .await
+        .unwrap()
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let store = store::open(&StoreUrl::parse(&redis.url()).unwrap())
+        .await
+        .unwrap();
+    eventually(
+        Duration::from_secs(30),
+        "the worker's heartbeat",
+        || async { (!workers(&store).await.is_empty()).then_some(()) },
+    )
+    .await;
+    parent.start_kill().unwrap();
+    parent.wait().await.unwrap();
+    eventually(
+        Duration::from_secs(15),
+        "the orphaned worker to exit",
+        || async { (!alive(worker)).then_some(()) },
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kiqlab_web_serves_keeps_its_token_private_and_stops_on_sigterm() {
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let dir = temp_dir();
+    let port = free_port();
+    let mut web = tokio::process::Command::new(kiqlab_bin())
+        .args(["web", "--redis", &redis.url(), "--port", &port.to_string()])
+        .env("KIQLAB_DATA_DIR", dir.path())
+        .env_remove("KIQLAB_INTERNAL_TOKEN")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let http = reqwest::Client::new();
+    let url = format!("http://127.0.0.1:{port}/snippets/new");
+    let body = eventually(Duration::from_secs(30), "kiqlab web", || async {
+        http.get(&url).send().await.ok()?.text().await.ok()
+    })
+    .await;
+    assert!(body.contains("Post snippet"));
+    use std::os::unix::fs::PermissionsExt;
+    let token_file = dir.path().join("internal-token");
+    let mode = std::fs::metadata(&token_file).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let token = std::fs::read_to_string(&token_file).unwrap();
+    let r = http
+        .get(format!("http://127.0.0.1:{port}/internal/posts/1"))
+        .bearer_auth(token.trim())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 404, "authorised, but no such post");
+    kill_process(
+        Pid::from_raw(web.id().unwrap() as i32).unwrap(),
+        Signal::TERM,
+    )
+    .unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(20), web.wait())
+        .await
+        .expect("kiqlab web exits on SIGTERM")
+        .unwrap();
+    assert!(status.success(), "{status}");
+}

@@ -1,0 +1,112 @@
+//! The workers' internal API: bearer token required (401 without or with a
+//! wrong one), and a web node that is down makes the job fail and retry.
+
+use std::sync::Arc;
+
+use kiqlab::engine::client::Client;
+use kiqlab::engine::clock::SystemClock;
+use serde_json::json;
+
+use super::spawn_app;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requires_the_bearer_token() {
+    let Some(app) = spawn_app().await else { return };
+    let loc = app
+        .post_redirect("/snippets", &[("language", "go"), ("code", "package main")])
+        .await;
+    let id = loc.rsplit('/').next().unwrap();
+    let url = app.url(&format!("/internal/snippets/{id}"));
+    let r = app.http.get(&url).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    assert!(r.headers().contains_key("www-authenticate"));
+    let r = app
+        .http
+        .get(&url)
+        .bearer_auth("wrong")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    let r = app
+        .http
+        .get(&url)
+        .bearer_auth(app.token.expose())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let rec: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(rec["language"], "go");
+    assert_eq!(rec["code"], "package main");
+    let r = app
+        .http
+        .get(app.url("/internal/snippets/4242"))
+        .bearer_auth(app.token.expose())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 404);
+    let r = app
+        .http
+        .put(app.url(&format!("/internal/snippets/{id}/highlight")))
+        .bearer_auth(app.token.expose())
+        .json(&json!({"html": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400, "a malformed body is refused");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_web_node_that_is_down_makes_the_job_fail_and_retry() {
+    let Some(mut app) = spawn_app().await else {
+        return;
+    };
+    // A port nobody listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let mut jobs = app.jobs.clone();
+    jobs.web_url = url::Url::parse(&format!("http://127.0.0.1:{port}")).unwrap();
+    let client = Client::new(
+        app.store.clone(),
+        Arc::new(kiqlab::jobs::registry(&jobs)),
+        Arc::new(SystemClock),
+    );
+    let jid = client
+        .perform_async("HighlightWorker", vec![json!(1)])
+        .await
+        .unwrap();
+    app.start_worker_with("test-worker-05", &jobs).await;
+    let entry = app.wait_for_retry(&jid).await;
+    let job = entry.job.unwrap();
+    assert_eq!(job.retry_count(), Some(0));
+    let msg = job.error_message().unwrap();
+    assert!(msg.contains("cannot be reached"), "{msg}");
+    assert!(
+        entry.score > kiqlab::engine::clock::now_secs(),
+        "retried later"
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_token_fails_the_job_with_a_clear_message() {
+    let Some(mut app) = spawn_app().await else {
+        return;
+    };
+    let loc = app
+        .post_redirect("/snippets", &[("language", "sql"), ("code", "select 1")])
+        .await;
+    let (_, page) = app.page(&loc).await;
+    let jid = super::helpers::jid_in(&page);
+    let mut jobs = app.jobs.clone();
+    jobs.internal_token = Some(kiqlab::secret::Secret::new("not-the-token"));
+    app.start_worker_with("test-worker-06", &jobs).await;
+    let entry = app.wait_for_retry(&jid).await;
+    let msg = entry.job.unwrap().error_message().unwrap().to_owned();
+    assert!(msg.contains("401"), "{msg}");
+    app.stop().await;
+}
