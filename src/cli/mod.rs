@@ -3,6 +3,7 @@
 
 mod bench;
 mod demo;
+mod embedded_args;
 mod enqueue;
 mod jobs_args;
 mod mailcatcher;

@@ -1,5 +1,6 @@
-//! `kiqlab web`: the web node (apps, playground, timings, internal API) on
-//! `--bind`:`--port`, until SIGINT/SIGTERM.
+//! `kiqlab web`: the web node (apps, playground, timings, internal API, and
+//! unless disabled the mail catcher and tagger) on `--bind`:`--port`, until
+//! SIGINT/SIGTERM.
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -7,6 +8,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args as ClapArgs;
 
+use super::embedded_args::EmbeddedArgs;
 use super::jobs_args::JobsArgs;
 use super::StoreArgs;
 use crate::config::{data_dir, process_env};
@@ -20,6 +22,9 @@ pub struct Args {
 
     #[command(flatten)]
     pub jobs: JobsArgs,
+
+    #[command(flatten)]
+    pub embedded: EmbeddedArgs,
 
     /// Port to listen on
     #[arg(long, env = "PORT", default_value_t = 3000)]
@@ -42,7 +47,7 @@ pub struct Args {
     )]
     pub internal_token: Option<Secret>,
 
-    /// The mail catcher's web UI, where /mail leads
+    /// With --no-mailcatcher: the external mail catcher's web UI, where /mail leads
     #[arg(
         long,
         env = "KIQLAB_MAIL_UI_URL",
@@ -77,14 +82,21 @@ impl Args {
             internal_token,
             jobs: self.jobs.config(None),
             mail_ui_url: self.mail_ui_url.clone(),
+            embedded: Default::default(),
             http_workers: usize::from(self.http_workers),
         })
     }
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let settings = args.settings()?;
+    let mut settings = args.settings()?;
     let store = args.store.open().await?;
+    let services = args.embedded.start(args.jobs.tagger_key.as_ref()).await?;
+    settings.embedded = services.embedded.clone();
+    if let Some(addr) = services.smtp_addr() {
+        settings.jobs.smtp =
+            crate::jobs::config::SmtpAddress::new(addr.ip().to_string(), addr.port());
+    }
     let listener = std::net::TcpListener::bind((args.bind, args.port))
         .with_context(|| format!("cannot listen on {}:{}", args.bind, args.port))?;
     let app = Application::build(settings, store, listener).await?;
@@ -92,6 +104,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let server = tokio::spawn(app.run_until_stopped());
     super::signals::shutdown().await?;
     tracing::info!("stopping the web node");
+    // The mail catcher first: it ends the UI's live streams.
+    services.shutdown().await;
     handle.stop(true).await;
     server.await?.context("the web server failed")?;
     Ok(())

@@ -56,7 +56,7 @@ impl Default for WorkerConfig {
             store_addr: None,
             poll_interval: None,
             heartbeat_interval: Duration::from_secs(BEAT_SECS),
-            recovery_interval: Duration::from_secs(30),
+            recovery_interval: Duration::from_secs(10),
             max_payload: DEFAULT_MAX_PAYLOAD,
         }
     }
@@ -152,6 +152,7 @@ impl Launcher {
             ManagerConfig {
                 concurrency: config.concurrency,
                 queues: config.queues.clone(),
+                sweep_interval: config.recovery_interval.max(Duration::from_millis(100)),
             },
             fetcher,
         );

@@ -5,7 +5,7 @@
 //! under this process's identity until acknowledged or requeued, so nothing
 //! is lost if the process dies.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -29,6 +29,9 @@ const PREFETCH_BELOW_MS: f64 = 10.0;
 pub struct ManagerConfig {
     pub concurrency: usize,
     pub queues: QueueSpec,
+    /// How often to look for jobs the store says we hold but we never got
+    /// (a fetch whose reply was lost); they go back to their queues.
+    pub sweep_interval: Duration,
 }
 
 /// A job a processor is running.
@@ -103,6 +106,9 @@ struct Shared {
     avg_ms: AtomicU64,
     executed: AtomicU64,
     ack_failing: AtomicBool,
+    /// Payloads this process holds: buffered, running or awaiting acknowledgement.
+    local: Mutex<HashMap<bytes::Bytes, usize>>,
+    sweep_interval: Duration,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -111,6 +117,25 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Shared {
+    fn hold(&self, units: &[UnitOfWork]) {
+        let mut local = lock(&self.local);
+        for u in units {
+            *local.entry(u.raw.clone()).or_default() += 1;
+        }
+    }
+
+    fn release<'a>(&self, raws: impl Iterator<Item = &'a bytes::Bytes>) {
+        let mut local = lock(&self.local);
+        for raw in raws {
+            if let Some(n) = local.get_mut(raw) {
+                *n -= 1;
+                if *n == 0 {
+                    local.remove(raw);
+                }
+            }
+        }
+    }
+
     fn capacity(&self) -> usize {
         let avg = f64::from_bits(self.avg_ms.load(Ordering::Relaxed));
         if avg < PREFETCH_BELOW_MS {
@@ -159,6 +184,8 @@ impl Manager {
             avg_ms: AtomicU64::new(0f64.to_bits()),
             executed: AtomicU64::new(0),
             ack_failing: AtomicBool::new(false),
+            local: Mutex::new(HashMap::new()),
+            sweep_interval: config.sweep_interval,
         });
         let (quiet, quiet_rx) = watch::channel(false);
         let (done_tx, done_rx) = mpsc::unbounded_channel();
@@ -306,15 +333,80 @@ async fn requeue_with_retry(shared: &Shared, units: Vec<UnitOfWork>) {
     );
 }
 
+/// Adds fetched units to the buffer for the processors.
+fn accept(shared: &Shared, units: Vec<UnitOfWork>) {
+    let n = units.len();
+    if n == 0 {
+        return;
+    }
+    shared.hold(&units);
+    shared.held.fetch_add(n, Ordering::AcqRel);
+    {
+        let mut buf = lock(&shared.buffer);
+        for u in units {
+            buf.push(u);
+        }
+    }
+    shared.available.add_permits(n);
+}
+
+/// Jobs the store holds for us that we never received (a fetch reply lost
+/// to a dropped connection) would wait until this process dies. Entries seen
+/// unknown in two sweeps in a row go back to their queues.
+async fn sweep(
+    shared: &Shared,
+    fetcher: &mut Box<dyn Fetcher>,
+    suspects: &mut HashSet<bytes::Bytes>,
+) {
+    accept(shared, fetcher.take_pending());
+    let held = match shared
+        .store
+        .held(&shared.identity, shared.spec.queues())
+        .await
+    {
+        Ok(h) => h,
+        Err(e) => {
+            tracing::debug!(error = %e, "sweep: cannot list held jobs");
+            return;
+        }
+    };
+    let mut unknown = Vec::new();
+    {
+        let mut local = lock(&shared.local).clone();
+        for u in held {
+            match local.get_mut(&u.raw) {
+                Some(n) if *n > 0 => *n -= 1,
+                _ => unknown.push(u),
+            }
+        }
+    }
+    let (stranded, fresh): (Vec<UnitOfWork>, Vec<UnitOfWork>) =
+        unknown.into_iter().partition(|u| suspects.contains(&u.raw));
+    *suspects = fresh.into_iter().map(|u| u.raw).collect();
+    if !stranded.is_empty() {
+        tracing::warn!(
+            jobs = stranded.len(),
+            "returning held jobs this worker never received (a lost fetch reply) to their queues"
+        );
+        requeue_with_retry(shared, stranded).await;
+    }
+}
+
 async fn fetch_loop(
     shared: Arc<Shared>,
     mut fetcher: Box<dyn Fetcher>,
     mut quiet: watch::Receiver<bool>,
 ) {
     let mut backoff = Duration::from_millis(50);
+    let mut suspects: HashSet<bytes::Bytes> = HashSet::new();
+    let mut last_sweep = tokio::time::Instant::now();
     loop {
         if *quiet.borrow() {
             break;
+        }
+        if last_sweep.elapsed() >= shared.sweep_interval {
+            sweep(&shared, &mut fetcher, &mut suspects).await;
+            last_sweep = tokio::time::Instant::now();
         }
         let held = shared.held.load(Ordering::Acquire);
         let cap = shared.capacity();
@@ -322,6 +414,7 @@ async fn fetch_loop(
             tokio::select! {
                 _ = shared.slot_freed.notified() => {}
                 _ = quiet.changed() => {}
+                _ = tokio::time::sleep(shared.sweep_interval) => {}
             }
             continue;
         }
@@ -333,18 +426,7 @@ async fn fetch_loop(
         match fetched {
             Ok(units) => {
                 backoff = Duration::from_millis(50);
-                let n = units.len();
-                if n == 0 {
-                    continue;
-                }
-                shared.held.fetch_add(n, Ordering::AcqRel);
-                {
-                    let mut buf = lock(&shared.buffer);
-                    for u in units {
-                        buf.push(u);
-                    }
-                }
-                shared.available.add_permits(n);
+                accept(&shared, units);
             }
             Err(e) => {
                 tracing::warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "fetch failed");
@@ -370,6 +452,7 @@ async fn fetch_loop(
     }
     if !back.is_empty() {
         let n = back.len();
+        shared.release(back.iter().map(|u| &u.raw));
         requeue_with_retry(&shared, back).await;
         tracing::info!(jobs = n, "quiet: returned prefetched jobs to their queues");
     }
@@ -425,6 +508,7 @@ async fn acker_loop(shared: Arc<Shared>, mut rx: mpsc::UnboundedReceiver<Complet
         let now = shared.env.clock.now();
         match shared.store.complete(&shared.identity, &buf, now).await {
             Ok(()) => {
+                shared.release(buf.iter().map(|c| &c.unit.raw));
                 buf.clear();
                 backoff = Duration::from_millis(50);
                 if shared.ack_failing.swap(false, Ordering::Relaxed) {

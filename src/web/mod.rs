@@ -12,9 +12,11 @@
 //! - `timing`: the `Server-Timing` middleware and the `/timings` samples
 //! - `errors`: error pages
 //! - `admin`: the dashboard's first admin account
+//! - `embedded`: the mail catcher UI (`/mail`) and tagger (`/tagger`) served in-process
 
 pub mod admin;
 pub mod db;
+pub mod embedded;
 pub mod errors;
 mod routes;
 pub mod settings;
@@ -23,5 +25,6 @@ pub mod state;
 pub mod templates;
 pub mod timing;
 
+pub use embedded::Embedded;
 pub use settings::WebSettings;
 pub use startup::Application;

@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use super::embedded::Embedded;
 use crate::jobs::JobsConfig;
 use crate::secret::Secret;
 
@@ -16,8 +17,10 @@ pub struct WebSettings {
     /// SMTP, tagger, timeouts and delay for jobs run inline ("sync"); the
     /// web URL and token are set to this node's own.
     pub jobs: JobsConfig,
-    /// Where `/mail` sends people: the mail catcher's web UI.
+    /// Where `/mail` sends people when no mail catcher is embedded.
     pub mail_ui_url: String,
+    /// The mail catcher UI and tagger served in this process.
+    pub embedded: Embedded,
     /// HTTP worker threads.
     pub http_workers: usize,
 }

@@ -50,6 +50,9 @@ impl Application {
         };
         jobs.web_url = url::Url::parse(&format!("http://{host}:{}/", addr.port()))?;
         jobs.internal_token = Some(settings.internal_token.clone());
+        if settings.embedded.tagger.is_some() {
+            jobs.tagger_url = jobs.web_url.join(super::embedded::TAGGER_PATH)?;
+        }
         let registry = Arc::new(crate::jobs::registry(&jobs));
         let client = Client::new(store, registry.clone(), Arc::new(SystemClock));
         let state = web::Data::new(AppState::new(
@@ -60,6 +63,7 @@ impl Application {
             settings.mail_ui_url.clone(),
         ));
         let timings = web::Data::new(Timings::default());
+        let embedded = settings.embedded.clone();
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(middleware::from_fn(timing::measure))
@@ -67,6 +71,7 @@ impl Application {
                 .app_data(timings.clone())
                 .app_data(form_config())
                 .app_data(json_config())
+                .configure(|cfg| embedded.configure(cfg))
                 .configure(super::routes::configure)
                 .default_service(web::to(errors::not_found))
         })

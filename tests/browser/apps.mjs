@@ -99,6 +99,16 @@ try {
     expect(WORKER.test(await page.textContent("#delivery")), "sent by a worker");
   });
 
+  await check("05b-mail-catcher", page, async () => {
+    // The thank-you page links to the mail catcher, mounted in the web node.
+    await page.goto(`${BASE}/mail/`);
+    await page.getByRole("link", { name: "Your Fib Sequence!" }).first().click();
+    await page.waitForURL(/\/mail\/view\/\d+/);
+    // The HTML part sits in a sandboxed iframe; the Plain tab shows the text.
+    await page.click("a[href='?tab=plain']");
+    await page.getByText("0, 1, 1, 2, 3, 5, 8, 13, 21, 34").first().waitFor();
+  });
+
   await check("06-blog", page, async () => {
     await page.goto(`${BASE}/blog/posts/new`);
     await page.fill("#title", "Background jobs with Sidekiq");

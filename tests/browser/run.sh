@@ -45,22 +45,13 @@ redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --dir "$work" >/dev
 pids+=($!)
 wait_for 20 redis redis-cli -p "$redis_port" ping
 
-web_port=$(free_port); smtp_port=$(free_port); mail_port=$(free_port); tagger_port=$(free_port)
-extra=()
-if ! "$bin" mailcatcher --help >/dev/null 2>&1; then
-  python3 "$here/stubs.py" smtp "$smtp_port" & pids+=($!)
-  extra+=(--no-mailcatcher)
-fi
-if ! "$bin" tagger --help >/dev/null 2>&1; then
-  python3 "$here/stubs.py" tagger "$tagger_port" & pids+=($!)
-  extra+=(--no-tagger)
-fi
+web_port=$(free_port); smtp_port=$(free_port)
 
+# The demo runs the mail catcher (/mail) and the tagger (/tagger) in-process.
 KIQLAB_DATA_DIR="$work/data" "$bin" demo \
-  --redis "redis://127.0.0.1:$redis_port/0" --port "$web_port" \
-  --smtp-port "$smtp_port" --mail-port "$mail_port" --tagger-port "$tagger_port" \
+  --redis "redis://127.0.0.1:$redis_port/0" --port "$web_port" --smtp-port "$smtp_port" \
   --highlight-delay 1s --smtp-delay 0s --tagger-latency 0s --poll-interval 0.5 \
-  "${extra[@]}" >"$work/demo.log" 2>&1 &
+  >"$work/demo.log" 2>&1 &
 pids+=($!)
 wait_for 60 "the web node" curl -sf "http://127.0.0.1:$web_port/"
 

@@ -1,6 +1,7 @@
-//! `kiqlab demo`: everything on one machine: the web node in this process;
-//! the mail catcher, the tagger and `--workers` worker processes as children
-//! of this same binary (restarted when they die, stopped on Ctrl-C/SIGTERM).
+//! `kiqlab demo`: everything on one machine: the web node with its mail
+//! catcher (`/mail`, SMTP on `--smtp-port`) and tagger (`/tagger/enrich`) in
+//! this process, and `--workers` worker processes as children of this same
+//! binary (restarted when they die, stopped on Ctrl-C/SIGTERM).
 //! A fresh internal token and tagger key are made for each run and handed to
 //! the children through their environment; the dashboard's admin password
 //! is made on first start, kept in the data directory, and printed.
@@ -13,6 +14,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args as ClapArgs;
 
+use super::embedded_args::EmbeddedArgs;
 use super::jobs_args::parse_duration;
 use super::StoreArgs;
 use crate::config::{data_dir, process_env};
@@ -20,6 +22,8 @@ use crate::engine::store::url::StoreUrl;
 use crate::jobs::config::SmtpAddress;
 use crate::jobs::JobsConfig;
 use crate::secret::Secret;
+use crate::tagger::config::FailRate;
+use crate::web::embedded::TAGGER_PATH;
 use crate::web::{admin, Application, WebSettings};
 use supervisor::{ChildSpec, Supervisor};
 
@@ -48,14 +52,6 @@ pub struct Args {
     #[arg(long, default_value_t = 1025)]
     pub smtp_port: u16,
 
-    /// The mail catcher's web UI port
-    #[arg(long, default_value_t = 1080)]
-    pub mail_port: u16,
-
-    /// The tagger's port
-    #[arg(long, default_value_t = 3001)]
-    pub tagger_port: u16,
-
     /// The tutorial's `sleep` before highlighting, so sync is visibly slow
     #[arg(long, default_value = "2s", value_parser = parse_duration)]
     pub highlight_delay: Duration,
@@ -72,11 +68,11 @@ pub struct Args {
     #[arg(long, default_value_t = 1.0)]
     pub poll_interval: f64,
 
-    /// Do not start the mail catcher (use one already on --smtp-port)
+    /// Do not run the mail catcher (use one already listening on --smtp-port)
     #[arg(long)]
     pub no_mailcatcher: bool,
 
-    /// Do not start the tagger (use one already on --tagger-port)
+    /// Do not run the tagger (use the one KIQLAB_TAGGER_URL names)
     #[arg(long)]
     pub no_tagger: bool,
 }
@@ -110,11 +106,26 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}:{}", args.bind, args.port))?;
     let port = listener.local_addr()?.port();
     let web_url = format!("http://{host}:{port}");
-    let mail_url = format!("http://{host}:{}/", args.mail_port);
-    let tagger_url = format!("http://{host}:{}/enrich", args.tagger_port);
-    let smtp = SmtpAddress::new(host.clone(), args.smtp_port);
     let internal_token = Secret::generate();
     let tagger_key = Secret::generate();
+    let services = EmbeddedArgs {
+        smtp_bind: std::net::SocketAddr::new(args.bind, args.smtp_port),
+        smtp_delay: args.smtp_delay,
+        no_mailcatcher: args.no_mailcatcher,
+        tagger_latency: args.tagger_latency,
+        tagger_fail_rate: FailRate::NEVER,
+        no_tagger: args.no_tagger,
+    }
+    .start(Some(&tagger_key))
+    .await?;
+    let smtp = SmtpAddress::new(host.clone(), args.smtp_port);
+    let mail_url = format!("{web_url}/mail/");
+    let tagger_url = if args.no_tagger {
+        std::env::var("KIQLAB_TAGGER_URL")
+            .unwrap_or_else(|_| crate::jobs::config::DEFAULT_TAGGER_URL.to_owned())
+    } else {
+        format!("{web_url}/{TAGGER_PATH}")
+    };
 
     let jobs = JobsConfig {
         smtp: smtp.clone(),
@@ -127,7 +138,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         database: dir.join("web.db"),
         internal_token: internal_token.clone(),
         jobs,
-        mail_ui_url: mail_url.clone(),
+        mail_ui_url: format!("http://{host}:1080/"),
+        embedded: services.embedded.clone(),
         http_workers: 2,
     };
     let app = Application::build(settings, store, listener).await?;
@@ -137,38 +149,6 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
 
     let exe = std::env::current_exe().context("cannot find this program's path")?;
     let mut specs = Vec::new();
-    if !args.no_mailcatcher {
-        specs.push(ChildSpec {
-            name: "mailcatcher".into(),
-            args: vec![
-                "mailcatcher".into(),
-                "--smtp-bind".into(),
-                format!("{}:{}", args.bind, args.smtp_port),
-                "--http-bind".into(),
-                format!("{}:{}", args.bind, args.mail_port),
-                "--smtp-delay".into(),
-                args.smtp_delay.as_millis().to_string(),
-            ],
-            env: Vec::new(),
-        });
-    }
-    if !args.no_tagger {
-        specs.push(ChildSpec {
-            name: "tagger".into(),
-            args: vec![
-                "tagger".into(),
-                "--port".into(),
-                args.tagger_port.to_string(),
-                "--bind".into(),
-                args.bind.to_string(),
-                "--api-key".into(),
-                tagger_key.expose().to_owned(),
-                "--latency".into(),
-                args.tagger_latency.as_millis().to_string(),
-            ],
-            env: Vec::new(),
-        });
-    }
     let worker_env = vec![
         ("KIQLAB_EXIT_WITH_PARENT".to_owned(), "true".to_owned()),
         ("KIQLAB_STORE".to_owned(), store_for_child(&url)),
@@ -241,6 +221,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     };
     tracing::info!("stopping the demo");
     children.stop().await;
+    services.shutdown().await;
     handle.stop(true).await;
     let _ = server.await;
     outcome

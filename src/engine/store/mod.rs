@@ -110,6 +110,12 @@ pub trait Fetcher: Send {
         block: Duration,
     ) -> Result<Vec<UnitOfWork>>;
 
+    /// Units taken by a blocking wait that finished after the last `fetch`
+    /// returned; they are held like any fetched unit.
+    fn take_pending(&mut self) -> Vec<UnitOfWork> {
+        Vec::new()
+    }
+
     /// Stops waiting; returns any units that arrived after the last `fetch`,
     /// which the caller must requeue.
     async fn close(self: Box<Self>) -> Result<Vec<UnitOfWork>>;
@@ -143,6 +149,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Records outcomes: acknowledges each unit, files retries and dead jobs,
     /// adds to the processed/failed counters (total and daily), in one step.
     async fn complete(&self, identity: &str, batch: &[Completion], now: f64) -> Result<()>;
+
+    /// What the store says `identity` holds in `queues` (its in-progress
+    /// list / claimed rows), to find jobs whose fetch reply was lost.
+    async fn held(&self, identity: &str, queues: &[QueueName]) -> Result<Vec<UnitOfWork>>;
 
     /// Returns held units to the front of their queues (they are fetched next).
     async fn requeue(&self, identity: &str, units: Vec<UnitOfWork>) -> Result<()>;

@@ -1,7 +1,7 @@
 //! The routes, mirroring the URLs: `/` (`index`), `/snippets`, `/fibtastic`,
-//! `/blog` (`blog/`), `/playground`, `/timings`, `/mail` (to the mail
-//! catcher's UI), `/internal` (the workers' API) and `/static` (`assets`).
-//! `/sidekiq` belongs to the dashboard.
+//! `/blog` (`blog/`), `/playground`, `/timings`, `/internal` (the workers'
+//! API) and `/static` (`assets`). `/mail` and `/tagger` are the embedded
+//! services (`web::embedded`); `/sidekiq` belongs to the dashboard.
 
 mod assets;
 mod blog;
@@ -14,12 +14,9 @@ mod timings;
 
 use actix_web::{middleware, web, HttpResponse};
 
-use super::state::AppState;
-
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(index::page))
         .route("/static/{file}", web::get().to(assets::serve))
-        .route("/mail", web::get().to(mail))
         .route("/timings", web::get().to(timings::page))
         .service(
             web::scope("/snippets")
@@ -65,13 +62,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 )
                 .route("/fib/deliveries", web::post().to(internal::delivery)),
         );
-}
-
-/// The mail catcher's web UI lives on its own port (for now).
-async fn mail(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Found()
-        .insert_header(("Location", state.mail_ui_url.as_str()))
-        .finish()
 }
 
 /// A 303 to `to`, its time recorded for `/timings` under `app`/`mode`.

@@ -13,6 +13,7 @@ use super::{store_test, Harness};
 use crate::support::{eventually, kiqlab_bin};
 
 store_test!(
+    a_lost_fetch_reply_is_swept_back,
     kill_9_of_a_real_worker_loses_nothing,
     jobs_of_a_process_without_heartbeat_are_recovered,
     live_processes_keep_their_jobs,
@@ -205,4 +206,47 @@ async fn live_processes_keep_their_jobs(h: Harness) {
             .iter()
             .all(|p| p.identity != id2));
     }
+}
+
+async fn a_lost_fetch_reply_is_swept_back(h: Harness) {
+    // A live worker whose fetch reply was lost: the store holds a job under
+    // its identity that it never received. The sweep returns it to the queue.
+    let launcher = h.launch(h.fast_config(1, spec(&["default"], true))).await;
+    let identity = launcher.identity().identity.clone();
+    // Keep the worker at capacity (1 running + 1 prefetched) so it fetches nothing more.
+    h.client()
+        .push_bulk("Slow", vec![vec![json!(1.0)]; 2], &Default::default())
+        .await
+        .unwrap();
+    eventually(
+        Duration::from_secs(10),
+        "the worker at capacity",
+        || async { (launcher.probe().held() == 2 && h.stats().await.enqueued == 0).then_some(()) },
+    )
+    .await;
+    let jid = h
+        .client()
+        .perform_async("Record", vec![json!("lost")])
+        .await
+        .unwrap();
+    // Take it under the worker's identity, as its lost fetch would have.
+    let mut thief = h
+        .store
+        .fetcher(&identity, &spec(&["default"], true))
+        .await
+        .unwrap();
+    let got = thief
+        .fetch(&[q("default")], 1, Duration::ZERO)
+        .await
+        .unwrap();
+    assert_eq!(got.len(), 1, "the stranded job");
+    drop(thief);
+    assert_eq!(h.stats().await.enqueued, 0);
+    eventually(Duration::from_secs(15), "the swept job to run", || async {
+        h.ran().contains(&jid).then_some(())
+    })
+    .await;
+    launcher.stop().await;
+    let s = h.stats().await;
+    assert_eq!((s.processed, s.enqueued), (3, 0));
 }

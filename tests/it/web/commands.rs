@@ -1,7 +1,8 @@
 //! `kiqlab demo` and `kiqlab web` as real processes: the demo's child workers
 //! (worker-01/-02) highlight a snippet submitted over HTTP, are restarted when
 //! killed, stop with the demo (SIGTERM or SIGKILL); `kiqlab web` serves and
-//! stops on SIGTERM. (On Redis until the SQLite store is merged.)
+//! stops on SIGTERM; on the default SQLite store, a FibTastic mail reaches
+//! the demo's own mail catcher at `/mail`.
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -57,9 +58,8 @@ async fn demo_runs_named_workers_restarts_them_and_leaves_no_orphans() {
             "0s",
             "--poll-interval",
             "0.2",
-            // The mail catcher and tagger are built on another branch.
-            "--no-mailcatcher",
-            "--no-tagger",
+            "--smtp-port",
+            &free_port().to_string(),
         ])
         .env("KIQLAB_DATA_DIR", dir.path())
         .stdout(Stdio::piped())
@@ -266,4 +266,99 @@ async fn kiqlab_web_serves_keeps_its_token_private_and_stops_on_sigterm() {
         .expect("kiqlab web exits on SIGTERM")
         .unwrap();
     assert!(status.success(), "{status}");
+}
+
+/// Starts `kiqlab demo` with `args` and its data in `dir`; returns the child
+/// once the banner is printed.
+async fn start_demo(args: &[&str], dir: &std::path::Path) -> (tokio::process::Child, String) {
+    let mut child = tokio::process::Command::new(kiqlab_bin())
+        .arg("demo")
+        .args(args)
+        .env("KIQLAB_DATA_DIR", dir)
+        .env_remove("REDIS_URL")
+        .env_remove("KIQLAB_STORE")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut banner = String::new();
+    tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(l) = lines.next_line().await.unwrap() {
+            banner.push_str(&l);
+            banner.push('\n');
+            if l.contains("workers ") {
+                break;
+            }
+        }
+    })
+    .await
+    .expect("the demo banner");
+    (child, banner)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_on_the_default_sqlite_store_mails_through_its_own_catcher() {
+    let dir = temp_dir();
+    let port = free_port();
+    let (mut child, banner) = start_demo(
+        &[
+            "--port",
+            &port.to_string(),
+            "--smtp-port",
+            &free_port().to_string(),
+            "--smtp-delay",
+            "0s",
+            "--poll-interval",
+            "0.2",
+        ],
+        dir.path(),
+    )
+    .await;
+    let jobs_db = dir.path().join("jobs.db");
+    assert!(banner.contains("sqlite://"), "{banner}");
+    assert!(jobs_db.exists(), "the embedded store is in the data dir");
+    let base = format!("http://127.0.0.1:{port}");
+    assert!(banner.contains(&format!("{base}/mail/")), "{banner}");
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = http
+        .post(format!("{base}/fibtastic"))
+        .form(&[("email", "ada@example.com"), ("sequence_length", "7")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    let messages: Vec<serde_json::Value> =
+        eventually(Duration::from_secs(60), "the mail in /mail", || async {
+            let v: Vec<serde_json::Value> = http
+                .get(format!("{base}/mail/messages"))
+                .send()
+                .await
+                .ok()?
+                .json()
+                .await
+                .ok()?;
+            (!v.is_empty()).then_some(v)
+        })
+        .await;
+    assert_eq!(messages[0]["subject"], "Your Fib Sequence!");
+    let store = store::open(&StoreUrl::parse(&format!("sqlite://{}", jobs_db.display())).unwrap())
+        .await
+        .unwrap();
+    let ws = workers(&store).await;
+    assert_eq!(ws.len(), 2, "{ws:?}");
+    let demo_pid = child.id().unwrap();
+    kill_process(Pid::from_raw(demo_pid as i32).unwrap(), Signal::TERM).unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(30), child.wait())
+        .await
+        .expect("the demo exits")
+        .unwrap();
+    assert!(status.success(), "{status}");
+    for (_, pid) in ws {
+        assert!(!alive(pid), "worker pid {pid} outlived the demo");
+    }
 }

@@ -25,6 +25,8 @@ pub struct AppOptions {
     pub tagger: bool,
     /// The tagger answers 503 to this many calls first.
     pub tagger_fail_first: usize,
+    /// Run the real mail catcher and tagger in the web node, as `kiqlab web` does.
+    pub embedded: bool,
 }
 
 pub struct TestApp {
@@ -41,6 +43,7 @@ pub struct TestApp {
     pub dir: tempfile::TempDir,
     launchers: Vec<Launcher>,
     handle: actix_web::dev::ServerHandle,
+    mail: Option<kiqlab::mailcatcher::MailCatcher>,
 }
 
 /// The app with neither SMTP nor tagger; `None` when redis-server is missing.
@@ -77,11 +80,25 @@ pub async fn spawn_app_with(opts: AppOptions) -> Option<TestApp> {
     if let Some(t) = &tagger {
         jobs.tagger_url = url::Url::parse(&t.url()).unwrap();
     }
+    let mut embedded = kiqlab::web::Embedded::default();
+    let mut mail = None;
+    if opts.embedded {
+        let smtp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let catcher = kiqlab::mailcatcher::MailCatcher::start(smtp, Default::default()).unwrap();
+        jobs.smtp = SmtpAddress::new("127.0.0.1", catcher.smtp_addr().port());
+        embedded.mail = Some(catcher.web().unwrap());
+        embedded.tagger = Some(kiqlab::tagger::Tagger::new(kiqlab::tagger::TaggerConfig {
+            api_key: Some(kiqlab::tagger::config::ApiKey::parse(TAGGER_KEY).unwrap()),
+            ..Default::default()
+        }));
+        mail = Some(catcher);
+    }
     let settings = WebSettings {
         database: dir.path().join("web.db"),
         internal_token: token.clone(),
         jobs: jobs.clone(),
         mail_ui_url: "http://127.0.0.1:1/".into(),
+        embedded,
         http_workers: 2,
     };
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -93,6 +110,12 @@ pub async fn spawn_app_with(opts: AppOptions) -> Option<TestApp> {
     tokio::spawn(app.run_until_stopped());
     jobs.web_url = url::Url::parse(&address).unwrap();
     jobs.internal_token = Some(token.clone());
+    if opts.embedded {
+        jobs.tagger_url = jobs
+            .web_url
+            .join(kiqlab::web::embedded::TAGGER_PATH)
+            .unwrap();
+    }
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(30))
@@ -110,6 +133,7 @@ pub async fn spawn_app_with(opts: AppOptions) -> Option<TestApp> {
         dir,
         launchers: Vec::new(),
         handle,
+        mail,
     })
 }
 
@@ -216,6 +240,9 @@ impl TestApp {
     pub async fn stop(mut self) {
         for l in self.launchers.drain(..) {
             l.stop().await;
+        }
+        if let Some(m) = self.mail.take() {
+            m.shutdown().await;
         }
         self.handle.stop(true).await;
     }

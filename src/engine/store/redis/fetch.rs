@@ -156,6 +156,12 @@ impl Fetcher for RedisFetcher {
         Ok(out)
     }
 
+    fn take_pending(&mut self) -> Vec<UnitOfWork> {
+        let mut out = Vec::new();
+        self.drain(&mut out);
+        out
+    }
+
     async fn close(mut self: Box<Self>) -> Result<Vec<UnitOfWork>> {
         self.want.send_replace(false);
         self.closed.send_replace(true);

@@ -106,6 +106,31 @@ impl Store for RedisStore {
         write::complete(&mut self.con(), identity, batch, now, self.limits).await
     }
 
+    async fn held(&self, identity: &str, queues: &[QueueName]) -> Result<Vec<UnitOfWork>> {
+        if queues.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut pipe = redis::pipe();
+        for q in queues {
+            pipe.cmd("LRANGE")
+                .arg(scripts::wip_key(identity, q.as_str()))
+                .arg(0)
+                .arg(-1);
+        }
+        let lists: Vec<Vec<Vec<u8>>> = pipe.query_async(&mut self.con()).await?;
+        Ok(queues
+            .iter()
+            .zip(lists)
+            .flat_map(|(q, items)| {
+                items.into_iter().map(move |raw| UnitOfWork {
+                    queue: q.clone(),
+                    raw: bytes::Bytes::from(raw),
+                    id: 0,
+                })
+            })
+            .collect())
+    }
+
     async fn requeue(&self, identity: &str, units: Vec<UnitOfWork>) -> Result<()> {
         write::requeue(&mut self.con(), identity, units).await
     }

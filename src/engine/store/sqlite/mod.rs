@@ -238,6 +238,33 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn held(&self, identity: &str, queues: &[QueueName]) -> Result<Vec<UnitOfWork>> {
+        let identity = identity.to_owned();
+        let queues = queues.to_vec();
+        self.read(move |tx| {
+            let mut stmt = tx.prepare_cached(
+                "SELECT id, payload FROM jobs
+                 WHERE state = 'claimed' AND claimed_by = ?1 AND queue = ?2 ORDER BY id",
+            )?;
+            let mut out = Vec::new();
+            for q in &queues {
+                let rows = stmt.query_map(rusqlite::params![identity, q.as_str()], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+                })?;
+                for row in rows {
+                    let (id, payload) = row?;
+                    out.push(UnitOfWork {
+                        queue: q.clone(),
+                        raw: bytes::Bytes::from(payload),
+                        id,
+                    });
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
     async fn requeue(&self, identity: &str, units: Vec<UnitOfWork>) -> Result<()> {
         if units.is_empty() {
             return Ok(());
