@@ -22,8 +22,13 @@ use super::store::{Completion, Fetcher, SharedStore, UnitOfWork};
 const FETCH_BLOCK: Duration = Duration::from_secs(2);
 /// Completions per store call at most.
 const ACK_BATCH: usize = 1000;
-/// Jobs faster than this (moving average) let the fetcher prefetch.
+/// Jobs faster than this (moving average) let the fetcher prefetch as many
+/// again as the concurrency…
 const PREFETCH_BELOW_MS: f64 = 10.0;
+/// …and jobs faster than this a deep prefetch, so no-op-sized jobs move in
+/// large batches (fewer round trips per job).
+const DEEP_PREFETCH_BELOW_MS: f64 = 1.0;
+const DEEP_PREFETCH: usize = 100;
 
 #[derive(Debug, Clone)]
 pub struct ManagerConfig {
@@ -138,7 +143,9 @@ impl Shared {
 
     fn capacity(&self) -> usize {
         let avg = f64::from_bits(self.avg_ms.load(Ordering::Relaxed));
-        if avg < PREFETCH_BELOW_MS {
+        if avg < DEEP_PREFETCH_BELOW_MS {
+            self.concurrency + self.concurrency.max(DEEP_PREFETCH)
+        } else if avg < PREFETCH_BELOW_MS {
             self.concurrency * 2
         } else {
             self.concurrency
