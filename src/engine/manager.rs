@@ -29,6 +29,12 @@ const PREFETCH_BELOW_MS: f64 = 10.0;
 /// large batches (fewer round trips per job).
 const DEEP_PREFETCH_BELOW_MS: f64 = 1.0;
 const DEEP_PREFETCH: usize = 100;
+/// Until jobs have been timed (at start, or after a pause) a worker assumes
+/// they are slow and does not prefetch: that keeps slow jobs spread over
+/// workers and lets an urgent job in at once.
+const UNKNOWN_MS: f64 = 1000.0;
+/// A pause this long makes the timings unknown again.
+const TIMINGS_FORGOTTEN_AFTER: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Clone)]
 pub struct ManagerConfig {
@@ -109,6 +115,9 @@ struct Shared {
     slots: Vec<Mutex<Option<Running>>>,
     /// Moving average of job durations, in ms (f64 bits).
     avg_ms: AtomicU64,
+    /// When the last job finished, in ms since `started`.
+    last_done_ms: AtomicU64,
+    started: std::time::Instant,
     executed: AtomicU64,
     ack_failing: AtomicBool,
     /// Payloads this process holds: buffered, running or awaiting acknowledgement.
@@ -142,6 +151,11 @@ impl Shared {
     }
 
     fn capacity(&self) -> usize {
+        let idle_ms = (self.started.elapsed().as_millis() as u64)
+            .saturating_sub(self.last_done_ms.load(Ordering::Relaxed));
+        if idle_ms > TIMINGS_FORGOTTEN_AFTER.as_millis() as u64 {
+            self.avg_ms.store(UNKNOWN_MS.to_bits(), Ordering::Relaxed);
+        }
         let avg = f64::from_bits(self.avg_ms.load(Ordering::Relaxed));
         if avg < DEEP_PREFETCH_BELOW_MS {
             self.concurrency + self.concurrency.max(DEEP_PREFETCH)
@@ -156,6 +170,8 @@ impl Shared {
         let old = f64::from_bits(self.avg_ms.load(Ordering::Relaxed));
         let new = old * 0.9 + ms * 0.1;
         self.avg_ms.store(new.to_bits(), Ordering::Relaxed);
+        self.last_done_ms
+            .store(self.started.elapsed().as_millis() as u64, Ordering::Relaxed);
     }
 }
 
@@ -188,7 +204,9 @@ impl Manager {
             held: AtomicUsize::new(0),
             slot_freed: Notify::new(),
             slots: (0..concurrency).map(|_| Mutex::new(None)).collect(),
-            avg_ms: AtomicU64::new(0f64.to_bits()),
+            avg_ms: AtomicU64::new(UNKNOWN_MS.to_bits()),
+            last_done_ms: AtomicU64::new(0),
+            started: std::time::Instant::now(),
             executed: AtomicU64::new(0),
             ack_failing: AtomicBool::new(false),
             local: Mutex::new(HashMap::new()),

@@ -213,15 +213,16 @@ async fn a_lost_fetch_reply_is_swept_back(h: Harness) {
     // its identity that it never received. The sweep returns it to the queue.
     let launcher = h.launch(h.fast_config(1, spec(&["default"], true))).await;
     let identity = launcher.identity().identity.clone();
-    // Keep the worker at capacity (1 running + 1 prefetched) so it fetches nothing more.
+    // Keep the worker at capacity (one slow job; no prefetch before jobs are
+    // timed) so it fetches nothing more.
     h.client()
-        .push_bulk("Slow", vec![vec![json!(1.0)]; 2], &Default::default())
+        .perform_async("Slow", vec![json!(1.5)])
         .await
         .unwrap();
     eventually(
         Duration::from_secs(10),
         "the worker at capacity",
-        || async { (launcher.probe().held() == 2 && h.stats().await.enqueued == 0).then_some(()) },
+        || async { (launcher.probe().held() == 1 && h.stats().await.enqueued == 0).then_some(()) },
     )
     .await;
     let jid = h
@@ -248,5 +249,5 @@ async fn a_lost_fetch_reply_is_swept_back(h: Harness) {
     .await;
     launcher.stop().await;
     let s = h.stats().await;
-    assert_eq!((s.processed, s.enqueued), (3, 0));
+    assert_eq!((s.processed, s.enqueued), (2, 0));
 }
