@@ -50,6 +50,45 @@ pub fn add_entry(
     Ok(())
 }
 
+/// Takes up to `limit` lowest-score entries out of a set, in order.
+pub fn pop_entries(tx: &Transaction<'_>, set: SetKind, limit: u64) -> Result<Vec<SortedEntry>> {
+    let rows: Vec<(i64, f64, String)> = tx
+        .prepare_cached(
+            "SELECT id, score, payload FROM jobs WHERE state = ?1 AND score IS NOT NULL
+             ORDER BY score, payload LIMIT ?2",
+        )?
+        .query_map(
+            params![set.key(), i64::try_from(limit).unwrap_or(i64::MAX)],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut delete = tx.prepare_cached("DELETE FROM jobs WHERE id = ?1")?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (id, score, raw) in rows {
+        delete.execute([id])?;
+        out.push(SortedEntry::new(score, raw));
+    }
+    Ok(out)
+}
+
+/// Adds entries in one transaction; the dead set is trimmed once.
+pub fn add_entries(
+    tx: &Transaction<'_>,
+    set: SetKind,
+    entries: &[(f64, Job)],
+    limits: DeadLimits,
+) -> Result<()> {
+    let mut newest = f64::MIN;
+    for (score, job) in entries {
+        insert_entry(tx, set.key(), *score, &job.to_json())?;
+        newest = newest.max(*score);
+    }
+    if set == SetKind::Dead && !entries.is_empty() {
+        trim_dead(tx, newest, limits)?;
+    }
+    Ok(())
+}
+
 pub fn clear_set(tx: &Transaction<'_>, set: SetKind) -> Result<u64> {
     let n = tx
         .prepare_cached("DELETE FROM jobs WHERE state = ?1 AND score IS NOT NULL")?
