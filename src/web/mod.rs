@@ -12,11 +12,15 @@
 //! - `timing`: the `Server-Timing` middleware and the `/timings` samples
 //! - `errors`: error pages
 //! - `admin`: the dashboard's first admin account
+//! - `auth`: sign-in (sessions, CSRF, throttle) and the `/sidekiq` gate
+//! - `dashboard`: `/sidekiq`, Sidekiq::Web and sidekiq-failures' pages
 
 pub mod admin;
+pub mod auth;
+pub mod dashboard;
 pub mod db;
 pub mod errors;
-mod routes;
+pub(crate) mod routes;
 pub mod settings;
 pub mod startup;
 pub mod state;

@@ -194,6 +194,9 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         filter: Option<&str>,
     ) -> Result<Vec<SortedEntry>>;
 
+    /// The entry `<score>-<jid>` of a set, left in place (the job detail page).
+    async fn find_entry(&self, set: SetKind, key: &EntryKey) -> Result<Option<SortedEntry>>;
+
     /// Takes the entry `<score>-<jid>` out of a set, returning it.
     async fn take_entry(&self, set: SetKind, key: &EntryKey) -> Result<Option<SortedEntry>>;
 

@@ -17,6 +17,8 @@ use actix_web::{middleware, web, HttpResponse};
 use super::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.configure(super::auth::configure)
+        .configure(super::dashboard::configure);
     cfg.route("/", web::get().to(index::page))
         .route("/static/{file}", web::get().to(assets::serve))
         .route("/mail", web::get().to(mail))

@@ -164,6 +164,10 @@ impl Store for RedisStore {
         read::set_entries(&mut self.con(), set, offset, limit, newest_first, filter).await
     }
 
+    async fn find_entry(&self, set: SetKind, key: &EntryKey) -> Result<Option<SortedEntry>> {
+        write::find_or_take(&mut self.con(), set, key, false).await
+    }
+
     async fn take_entry(&self, set: SetKind, key: &EntryKey) -> Result<Option<SortedEntry>> {
         write::take_entry(&mut self.con(), set, key).await
     }

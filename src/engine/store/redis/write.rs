@@ -477,6 +477,16 @@ pub async fn take_entry(
     set: SetKind,
     key: &EntryKey,
 ) -> Result<Option<SortedEntry>> {
+    find_or_take(con, set, key, true).await
+}
+
+/// Finds `<score>-<jid>` by score, then jid; removes it when `take`.
+pub async fn find_or_take(
+    con: &mut ConnectionManager,
+    set: SetKind,
+    key: &EntryKey,
+    take: bool,
+) -> Result<Option<SortedEntry>> {
     let score = score_arg(key.score);
     let members: Vec<(Vec<u8>, f64)> = redis::cmd("ZRANGEBYSCORE")
         .arg(set.key())
@@ -489,6 +499,9 @@ pub async fn take_entry(
         let entry = SortedEntry::new(s, String::from_utf8_lossy(&member).into_owned());
         if entry.jid() != key.jid {
             continue;
+        }
+        if !take {
+            return Ok(Some(entry));
         }
         let removed: i64 = redis::cmd("ZREM")
             .arg(set.key())

@@ -15,6 +15,16 @@ pub fn take_entry(
     set: SetKind,
     key: &EntryKey,
 ) -> Result<Option<SortedEntry>> {
+    find_or_take(tx, set, key, true)
+}
+
+/// Finds `<score>-<jid>` by score, then jid; removes it when `take`.
+pub fn find_or_take(
+    tx: &Transaction<'_>,
+    set: SetKind,
+    key: &EntryKey,
+    take: bool,
+) -> Result<Option<SortedEntry>> {
     let rows: Vec<(i64, f64, String)> = tx
         .prepare_cached(
             "SELECT id, score, payload FROM jobs WHERE state = ?1 AND score IS NOT NULL AND score = ?2
@@ -28,6 +38,9 @@ pub fn take_entry(
         let entry = SortedEntry::new(score, raw);
         if entry.jid() != key.jid {
             continue;
+        }
+        if !take {
+            return Ok(Some(entry));
         }
         tx.prepare_cached("DELETE FROM jobs WHERE id = ?1")?
             .execute([id])?;

@@ -311,6 +311,12 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn find_entry(&self, set: SetKind, key: &EntryKey) -> Result<Option<SortedEntry>> {
+        let key = key.clone();
+        self.read(move |tx| admin::find_or_take(tx, set, &key, false))
+            .await
+    }
+
     async fn take_entry(&self, set: SetKind, key: &EntryKey) -> Result<Option<SortedEntry>> {
         let key = key.clone();
         self.write(move |tx| admin::take_entry(tx, set, &key)).await
