@@ -11,10 +11,30 @@ const MAX_LEN: usize = 128;
 
 /// Passwords every guessing list starts with (compared ignoring case).
 const COMMON: &[&str] = &[
-    "password", "password1", "password12", "password123", "passw0rd", "1234567890",
-    "12345678910", "0123456789", "qwertyuiop", "qwerty1234", "iloveyou12", "letmein123",
-    "welcome123", "admin12345", "administrator", "sidekiq123", "changeme12", "trustno123",
-    "abcdefghij", "abc1234567", "football12", "baseball12", "monkey1234", "dragon1234",
+    "password",
+    "password1",
+    "password12",
+    "password123",
+    "passw0rd",
+    "1234567890",
+    "12345678910",
+    "0123456789",
+    "qwertyuiop",
+    "qwerty1234",
+    "iloveyou12",
+    "letmein123",
+    "welcome123",
+    "admin12345",
+    "administrator",
+    "sidekiq123",
+    "changeme12",
+    "trustno123",
+    "abcdefghij",
+    "abc1234567",
+    "football12",
+    "baseball12",
+    "monkey1234",
+    "dragon1234",
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,7 +69,9 @@ impl NewPassword {
             ));
         }
         if !account.is_empty() && lower.contains(&account.to_lowercase()) {
-            return Err(Invalid::new("The password must not contain the account name."));
+            return Err(Invalid::new(
+                "The password must not contain the account name.",
+            ));
         }
         Ok(NewPassword(Secret::new(s)))
     }
@@ -65,7 +87,14 @@ mod tests {
 
     #[test]
     fn weak_passwords_are_refused() {
-        for bad in ["", "   ", "short", "aaaaaaaaaaaa", "Password123", "ada@example.com!!"] {
+        for bad in [
+            "",
+            "   ",
+            "short",
+            "aaaaaaaaaaaa",
+            "Password123",
+            "ada@example.com!!",
+        ] {
             assert!(
                 NewPassword::parse(bad, "ada@example.com").is_err(),
                 "{bad:?}"

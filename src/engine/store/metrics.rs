@@ -17,8 +17,8 @@ pub const BUCKETS: usize = 26;
 /// Upper bounds in milliseconds of the first 25 buckets (Sidekiq 7's
 /// `BUCKET_INTERVALS`); the 26th holds everything slower.
 pub const BUCKET_BOUNDS_MS: [u64; BUCKETS - 1] = [
-    20, 30, 45, 65, 100, 150, 225, 335, 500, 750, 1100, 1700, 2500, 3800, 5750, 8500, 13000,
-    20000, 30000, 45000, 65000, 100000, 150000, 225000, 335000,
+    20, 30, 45, 65, 100, 150, 225, 335, 500, 750, 1100, 1700, 2500, 3800, 5750, 8500, 13000, 20000,
+    30000, 45000, 65000, 100000, 150000, 225000, 335000,
 ];
 
 /// A label per bucket, as Sidekiq's metrics page prints them.

@@ -59,7 +59,10 @@ impl GateError {
 page_error!(GateError);
 
 fn is_safe(m: &Method) -> bool {
-    matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE)
+    matches!(
+        *m,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    )
 }
 
 /// Where to send an anonymous visitor: sign in, then back here.
@@ -122,10 +125,7 @@ pub async fn require_admin(
             return refuse(req, GateError::Csrf);
         }
     }
-    req.extensions_mut().insert(Admin {
-        user,
-        csrf: secret,
-    });
+    req.extensions_mut().insert(Admin { user, csrf: secret });
     let mut resp = next.call(req).await?.map_into_boxed_body();
     let h = resp.headers_mut();
     for (k, v) in [

@@ -8,9 +8,9 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
+use super::csrf;
 use super::session::{self, Session};
 use super::throttle::Attempt;
-use super::csrf;
 use crate::domain::{EmailAddress, NewPassword};
 use crate::engine::clock::now_secs;
 use crate::secret::Secret;
@@ -23,7 +23,9 @@ use crate::web::templates::{self, RenderError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
-    #[error("This form has expired or did not come from this site. Reload the page and try again.")]
+    #[error(
+        "This form has expired or did not come from this site. Reload the page and try again."
+    )]
     Csrf,
     #[error(transparent)]
     Db(#[from] DbError),
@@ -317,8 +319,17 @@ mod tests {
 
     #[test]
     fn next_stays_on_this_site() {
-        assert_eq!(safe_next("/sidekiq/retries?page=2"), "/sidekiq/retries?page=2");
-        for bad in ["", "//evil.example", "https://evil.example", "/\\evil", "/a\nb"] {
+        assert_eq!(
+            safe_next("/sidekiq/retries?page=2"),
+            "/sidekiq/retries?page=2"
+        );
+        for bad in [
+            "",
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil",
+            "/a\nb",
+        ] {
             assert_eq!(safe_next(bad), "/sidekiq", "{bad:?}");
         }
     }

@@ -53,6 +53,7 @@ impl Attempt {
 
     pub async fn succeeded(&self, db: &Db) -> Result<(), DbError> {
         let account = self.account.clone();
-        db.call(move |c| sessions::clear_failures(c, &account)).await
+        db.call(move |c| sessions::clear_failures(c, &account))
+            .await
     }
 }

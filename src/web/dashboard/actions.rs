@@ -39,7 +39,10 @@ pub async fn apply_one(
     let Some(job) = entry.job else {
         // Unreadable: it can only be deleted; put it back otherwise.
         if action != Action::Delete {
-            tracing::warn!(set = tab.set().key(), "an unreadable entry cannot be run; left in place");
+            tracing::warn!(
+                set = tab.set().key(),
+                "an unreadable entry cannot be run; left in place"
+            );
             restore_raw(state, tab.set(), entry.score, &entry.raw).await?;
         }
         return Ok(true);
@@ -118,7 +121,12 @@ pub async fn apply_all(state: &AppState, tab: SetTab, action: Action) -> DashRes
             total
         }
     };
-    tracing::info!(set = set.key(), action = action.name(), entries = n, "dashboard action on all");
+    tracing::info!(
+        set = set.key(),
+        action = action.name(),
+        entries = n,
+        "dashboard action on all"
+    );
     Ok(n)
 }
 
@@ -128,7 +136,11 @@ fn readable(set: SetKind, batch: Vec<SortedEntry>) -> Vec<Job> {
         .into_iter()
         .filter_map(|e| {
             if e.job.is_none() {
-                tracing::error!(set = set.key(), bytes = e.raw.len(), "dropped an unreadable entry");
+                tracing::error!(
+                    set = set.key(),
+                    bytes = e.raw.len(),
+                    "dropped an unreadable entry"
+                );
             }
             e.job
         })
@@ -146,6 +158,9 @@ mod tests {
         let mut j = Job::new("A", vec![], QueueName::default_queue(), Retry::Default);
         assert!(give_back_a_retry(j.clone()).get("retry_count").is_none());
         j.set("retry_count", Value::from(0));
-        assert_eq!(give_back_a_retry(j).get("retry_count"), Some(&Value::from(-1)));
+        assert_eq!(
+            give_back_a_retry(j).get("retry_count"),
+            Some(&Value::from(-1))
+        );
     }
 }

@@ -49,17 +49,23 @@ impl ProcessView {
         let queues = p
             .queues()
             .iter()
-            .map(|q| match weights.and_then(|w| w.get(q)).and_then(Value::as_u64) {
-                Some(w) if w > 0 => format!("{q} ({w})"),
-                _ => q.clone(),
-            })
+            .map(
+                |q| match weights.and_then(|w| w.get(q)).and_then(Value::as_u64) {
+                    Some(w) if w > 0 => format!("{q} ({w})"),
+                    _ => q.clone(),
+                },
+            )
             .collect::<Vec<_>>()
             .join(", ");
         let strs = |k: &str| -> Vec<String> {
             p.info
                 .get(k)
                 .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect()
+                })
                 .unwrap_or_default()
         };
         ProcessView {
@@ -70,13 +76,22 @@ impl ProcessView {
             tag: p.tag().to_owned(),
             labels: strs("labels"),
             queues,
-            version: p.info.get("version").and_then(Value::as_str).unwrap_or("").to_owned(),
+            version: p
+                .info
+                .get("version")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned(),
             started_at: p.started_at(),
             rss_kb: p.rss_kb,
             concurrency: p.concurrency(),
             busy: p.busy,
             quiet: p.quiet,
-            embedded: p.info.get("embedded").and_then(Value::as_bool).unwrap_or(false),
+            embedded: p
+                .info
+                .get("embedded")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
             beat: p.beat,
         }
     }
@@ -146,7 +161,10 @@ pub async fn page(
     ctx.insert("count", &paging.count);
     let jobs: Vec<WorkView> = work.iter().map(|w| work_view(w, &procs)).collect();
     ctx.insert("work", &jobs);
-    Ok(html(StatusCode::OK, templates::render("sidekiq/busy.html", &ctx)?))
+    Ok(html(
+        StatusCode::OK,
+        templates::render("sidekiq/busy.html", &ctx)?,
+    ))
 }
 
 /// `identity` plus `quiet` or `stop`; no identity means every process
@@ -183,7 +201,11 @@ pub async fn signal(
                     store.signal(&p.identity, signal).await?;
                 }
             }
-            tracing::info!(signal, processes = procs.len(), "signalled every process from the dashboard");
+            tracing::info!(
+                signal,
+                processes = procs.len(),
+                "signalled every process from the dashboard"
+            );
         }
     }
     Ok(super::see_other("/sidekiq/busy"))

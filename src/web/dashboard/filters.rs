@@ -83,7 +83,9 @@ fn bytes(v: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
 }
 
 fn kb(v: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
-    Ok(Value::String(human_bytes(v.as_f64().unwrap_or(0.0) * 1024.0)))
+    Ok(Value::String(human_bytes(
+        v.as_f64().unwrap_or(0.0) * 1024.0,
+    )))
 }
 
 /// Seconds → "0.25 s" / "3 min".

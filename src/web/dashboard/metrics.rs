@@ -67,16 +67,32 @@ fn totals(rows: &[ClassMinute]) -> Vec<ClassTotal> {
             t
         })
         .collect();
-    out.sort_by(|a, b| b.total_ms.cmp(&a.total_ms).then_with(|| b.executions.cmp(&a.executions)));
+    out.sort_by(|a, b| {
+        b.total_ms
+            .cmp(&a.total_ms)
+            .then_with(|| b.executions.cmp(&a.executions))
+    });
     out
 }
 
 /// Per-minute series for uPlot: `{"x": [minutes], "series": [{"label", "values"}]}`.
-fn series(rows: &[ClassMinute], classes: &[&str], since: f64, now: f64, value: impl Fn(&ClassMinute) -> f64) -> serde_json::Value {
+fn series(
+    rows: &[ClassMinute],
+    classes: &[&str],
+    since: f64,
+    now: f64,
+    value: impl Fn(&ClassMinute) -> f64,
+) -> serde_json::Value {
     let first = minute_of(since);
     let last = minute_of(now);
-    let xs: Vec<i64> = (0..).map(|i| first + i * 60).take_while(|m| *m <= last).collect();
-    let index: BTreeMap<(i64, &str), &ClassMinute> = rows.iter().map(|r| ((r.minute, r.class.as_str()), r)).collect();
+    let xs: Vec<i64> = (0..)
+        .map(|i| first + i * 60)
+        .take_while(|m| *m <= last)
+        .collect();
+    let index: BTreeMap<(i64, &str), &ClassMinute> = rows
+        .iter()
+        .map(|r| ((r.minute, r.class.as_str()), r))
+        .collect();
     let series: Vec<serde_json::Value> = classes
         .iter()
         .map(|c| {
@@ -116,7 +132,10 @@ pub async fn index(
     ctx.insert("substr", &filter);
     ctx.insert("classes", &all);
     ctx.insert("chart_json", &chart.to_string());
-    Ok(html(StatusCode::OK, templates::render("sidekiq/metrics.html", &ctx)?))
+    Ok(html(
+        StatusCode::OK,
+        templates::render("sidekiq/metrics.html", &ctx)?,
+    ))
 }
 
 #[derive(Debug, Serialize)]
@@ -164,15 +183,23 @@ pub async fn class(
     });
     let chart = series(&rows, &[class.as_str()], since, now, |r| {
         let ok = r.executions.saturating_sub(r.failures);
-        if ok > 0 { r.ms as f64 / ok as f64 } else { 0.0 }
+        if ok > 0 {
+            r.ms as f64 / ok as f64
+        } else {
+            0.0
+        }
     });
-    let (mut ctx, _) = view::context(&state, &admin, "metrics", &format!("Metrics for {class}")).await?;
+    let (mut ctx, _) =
+        view::context(&state, &admin, "metrics", &format!("Metrics for {class}")).await?;
     ctx.insert("period", &format!("{hours}h"));
     ctx.insert("class", &class);
     ctx.insert("total", &total);
     ctx.insert("buckets", &buckets);
     ctx.insert("chart_json", &chart.to_string());
-    Ok(html(StatusCode::OK, templates::render("sidekiq/metrics_class.html", &ctx)?))
+    Ok(html(
+        StatusCode::OK,
+        templates::render("sidekiq/metrics_class.html", &ctx)?,
+    ))
 }
 
 #[cfg(test)]
@@ -180,15 +207,28 @@ mod tests {
     use super::*;
 
     fn row(minute: i64, class: &str, ms: u64, p: u64, f: u64) -> ClassMinute {
-        ClassMinute { minute, class: class.into(), ms, executions: p, failures: f }
+        ClassMinute {
+            minute,
+            class: class.into(),
+            ms,
+            executions: p,
+            failures: f,
+        }
     }
 
     #[test]
     fn totals_rank_by_time() {
-        let rows = vec![row(0, "A", 100, 2, 0), row(60, "A", 50, 2, 1), row(0, "B", 900, 1, 0)];
+        let rows = vec![
+            row(0, "A", 100, 2, 0),
+            row(60, "A", 50, 2, 1),
+            row(0, "B", 900, 1, 0),
+        ];
         let t = totals(&rows);
         assert_eq!(t[0].class, "B");
-        assert_eq!((t[1].executions, t[1].failures, t[1].success, t[1].total_ms), (4, 1, 3, 150));
+        assert_eq!(
+            (t[1].executions, t[1].failures, t[1].success, t[1].total_ms),
+            (4, 1, 3, 150)
+        );
         assert_eq!(t[1].mean_ms, 50.0);
         let s = series(&rows, &["A"], 0.0, 119.0, |r| r.ms as f64);
         assert_eq!(s["x"], serde_json::json!([0, 60]));

@@ -38,17 +38,50 @@ use super::auth::require_admin;
 
 /// The dashboard's templates.
 pub const TEMPLATES: [(&str, &str); 11] = [
-    ("sidekiq/_paging.html", include_str!("../../../templates/sidekiq/_paging.html")),
-    ("sidekiq/layout.html", include_str!("../../../templates/sidekiq/layout.html")),
-    ("sidekiq/dashboard.html", include_str!("../../../templates/sidekiq/dashboard.html")),
-    ("sidekiq/busy.html", include_str!("../../../templates/sidekiq/busy.html")),
-    ("sidekiq/queues.html", include_str!("../../../templates/sidekiq/queues.html")),
-    ("sidekiq/queue.html", include_str!("../../../templates/sidekiq/queue.html")),
-    ("sidekiq/set.html", include_str!("../../../templates/sidekiq/set.html")),
-    ("sidekiq/job.html", include_str!("../../../templates/sidekiq/job.html")),
-    ("sidekiq/metrics.html", include_str!("../../../templates/sidekiq/metrics.html")),
-    ("sidekiq/metrics_class.html", include_str!("../../../templates/sidekiq/metrics_class.html")),
-    ("sidekiq/recent.html", include_str!("../../../templates/sidekiq/recent.html")),
+    (
+        "sidekiq/_paging.html",
+        include_str!("../../../templates/sidekiq/_paging.html"),
+    ),
+    (
+        "sidekiq/layout.html",
+        include_str!("../../../templates/sidekiq/layout.html"),
+    ),
+    (
+        "sidekiq/dashboard.html",
+        include_str!("../../../templates/sidekiq/dashboard.html"),
+    ),
+    (
+        "sidekiq/busy.html",
+        include_str!("../../../templates/sidekiq/busy.html"),
+    ),
+    (
+        "sidekiq/queues.html",
+        include_str!("../../../templates/sidekiq/queues.html"),
+    ),
+    (
+        "sidekiq/queue.html",
+        include_str!("../../../templates/sidekiq/queue.html"),
+    ),
+    (
+        "sidekiq/set.html",
+        include_str!("../../../templates/sidekiq/set.html"),
+    ),
+    (
+        "sidekiq/job.html",
+        include_str!("../../../templates/sidekiq/job.html"),
+    ),
+    (
+        "sidekiq/metrics.html",
+        include_str!("../../../templates/sidekiq/metrics.html"),
+    ),
+    (
+        "sidekiq/metrics_class.html",
+        include_str!("../../../templates/sidekiq/metrics_class.html"),
+    ),
+    (
+        "sidekiq/recent.html",
+        include_str!("../../../templates/sidekiq/recent.html"),
+    ),
 ];
 
 /// A 303 back to a dashboard page after an action.
@@ -80,7 +113,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/metrics", web::get().to(metrics::index))
                 .route("/metrics/{class}", web::get().to(metrics::class))
                 .route("/recent", web::get().to(recent::page))
-                .route("/filter/{set:retries|scheduled|morgue|failures}", web::post().to(sets::filter))
+                .route(
+                    "/filter/{set:retries|scheduled|morgue|failures}",
+                    web::post().to(sets::filter),
+                )
                 .route(SETS, web::get().to(sets::index))
                 .route(SETS, web::post().to(sets::bulk))
                 .route(&format!("{SETS}/all/{{action}}"), web::post().to(sets::all))

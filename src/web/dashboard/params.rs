@@ -33,11 +33,11 @@ impl Paging {
         let num = |v: &Option<String>, what: &str, default: u64| -> Result<u64, DashError> {
             match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
                 None => Ok(default),
-                Some(s) => s
-                    .parse::<u64>()
-                    .ok()
-                    .filter(|n| *n >= 1)
-                    .ok_or_else(|| DashError::bad(format!("{what} must be a whole number from 1 up, not {s:?}."))),
+                Some(s) => s.parse::<u64>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+                    DashError::bad(format!(
+                        "{what} must be a whole number from 1 up, not {s:?}."
+                    ))
+                }),
             }
         };
         let page = num(&q.page, "page", 1)?;
@@ -57,10 +57,18 @@ impl Paging {
     /// Page numbers to link to for `total` rows (first, last, and around this one).
     pub fn links(&self, total: u64) -> Vec<u64> {
         let last = total.div_ceil(self.count).max(1);
-        let mut out: Vec<u64> = [1, self.page.saturating_sub(2), self.page.saturating_sub(1), self.page, self.page + 1, self.page + 2, last]
-            .into_iter()
-            .filter(|p| (1..=last).contains(p))
-            .collect();
+        let mut out: Vec<u64> = [
+            1,
+            self.page.saturating_sub(2),
+            self.page.saturating_sub(1),
+            self.page,
+            self.page + 1,
+            self.page + 2,
+            last,
+        ]
+        .into_iter()
+        .filter(|p| (1..=last).contains(p))
+        .collect();
         out.sort_unstable();
         out.dedup();
         out
@@ -77,7 +85,9 @@ pub fn newest_first(q: &ListQuery, default_desc: bool) -> Result<bool, DashError
         None | Some("") => Ok(default_desc),
         Some("asc") => Ok(false),
         Some("desc") => Ok(true),
-        Some(other) => Err(DashError::bad(format!("direction must be asc or desc, not {other:?}."))),
+        Some(other) => Err(DashError::bad(format!(
+            "direction must be asc or desc, not {other:?}."
+        ))),
     }
 }
 
@@ -85,7 +95,9 @@ pub fn newest_first(q: &ListQuery, default_desc: bool) -> Result<bool, DashError
 pub fn substr(q: &ListQuery) -> Result<Option<String>, DashError> {
     match q.substr.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
-        Some(s) if s.chars().count() > 200 => Err(DashError::bad("The filter may be at most 200 characters.")),
+        Some(s) if s.chars().count() > 200 => {
+            Err(DashError::bad("The filter may be at most 200 characters."))
+        }
         Some(s) => Ok(Some(s.to_owned())),
     }
 }
@@ -100,7 +112,12 @@ pub enum SetTab {
 }
 
 impl SetTab {
-    pub const ALL: [SetTab; 4] = [SetTab::Retries, SetTab::Scheduled, SetTab::Morgue, SetTab::Failures];
+    pub const ALL: [SetTab; 4] = [
+        SetTab::Retries,
+        SetTab::Scheduled,
+        SetTab::Morgue,
+        SetTab::Failures,
+    ];
 
     pub fn parse(segment: &str) -> Result<SetTab, DashError> {
         SetTab::ALL
@@ -186,7 +203,11 @@ impl Action {
     }
 
     pub fn name(self) -> &'static str {
-        Action::NAMES.iter().find(|(_, a)| *a == self).map(|(n, _)| *n).unwrap_or("")
+        Action::NAMES
+            .iter()
+            .find(|(_, a)| *a == self)
+            .map(|(n, _)| *n)
+            .unwrap_or("")
     }
 
     /// Checks the action is allowed in `allowed`.
@@ -210,9 +231,9 @@ impl ActionForm {
         let mut form = ActionForm::default();
         for (k, v) in url::form_urlencoded::parse(body) {
             match k.as_ref() {
-                "key[]" | "key" => form.keys.push(
-                    EntryKey::parse(&v).ok_or_else(|| DashError::bad(format!("{v:?} is not a job key (<score>-<jid>).")))?,
-                ),
+                "key[]" | "key" => form.keys.push(EntryKey::parse(&v).ok_or_else(|| {
+                    DashError::bad(format!("{v:?} is not a job key (<score>-<jid>)."))
+                })?),
                 "action" => form.action = Some(v.into_owned()),
                 // Sidekiq's buttons are named after what they do.
                 name if Action::parse(name).is_some() && form.action.is_none() => {
@@ -225,17 +246,23 @@ impl ActionForm {
     }
 
     pub fn field(&self, name: &str) -> Option<&str> {
-        self.fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn action(&self) -> Result<&str, DashError> {
-        self.action.as_deref().ok_or_else(|| DashError::bad("The form names no action."))
+        self.action
+            .as_deref()
+            .ok_or_else(|| DashError::bad("The form names no action."))
     }
 }
 
 /// An entry key from a URL segment.
 pub fn entry_key(s: &str) -> Result<EntryKey, DashError> {
-    EntryKey::parse(s).ok_or_else(|| DashError::bad(format!("{s:?} is not a job key (<score>-<jid>).")))
+    EntryKey::parse(s)
+        .ok_or_else(|| DashError::bad(format!("{s:?} is not a job key (<score>-<jid>).")))
 }
 
 /// `days=` of the history graph: 1 to 180, default 30.
@@ -258,7 +285,9 @@ pub fn period_hours(s: Option<&str>) -> Result<u32, DashError> {
         Some("2h") => Ok(2),
         Some("4h") => Ok(4),
         Some("8h") => Ok(8),
-        Some(other) => Err(DashError::bad(format!("period must be 1h, 2h, 4h or 8h, not {other:?}."))),
+        Some(other) => Err(DashError::bad(format!(
+            "period must be 1h, 2h, 4h or 8h, not {other:?}."
+        ))),
     }
 }
 
@@ -277,7 +306,14 @@ mod tests {
     #[test]
     fn paging_is_checked() {
         assert_eq!(Paging::parse(&q("2", "25"), 25).unwrap().offset(), 25);
-        for (p, c) in [("0", "25"), ("-1", "25"), ("x", "25"), ("1", "0"), ("1", "1001"), ("18446744073709551615", "1000")] {
+        for (p, c) in [
+            ("0", "25"),
+            ("-1", "25"),
+            ("x", "25"),
+            ("1", "0"),
+            ("1", "1001"),
+            ("18446744073709551615", "1000"),
+        ] {
             assert!(Paging::parse(&q(p, c), 25).is_err(), "{p} {c}");
         }
         let p = Paging { page: 5, count: 10 };
@@ -287,12 +323,18 @@ mod tests {
 
     #[test]
     fn forms_carry_keys_and_actions() {
-        let f = ActionForm::parse(b"key%5B%5D=1.5-abc&key%5B%5D=2.0-def&retry=Retry&authenticity_token=t").unwrap();
+        let f = ActionForm::parse(
+            b"key%5B%5D=1.5-abc&key%5B%5D=2.0-def&retry=Retry&authenticity_token=t",
+        )
+        .unwrap();
         assert_eq!(f.keys.len(), 2);
         assert_eq!(f.action().unwrap(), "retry");
         assert!(ActionForm::parse(b"key%5B%5D=nonsense").is_err());
         assert!(Action::allowed_in("kill", SetTab::Morgue.actions(), "Dead").is_err());
-        assert_eq!(Action::allowed_in("kill", SetTab::Retries.actions(), "Retries").unwrap(), Action::Kill);
+        assert_eq!(
+            Action::allowed_in("kill", SetTab::Retries.actions(), "Retries").unwrap(),
+            Action::Kill
+        );
         assert!(days(Some("181")).is_err() && days(Some("7")).is_ok());
         assert!(period_hours(Some("3h")).is_err());
     }

@@ -19,7 +19,10 @@ use crate::web::templates;
 pub async fn index(state: web::Data<AppState>, admin: Admin) -> DashResult<HttpResponse> {
     let (mut ctx, stats) = view::context(&state, &admin, "queues", "Queues").await?;
     ctx.insert("queues", &stats.queues);
-    Ok(html(StatusCode::OK, templates::render("sidekiq/queues.html", &ctx)?))
+    Ok(html(
+        StatusCode::OK,
+        templates::render("sidekiq/queues.html", &ctx)?,
+    ))
 }
 
 /// The queue a URL names: a valid name (else 400) that is known (else 404).
@@ -44,13 +47,17 @@ pub async fn show(
     let paging = Paging::parse(&query, 25)?;
     let newest_first = params::newest_first(&query, false)?;
     let summary = known(&state, &name).await?;
-    let (mut ctx, _) = view::context(&state, &admin, "queues", &format!("Queue {}", summary.name)).await?;
+    let (mut ctx, _) =
+        view::context(&state, &admin, "queues", &format!("Queue {}", summary.name)).await?;
     let jobs = state
         .client
         .store()
         .queue_jobs(&summary.name, paging.offset(), paging.count, newest_first)
         .await?;
-    let views: Vec<JobView> = jobs.iter().map(|j| JobView::new(&j.raw, j.job.as_ref())).collect();
+    let views: Vec<JobView> = jobs
+        .iter()
+        .map(|j| JobView::new(&j.raw, j.job.as_ref()))
+        .collect();
     ctx.insert("queue", &summary);
     ctx.insert("jobs", &views);
     ctx.insert("page", &paging.page);
@@ -58,7 +65,10 @@ pub async fn show(
     ctx.insert("last_page", &paging.last(summary.size));
     ctx.insert("paging_links", &paging.links(summary.size));
     ctx.insert("direction", if newest_first { "desc" } else { "asc" });
-    Ok(html(StatusCode::OK, templates::render("sidekiq/queue.html", &ctx)?))
+    Ok(html(
+        StatusCode::OK,
+        templates::render("sidekiq/queue.html", &ctx)?,
+    ))
 }
 
 /// `POST /queues/NAME` with `delete`: clears the queue (pause is Sidekiq Pro's).
@@ -96,10 +106,18 @@ pub async fn delete_job(
         .field("key_val")
         .filter(|v| !v.is_empty())
         .ok_or_else(|| DashError::bad("Say which job (key_val)."))?;
-    if !state.client.store().delete_queued(&summary.name, raw).await? {
+    if !state
+        .client
+        .store()
+        .delete_queued(&summary.name, raw)
+        .await?
+    {
         return Err(DashError::not_found(
             "That job is no longer in the queue (a worker may have taken it).",
         ));
     }
-    Ok(super::see_other(&format!("/sidekiq/queues/{}", summary.name)))
+    Ok(super::see_other(&format!(
+        "/sidekiq/queues/{}",
+        summary.name
+    )))
 }

@@ -44,7 +44,11 @@ pub async fn page(
         },
         100,
     )?;
-    let host = query.host.as_deref().map(str::trim).filter(|h| !h.is_empty());
+    let host = query
+        .host
+        .as_deref()
+        .map(str::trim)
+        .filter(|h| !h.is_empty());
     if host.is_some_and(|h| h.len() > 255 || h.chars().any(char::is_control)) {
         return Err(DashError::bad("That is not a host name."));
     }
@@ -72,5 +76,8 @@ pub async fn page(
     ctx.insert("hosts", &hosts);
     ctx.insert("host", &host);
     ctx.insert("count", &paging.count);
-    Ok(html(StatusCode::OK, templates::render("sidekiq/recent.html", &ctx)?))
+    Ok(html(
+        StatusCode::OK,
+        templates::render("sidekiq/recent.html", &ctx)?,
+    ))
 }

@@ -18,10 +18,16 @@ use crate::web::templates;
 fn tab_context(ctx: &mut tera::Context, tab: SetTab) {
     ctx.insert("set_tab", tab.segment());
     ctx.insert("set_title", tab.title());
-    ctx.insert("actions", &tab.actions().iter().map(|a| a.name()).collect::<Vec<_>>());
+    ctx.insert(
+        "actions",
+        &tab.actions().iter().map(|a| a.name()).collect::<Vec<_>>(),
+    );
     ctx.insert(
         "all_actions",
-        &tab.all_actions().iter().map(|a| a.name()).collect::<Vec<_>>(),
+        &tab.all_actions()
+            .iter()
+            .map(|a| a.name())
+            .collect::<Vec<_>>(),
     );
 }
 
@@ -39,7 +45,13 @@ pub async fn index(
     let store = state.client.store();
     let total = store.set_size(tab.set()).await?;
     let entries = store
-        .set_entries(tab.set(), paging.offset(), paging.count, newest_first, filter.as_deref())
+        .set_entries(
+            tab.set(),
+            paging.offset(),
+            paging.count,
+            newest_first,
+            filter.as_deref(),
+        )
         .await?;
     let full = entries.len() as u64 == paging.count;
     let views: Vec<JobView> = entries
@@ -61,7 +73,10 @@ pub async fn index(
         None => paging.links(total),
     };
     ctx.insert("paging_links", &links);
-    Ok(html(StatusCode::OK, templates::render("sidekiq/set.html", &ctx)?))
+    Ok(html(
+        StatusCode::OK,
+        templates::render("sidekiq/set.html", &ctx)?,
+    ))
 }
 
 pub async fn show(
@@ -73,21 +88,26 @@ pub async fn show(
     let tab = SetTab::parse(&segment)?;
     let key = params::entry_key(&key)?;
     let store = state.client.store();
-    let entry = store
-        .find_entry(tab.set(), &key)
-        .await?
-        .ok_or_else(|| {
-            DashError::not_found(format!(
-                "That job is no longer in {}: it may have been retried, run or deleted.",
-                tab.title()
-            ))
-        })?;
+    let entry = store.find_entry(tab.set(), &key).await?.ok_or_else(|| {
+        DashError::not_found(format!(
+            "That job is no longer in {}: it may have been retried, run or deleted.",
+            tab.title()
+        ))
+    })?;
     let title = format!("{} job", tab.title());
     let (mut ctx, _) = view::context(&state, &admin, tab.segment(), &title).await?;
     tab_context(&mut ctx, tab);
-    let job = JobView::entry(entry.score, entry.key().to_string(), &entry.raw, entry.job.as_ref());
+    let job = JobView::entry(
+        entry.score,
+        entry.key().to_string(),
+        &entry.raw,
+        entry.job.as_ref(),
+    );
     ctx.insert("job", &job);
-    Ok(html(StatusCode::OK, templates::render("sidekiq/job.html", &ctx)?))
+    Ok(html(
+        StatusCode::OK,
+        templates::render("sidekiq/job.html", &ctx)?,
+    ))
 }
 
 /// `POST /TAB` with `key[]` rows and an action.
@@ -149,5 +169,8 @@ pub async fn filter(path: web::Path<String>, body: web::Bytes) -> DashResult<Htt
     let form = ActionForm::parse(&body)?;
     let substr = form.field("substr").unwrap_or("").trim();
     let q: String = url::form_urlencoded::byte_serialize(substr.as_bytes()).collect();
-    Ok(super::see_other(&format!("/sidekiq/{}?substr={q}", tab.segment())))
+    Ok(super::see_other(&format!(
+        "/sidekiq/{}?substr={q}",
+        tab.segment()
+    )))
 }

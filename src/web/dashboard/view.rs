@@ -68,9 +68,25 @@ pub struct JobView {
 }
 
 const KNOWN: &[&str] = &[
-    "class", "args", "jid", "queue", "retry", "created_at", "enqueued_at", "at", "retry_count",
-    "error_class", "error_message", "failed_at", "retried_at", "backtrace", "error_backtrace",
-    "bid", "processor", "wrapped", "display_class",
+    "class",
+    "args",
+    "jid",
+    "queue",
+    "retry",
+    "created_at",
+    "enqueued_at",
+    "at",
+    "retry_count",
+    "error_class",
+    "error_message",
+    "failed_at",
+    "retried_at",
+    "backtrace",
+    "error_backtrace",
+    "bid",
+    "processor",
+    "wrapped",
+    "display_class",
 ];
 
 impl JobView {
@@ -137,7 +153,11 @@ fn backtrace(job: &Job) -> Vec<String> {
         Some(Value::String(s)) => decompress_backtrace(s).unwrap_or_default(),
         Some(Value::Array(a)) => a
             .iter()
-            .map(|l| l.as_str().map(str::to_owned).unwrap_or_else(|| l.to_string()))
+            .map(|l| {
+                l.as_str()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| l.to_string())
+            })
             .collect(),
         _ => Vec::new(),
     }

@@ -65,7 +65,10 @@ pub fn add_failure(
     now: f64,
     forget_before: f64,
 ) -> Result<(), DbError> {
-    c.execute("DELETE FROM sign_in_failures WHERE at < ?1", [forget_before])?;
+    c.execute(
+        "DELETE FROM sign_in_failures WHERE at < ?1",
+        [forget_before],
+    )?;
     for k in keys {
         c.execute(
             "INSERT INTO sign_in_failures (key, at) VALUES (?1, ?2)",

@@ -150,12 +150,26 @@ async fn pop_and_add_entries_in_bulk(h: Harness) {
     h.store.add_entries(SetKind::Dead, &[]).await.unwrap();
     assert_eq!(h.store.set_size(SetKind::Retry).await.unwrap(), 5);
     // Found by key and left in place.
-    let first = &h.store.set_entries(SetKind::Retry, 0, 1, false, None).await.unwrap()[0];
-    let found = h.store.find_entry(SetKind::Retry, &first.key()).await.unwrap().unwrap();
+    let first = &h
+        .store
+        .set_entries(SetKind::Retry, 0, 1, false, None)
+        .await
+        .unwrap()[0];
+    let found = h
+        .store
+        .find_entry(SetKind::Retry, &first.key())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(found.raw, first.raw);
     let mut other = first.key();
     other.jid = "0123456789abcdef01234567".into();
-    assert!(h.store.find_entry(SetKind::Retry, &other).await.unwrap().is_none());
+    assert!(h
+        .store
+        .find_entry(SetKind::Retry, &other)
+        .await
+        .unwrap()
+        .is_none());
     assert_eq!(h.store.set_size(SetKind::Retry).await.unwrap(), 5);
     let popped = h.store.pop_entries(SetKind::Retry, 3).await.unwrap();
     let scores: Vec<f64> = popped.iter().map(|e| e.score).collect();

@@ -10,8 +10,8 @@ use rusqlite::{params, OptionalExtension, Transaction};
 
 use crate::engine::clock::utc_date;
 use crate::engine::job::Job;
-use crate::engine::store::redis::write::failure_json;
 use crate::engine::store::metrics::{batch_deltas, minute_of, METRICS_KEEP_SECS};
+use crate::engine::store::redis::write::failure_json;
 use crate::engine::store::{Completion, DeadLimits, Outcome, Result, UnitOfWork};
 
 /// sidekiq-failures' default `failures_max_count`.
@@ -275,7 +275,13 @@ fn record_metrics<'a>(
     )?;
     let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
     for (class, d) in &deltas {
-        up.execute(params![minute, class, n(d.ms), n(d.executions), n(d.failures)])?;
+        up.execute(params![
+            minute,
+            class,
+            n(d.ms),
+            n(d.executions),
+            n(d.failures)
+        ])?;
         for (bucket, count) in &d.buckets {
             hist.execute(params![minute, class, *bucket as i64, n(*count)])?;
         }
