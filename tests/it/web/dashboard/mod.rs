@@ -4,5 +4,6 @@
 pub mod harness;
 
 mod auth;
+mod cli;
 mod pages;
 mod sets;
