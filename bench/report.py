@@ -134,8 +134,10 @@ if dash:
     print("the retry set (real failures: a worker runs `DemoWorker` with a bad argument), starts")
     print("`kiqlab web` (release build), signs in and GETs each page over HTTP; medians of the")
     print("repetitions, in milliseconds (90th percentile in brackets). Every list is a paged")
-    print("store query, so page 1 and page 2,000 cost about the same; a substring filter reads")
-    print("the whole set (Redis `ZSCAN MATCH`, SQLite `instr`).")
+    print("store query: on Redis page 1 and page 2,000 cost the same; on SQLite a deep page")
+    print("walks the index up to its OFFSET. A substring filter reads the whole set (Redis")
+    print("`ZSCAN MATCH`, SQLite `instr`). On SQLite the Dashboard and `stats.json` also count")
+    print("the rows per state for the store panel.")
     print()
     pages = []
     for r in dash:
