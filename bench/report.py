@@ -124,3 +124,33 @@ print("- `bench/sidekiq_load.rb`: the same N jobs pushed with Sidekiq's `push_bu
 print("  `sidekiq -c C` until the queue is empty and no job is busy (as Sidekiq's own")
 print("  `bin/sidekiqload` measures).")
 print("- Both run on the same private redis-server (no persistence) on loopback.")
+
+dash = load("dashboard.jsonl")
+if dash:
+    print()
+    print("## Dashboard render time")
+    print()
+    print("`bench/dashboard.sh` seeds 100,000 jobs into the `default` queue and 100,000 into")
+    print("the retry set (real failures: a worker runs `DemoWorker` with a bad argument), starts")
+    print("`kiqlab web` (release build), signs in and GETs each page over HTTP; medians of the")
+    print("repetitions, in milliseconds (90th percentile in brackets). Every list is a paged")
+    print("store query: on Redis page 1 and page 2,000 cost the same; on SQLite a deep page")
+    print("walks the index up to its OFFSET. A substring filter reads the whole set (Redis")
+    print("`ZSCAN MATCH`, SQLite `instr`). On SQLite the Dashboard and `stats.json` also count")
+    print("the rows per state for the store panel.")
+    print()
+    pages = []
+    for r in dash:
+        if r["page"] not in pages:
+            pages.append(r["page"])
+    print("| page | Redis ms | SQLite ms | size |")
+    print("|---|---|---|---|")
+    for name in pages:
+        cell = {}
+        size = 0
+        for r in dash:
+            if r["page"] == name:
+                cell[r["store"]] = f"{r['median_ms']:,.1f} ({r['p90_ms']:,.1f})"
+                size = max(size, r["bytes"])
+        print(f"| {name} | {cell.get('redis', 'n/a')} | {cell.get('sqlite', 'n/a')} | {size / 1024:,.0f} KB |")
+

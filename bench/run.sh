@@ -2,7 +2,8 @@
 # Regenerates docs/benchmarks.md: kiqlab on both stores at c=10 and c=25
 # (100,000 no-op jobs, 3 repetitions, medians), real Sidekiq 6.4.1 on the same
 # machine and Redis as the baseline, and redis-benchmark's raw LPUSH/RPOP
-# figures as the ceiling. Usage: bench/run.sh [JOBS] [REPS]
+# figures as the ceiling, and the dashboard's render times with JOBS jobs in a
+# queue and in the retry set. Usage: bench/run.sh [JOBS] [REPS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 JOBS=${1:-100000}
@@ -42,6 +43,9 @@ echo "kiqlab redis c=25, 2 processes…" >&2
 for rep in $(seq "$REPS"); do
   $BIN bench --store "$REDIS" --jobs "$JOBS" -c 25 --processes 2 --json 2>/dev/null >> "$RAW/kiqlab-redis-c25-p2.jsonl"
 done
+
+echo "dashboard render times (100k queued, 100k retries)…" >&2
+bash bench/dashboard.sh "$JOBS" 10 > "$RAW/dashboard.jsonl"
 
 python3 bench/report.py "$RAW" "$JOBS" "$REPS" "$(redis-server --version)" > "$OUT"
 echo "wrote $OUT" >&2

@@ -1,6 +1,7 @@
 //! The `kiqlab` command line: one clap subcommand per runner, each in its
 //! own file with an `Args` struct and an async `run`.
 
+mod admin;
 mod bench;
 mod demo;
 mod embedded_args;
@@ -55,6 +56,8 @@ pub enum Command {
     Mailcatcher(mailcatcher::Args),
     /// Serve the tagging API: a local OpenCalais (POST /enrich) with optional latency and failures
     Tagger(tagger::Args),
+    /// Dashboard accounts: create users, grant admin
+    Admin(admin::Args),
 }
 
 impl Command {
@@ -68,6 +71,7 @@ impl Command {
             Command::Tagger(a) => tagger::run(a).await,
             Command::Web(a) => web::run(a).await,
             Command::Demo(a) => demo::run(a).await,
+            Command::Admin(a) => admin::run(a).await,
         }
     }
 }

@@ -2,6 +2,7 @@
 //! core code takes these, never raw strings. One newtype per file.
 
 mod email_address;
+mod password;
 mod post;
 mod sequence_length;
 mod snippet_code;
@@ -9,6 +10,7 @@ mod snippet_language;
 mod tag_list;
 
 pub use email_address::EmailAddress;
+pub use password::NewPassword;
 pub use post::{PostBody, PostTitle};
 pub use sequence_length::SequenceLength;
 pub use snippet_code::SnippetCode;

@@ -75,20 +75,21 @@ impl Client {
     /// Pushes an existing payload (e.g. from a dashboard "retry"), refreshing
     /// its times as `Client.push` does.
     pub async fn push_job(&self, mut job: Job) -> Result<String> {
-        let now = self.clock.now();
-        if job.created_at().is_none() {
-            job.set_time("created_at", now);
-        }
-        match job.at() {
-            Some(at) if at > now => {}
-            _ => {
-                job.remove("at");
-                job.set_time("enqueued_at", now);
-            }
-        }
+        refresh_times(&mut job, self.clock.now());
         let jid = job.jid().to_owned();
         self.store.push(std::slice::from_ref(&job)).await?;
         Ok(jid)
+    }
+
+    /// `push_job` for many payloads in one store call (the dashboard's
+    /// "retry all" and "add all to queue").
+    pub async fn push_jobs(&self, mut jobs: Vec<Job>) -> Result<usize> {
+        let now = self.clock.now();
+        for job in &mut jobs {
+            refresh_times(job, now);
+        }
+        self.store.push(&jobs).await?;
+        Ok(jobs.len())
     }
 
     /// Pushes one job per argument list, in batches of 1,000 with several
@@ -126,5 +127,20 @@ impl Client {
             _ => job.set_time("enqueued_at", now),
         }
         job
+    }
+}
+
+/// What `Client.push` does to a payload it is given again: `created_at` if
+/// missing, and `enqueued_at` now unless it is still scheduled for later.
+fn refresh_times(job: &mut Job, now: f64) {
+    if job.created_at().is_none() {
+        job.set_time("created_at", now);
+    }
+    match job.at() {
+        Some(at) if at > now => {}
+        _ => {
+            job.remove("at");
+            job.set_time("enqueued_at", now);
+        }
     }
 }

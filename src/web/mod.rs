@@ -13,12 +13,16 @@
 //! - `errors`: error pages
 //! - `admin`: the dashboard's first admin account
 //! - `embedded`: the mail catcher UI (`/mail`) and tagger (`/tagger`) served in-process
+//! - `auth`: sign-in (sessions, CSRF, throttle) and the `/sidekiq` gate
+//! - `dashboard`: `/sidekiq`, Sidekiq::Web and sidekiq-failures' pages
 
 pub mod admin;
+pub mod auth;
+pub mod dashboard;
 pub mod db;
 pub mod embedded;
 pub mod errors;
-mod routes;
+pub(crate) mod routes;
 pub mod settings;
 pub mod startup;
 pub mod state;

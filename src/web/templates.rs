@@ -42,6 +42,13 @@ static TERA: LazyLock<Result<Tera, String>> = LazyLock::new(|| {
     let mut t = Tera::default();
     t.add_raw_templates(TEMPLATES.to_vec())
         .map_err(|e| format!("{e:?}"))?;
+    t.add_raw_templates(
+        super::auth::TEMPLATES
+            .into_iter()
+            .chain(super::dashboard::TEMPLATES),
+    )
+    .map_err(|e| format!("{e:?}"))?;
+    super::dashboard::filters::register(&mut t);
     t.autoescape_on(vec![".html"]);
     t.register_filter("time", time_filter);
     t.register_filter("ms", ms_filter);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Browser tests: builds the debug binary, starts a private redis-server and
 # `kiqlab demo` (web, 2 workers, mail catcher, tagger) on free ports, runs
-# apps.mjs in headless Chromium, and tears everything down, even on failure.
+# apps.mjs and dashboard.mjs in headless Chromium, and tears everything down,
+# even on failure.
 # Needs: redis-server, node/npm, Debian's chromium (apt-get install -y chromium).
 set -euo pipefail
 
@@ -57,3 +58,6 @@ wait_for 60 "the web node" curl -sf "http://127.0.0.1:$web_port/"
 
 BASE_URL="http://127.0.0.1:$web_port" SCREENSHOT_DIR="$root/docs/screenshots" \
   node "$here/apps.mjs"
+# The dashboard, signed in as the admin the demo made.
+BASE_URL="http://127.0.0.1:$web_port" SCREENSHOT_DIR="$root/docs/screenshots" \
+  ADMIN_PASSWORD="$(cat "$work/data/admin-password")" node "$here/dashboard.mjs"

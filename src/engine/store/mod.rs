@@ -7,6 +7,7 @@
 //!
 //! Times are float epoch seconds passed in by the caller, so tests control them.
 
+pub mod metrics;
 pub mod redis;
 pub mod sqlite;
 mod types;
@@ -17,6 +18,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+pub use metrics::{ClassMinute, Histogram};
 pub use types::*;
 
 use super::job::Job;
@@ -202,6 +204,9 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         filter: Option<&str>,
     ) -> Result<Vec<SortedEntry>>;
 
+    /// The entry `<score>-<jid>` of a set, left in place (the job detail page).
+    async fn find_entry(&self, set: SetKind, key: &EntryKey) -> Result<Option<SortedEntry>>;
+
     /// Takes the entry `<score>-<jid>` out of a set, returning it.
     async fn take_entry(&self, set: SetKind, key: &EntryKey) -> Result<Option<SortedEntry>>;
 
@@ -230,6 +235,27 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Sets the processed and/or failed counters to zero.
     async fn reset_stats(&self, processed: bool, failed: bool) -> Result<()>;
+
+    // --- dashboard: bulk actions, feed, metrics --------------------------
+
+    /// Takes up to `limit` entries with the lowest scores out of a set (what
+    /// Sidekiq's `retry_all` does with `ZPOPMIN`), returning them in order.
+    async fn pop_entries(&self, set: SetKind, limit: u64) -> Result<Vec<SortedEntry>>;
+
+    /// Adds entries in one step; the dead set is trimmed once, afterwards.
+    async fn add_entries(&self, set: SetKind, entries: &[(f64, Job)]) -> Result<()>;
+
+    /// The newest `limit` execution records (the recent-jobs feed, which
+    /// keeps 1,000), newest first; with `host`, only those run by that host.
+    async fn recent_jobs(&self, limit: u64, host: Option<&str>) -> Result<Vec<JobRecord>>;
+
+    /// Per-class, per-minute metrics for the minutes from `since` to `now`
+    /// (kept 8 hours), ordered by minute then class.
+    async fn class_metrics(&self, since: f64, now: f64) -> Result<Vec<ClassMinute>>;
+
+    /// The duration histogram of `class`'s successful runs in the minutes
+    /// from `since` to `now`.
+    async fn class_histogram(&self, class: &str, since: f64, now: f64) -> Result<Histogram>;
 }
 
 pub type SharedStore = Arc<dyn Store>;

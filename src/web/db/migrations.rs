@@ -52,6 +52,21 @@ const STEPS: &[&str] = &[
         is_admin INTEGER NOT NULL DEFAULT 0,
         created_at REAL NOT NULL
     );",
+    // 2: the dashboard's sign-in: server-side sessions (by token hash, with
+    // the CSRF secret) and failed sign-ins for throttling.
+    "CREATE TABLE sessions (
+        token_hash TEXT PRIMARY KEY,
+        user_id INTEGER REFERENCES users (id) ON DELETE CASCADE,
+        csrf TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        expires_at REAL NOT NULL
+    );
+    CREATE INDEX sessions_expiry ON sessions (expires_at);
+    CREATE TABLE sign_in_failures (
+        key TEXT NOT NULL,
+        at REAL NOT NULL
+    );
+    CREATE INDEX sign_in_failures_by_key ON sign_in_failures (key, at);",
 ];
 
 pub fn migrate(conn: &mut Connection) -> Result<(), DbError> {

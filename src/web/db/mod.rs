@@ -5,6 +5,7 @@
 pub mod fib;
 mod migrations;
 pub mod posts;
+pub mod sessions;
 pub mod snippets;
 pub mod users;
 

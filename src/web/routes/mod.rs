@@ -15,6 +15,8 @@ mod timings;
 use actix_web::{middleware, web, HttpResponse};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.configure(super::auth::configure)
+        .configure(super::dashboard::configure);
     cfg.route("/", web::get().to(index::page))
         .route("/static/{file}", web::get().to(assets::serve))
         .route("/timings", web::get().to(timings::page))

@@ -4,6 +4,7 @@
 mod harness;
 
 mod client;
+mod dashboard;
 mod fetch;
 mod lifecycle;
 mod recovery;

@@ -138,10 +138,10 @@ async fn retry_dead_and_discard_file_the_job_where_it_belongs() {
     assert_eq!((stats.processed, stats.failed), (3, 3));
     assert_eq!((stats.retries, stats.dead), (1, 1));
     // The feed and the per-class metrics.
-    let recent = store.recent_jobs(10).await.unwrap();
+    let recent = store.recent_jobs(10, None).await.unwrap();
     assert_eq!(recent.len(), 3);
     assert_eq!(recent[0].outcome, "discarded");
-    let metrics = store.class_metrics(NOW - 60.0).await.unwrap();
+    let metrics = store.class_metrics(NOW - 60.0, NOW).await.unwrap();
     assert_eq!(metrics.len(), 1);
     assert_eq!(
         (

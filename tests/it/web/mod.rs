@@ -6,6 +6,7 @@ mod helpers;
 
 mod blog;
 mod commands;
+mod dashboard;
 mod embedded;
 mod fibtastic;
 mod internal_api;

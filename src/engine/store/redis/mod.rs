@@ -3,6 +3,7 @@
 //! kiqlab. Reliable fetch adds `kiqlab:wip|IDENTITY|QUEUE` lists and the
 //! `kiqlab:wip` registry; the recent-jobs feed is `kiqlab:recent`.
 
+mod dash;
 mod fetch;
 mod read;
 pub mod scripts;
@@ -15,8 +16,9 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use super::url::RedisUrl;
 use super::{
-    Completion, DayStat, DeadLimits, EntryKey, Fetcher, Heartbeat, LocalHost, ProcessRecord,
-    QueueSummary, QueuedJob, Result, SetKind, SortedEntry, Stats, Store, UnitOfWork, WorkRecord,
+    ClassMinute, Completion, DayStat, DeadLimits, EntryKey, Fetcher, Heartbeat, Histogram,
+    JobRecord, LocalHost, ProcessRecord, QueueSummary, QueuedJob, Result, SetKind, SortedEntry,
+    Stats, Store, UnitOfWork, WorkRecord,
 };
 use crate::engine::job::Job;
 use crate::engine::queue::{QueueName, QueueSpec};
@@ -187,6 +189,10 @@ impl Store for RedisStore {
         read::set_entries(&mut self.con(), set, offset, limit, newest_first, filter).await
     }
 
+    async fn find_entry(&self, set: SetKind, key: &EntryKey) -> Result<Option<SortedEntry>> {
+        write::find_or_take(&mut self.con(), set, key, false).await
+    }
+
     async fn take_entry(&self, set: SetKind, key: &EntryKey) -> Result<Option<SortedEntry>> {
         write::take_entry(&mut self.con(), set, key).await
     }
@@ -272,5 +278,25 @@ impl Store for RedisStore {
             let _: () = cmd.query_async(&mut self.con()).await?;
         }
         Ok(())
+    }
+
+    async fn pop_entries(&self, set: SetKind, limit: u64) -> Result<Vec<SortedEntry>> {
+        dash::pop_entries(&mut self.con(), set, limit).await
+    }
+
+    async fn add_entries(&self, set: SetKind, entries: &[(f64, Job)]) -> Result<()> {
+        dash::add_entries(&mut self.con(), set, entries, self.limits).await
+    }
+
+    async fn recent_jobs(&self, limit: u64, host: Option<&str>) -> Result<Vec<JobRecord>> {
+        dash::recent_jobs(&mut self.con(), limit, host).await
+    }
+
+    async fn class_metrics(&self, since: f64, now: f64) -> Result<Vec<ClassMinute>> {
+        dash::class_metrics(&mut self.con(), since, now).await
+    }
+
+    async fn class_histogram(&self, class: &str, since: f64, now: f64) -> Result<Histogram> {
+        dash::class_histogram(&mut self.con(), class, since, now).await
     }
 }

@@ -8,6 +8,7 @@ use redis::aio::ConnectionManager;
 use super::scripts::{parse_wip_key, wip_key, ACK, MOVE_DUE, RECOVER, REQUEUE, WIP_REGISTRY};
 use crate::engine::clock::utc_date;
 use crate::engine::job::{float_value, Job};
+use crate::engine::store::metrics::{batch_deltas, METRICS_KEEP_SECS};
 use crate::engine::store::{
     Completion, DeadLimits, EntryKey, Heartbeat, LocalHost, Outcome, Result, SetKind, SortedEntry,
     UnitOfWork,
@@ -21,7 +22,7 @@ const FAILURES_MAX: i64 = 1000;
 pub const RECENT_MAX: i64 = 1000;
 pub const RECENT_KEY: &str = "kiqlab:recent";
 /// Sidekiq 7 per-minute metrics expire after 8 hours.
-const METRICS_TTL: u64 = 8 * 60 * 60;
+const METRICS_TTL: i64 = METRICS_KEEP_SECS;
 
 pub async fn push(con: &mut ConnectionManager, jobs: &[Job]) -> Result<()> {
     if jobs.is_empty() {
@@ -74,6 +75,11 @@ fn add_dead(pipe: &mut redis::Pipeline, json: &str, now: f64, limits: DeadLimits
         .arg(score_arg(now))
         .arg(json)
         .ignore();
+    trim_dead(pipe, now, limits);
+}
+
+/// Trims the dead set to its limits, as Sidekiq does after each kill.
+pub(crate) fn trim_dead(pipe: &mut redis::Pipeline, now: f64, limits: DeadLimits) {
     pipe.cmd("ZREMRANGEBYSCORE")
         .arg("dead")
         .arg("-inf")
@@ -144,23 +150,11 @@ pub async fn complete(
     // The recent-jobs feed and per-class metrics are informational: written
     // after the acknowledgement, they may count a job twice if a reply is lost.
     let mut pipe = redis::pipe();
-    let mut recent: Vec<String> = Vec::new();
-    // class => (ms of successful runs, executions, failures)
-    let mut metrics: BTreeMap<&str, (u64, u64, u64)> = BTreeMap::new();
-    for c in batch {
-        if let Some(r) = &c.record {
-            if let Ok(s) = serde_json::to_string(r) {
-                recent.push(s);
-            }
-            let m = metrics.entry(r.class.as_str()).or_default();
-            m.1 += 1;
-            if c.failed() {
-                m.2 += 1;
-            } else {
-                m.0 += r.duration_ms.round() as u64;
-            }
-        }
-    }
+    let recent: Vec<String> = batch
+        .iter()
+        .filter_map(|c| c.record.as_ref())
+        .filter_map(|r| serde_json::to_string(r).ok())
+        .collect();
     if !recent.is_empty() {
         let skip = recent.len().saturating_sub(RECENT_MAX as usize);
         pipe.cmd("LPUSH")
@@ -173,27 +167,42 @@ pub async fn complete(
             .arg(RECENT_MAX - 1)
             .ignore();
     }
-    if !metrics.is_empty() {
+    let deltas = batch_deltas(batch);
+    if !deltas.is_empty() {
         let key = metrics_key(now);
-        for (class, (ms, p, f)) in &metrics {
-            if *ms > 0 {
+        for (class, d) in &deltas {
+            if d.ms > 0 {
                 pipe.cmd("HINCRBY")
                     .arg(&key)
                     .arg(format!("{class}|ms"))
-                    .arg(*ms)
+                    .arg(d.ms)
                     .ignore();
             }
             pipe.cmd("HINCRBY")
                 .arg(&key)
                 .arg(format!("{class}|p"))
-                .arg(*p)
+                .arg(d.executions)
                 .ignore();
-            if *f > 0 {
+            if d.failures > 0 {
                 pipe.cmd("HINCRBY")
                     .arg(&key)
                     .arg(format!("{class}|f"))
-                    .arg(*f)
+                    .arg(d.failures)
                     .ignore();
+            }
+            if !d.buckets.is_empty() {
+                // Sidekiq 7's histogram: saturating u16 counters per bucket.
+                let hkey = histogram_key(class, now);
+                let mut bf = redis::cmd("BITFIELD");
+                bf.arg(&hkey).arg("OVERFLOW").arg("SAT");
+                for (bucket, n) in &d.buckets {
+                    bf.arg("INCRBY")
+                        .arg("u16")
+                        .arg(format!("#{bucket}"))
+                        .arg(*n);
+                }
+                pipe.add_command(bf).ignore();
+                pipe.cmd("EXPIRE").arg(&hkey).arg(METRICS_TTL).ignore();
             }
         }
         pipe.cmd("EXPIRE").arg(&key).arg(METRICS_TTL).ignore();
@@ -206,6 +215,13 @@ pub async fn complete(
 pub fn metrics_key(now: f64) -> String {
     let t = chrono::DateTime::from_timestamp(now as i64, 0).unwrap_or_default();
     format!("j|{}", t.format("%Y%m%d|%-H:%-M"))
+}
+
+/// Sidekiq 7's per-minute histogram key of `class`: `Class-DD-HH:M` in UTC
+/// (day and hour zero-padded, minute not).
+pub fn histogram_key(class: &str, now: f64) -> String {
+    let t = chrono::DateTime::from_timestamp(now as i64, 0).unwrap_or_default();
+    format!("{class}-{}", t.format("%d-%H:%-M"))
 }
 
 /// The entry sidekiq-failures keeps for a failed execution: the job with its
@@ -461,6 +477,16 @@ pub async fn take_entry(
     set: SetKind,
     key: &EntryKey,
 ) -> Result<Option<SortedEntry>> {
+    find_or_take(con, set, key, true).await
+}
+
+/// Finds `<score>-<jid>` by score, then jid; removes it when `take`.
+pub async fn find_or_take(
+    con: &mut ConnectionManager,
+    set: SetKind,
+    key: &EntryKey,
+    take: bool,
+) -> Result<Option<SortedEntry>> {
     let score = score_arg(key.score);
     let members: Vec<(Vec<u8>, f64)> = redis::cmd("ZRANGEBYSCORE")
         .arg(set.key())
@@ -473,6 +499,9 @@ pub async fn take_entry(
         let entry = SortedEntry::new(s, String::from_utf8_lossy(&member).into_owned());
         if entry.jid() != key.jid {
             continue;
+        }
+        if !take {
+            return Ok(Some(entry));
         }
         let removed: i64 = redis::cmd("ZREM")
             .arg(set.key())
@@ -517,5 +546,6 @@ mod tests {
     fn metrics_key_is_unpadded_utc() {
         // 2024-01-15 09:05:30 UTC
         assert_eq!(metrics_key(1705309530.0), "j|20240115|9:5");
+        assert_eq!(histogram_key("A", 1705309530.0), "A-15-09:5");
     }
 }

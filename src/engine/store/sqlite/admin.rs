@@ -15,6 +15,16 @@ pub fn take_entry(
     set: SetKind,
     key: &EntryKey,
 ) -> Result<Option<SortedEntry>> {
+    find_or_take(tx, set, key, true)
+}
+
+/// Finds `<score>-<jid>` by score, then jid; removes it when `take`.
+pub fn find_or_take(
+    tx: &Transaction<'_>,
+    set: SetKind,
+    key: &EntryKey,
+    take: bool,
+) -> Result<Option<SortedEntry>> {
     let rows: Vec<(i64, f64, String)> = tx
         .prepare_cached(
             "SELECT id, score, payload FROM jobs WHERE state = ?1 AND score IS NOT NULL AND score = ?2
@@ -28,6 +38,9 @@ pub fn take_entry(
         let entry = SortedEntry::new(score, raw);
         if entry.jid() != key.jid {
             continue;
+        }
+        if !take {
+            return Ok(Some(entry));
         }
         tx.prepare_cached("DELETE FROM jobs WHERE id = ?1")?
             .execute([id])?;
@@ -46,6 +59,45 @@ pub fn add_entry(
     insert_entry(tx, set.key(), score, &job.to_json())?;
     if set == SetKind::Dead {
         trim_dead(tx, score, limits)?;
+    }
+    Ok(())
+}
+
+/// Takes up to `limit` lowest-score entries out of a set, in order.
+pub fn pop_entries(tx: &Transaction<'_>, set: SetKind, limit: u64) -> Result<Vec<SortedEntry>> {
+    let rows: Vec<(i64, f64, String)> = tx
+        .prepare_cached(
+            "SELECT id, score, payload FROM jobs WHERE state = ?1 AND score IS NOT NULL
+             ORDER BY score, payload LIMIT ?2",
+        )?
+        .query_map(
+            params![set.key(), i64::try_from(limit).unwrap_or(i64::MAX)],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut delete = tx.prepare_cached("DELETE FROM jobs WHERE id = ?1")?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (id, score, raw) in rows {
+        delete.execute([id])?;
+        out.push(SortedEntry::new(score, raw));
+    }
+    Ok(out)
+}
+
+/// Adds entries in one transaction; the dead set is trimmed once.
+pub fn add_entries(
+    tx: &Transaction<'_>,
+    set: SetKind,
+    entries: &[(f64, Job)],
+    limits: DeadLimits,
+) -> Result<()> {
+    let mut newest = f64::MIN;
+    for (score, job) in entries {
+        insert_entry(tx, set.key(), *score, &job.to_json())?;
+        newest = newest.max(*score);
+    }
+    if set == SetKind::Dead && !entries.is_empty() {
+        trim_dead(tx, newest, limits)?;
     }
     Ok(())
 }

@@ -29,15 +29,15 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 
-pub use read::{ClassMinute, SqliteInfo};
+pub use read::SqliteInfo;
 
 use self::conn::{Readers, Writer};
 use self::wake::Wake;
 use self::write::NewJob;
 use super::{
-    Completion, DayStat, DeadLimits, EntryKey, Fetcher, Heartbeat, JobRecord, LocalHost,
-    ProcessRecord, QueueSummary, QueuedJob, Result, SetKind, SortedEntry, Stats, Store, StoreError,
-    UnitOfWork, WorkRecord,
+    ClassMinute, Completion, DayStat, DeadLimits, EntryKey, Fetcher, Heartbeat, Histogram,
+    JobRecord, LocalHost, ProcessRecord, QueueSummary, QueuedJob, Result, SetKind, SortedEntry,
+    Stats, Store, StoreError, UnitOfWork, WorkRecord,
 };
 use crate::engine::job::Job;
 use crate::engine::queue::{QueueName, QueueSpec};
@@ -99,16 +99,6 @@ impl SqliteStore {
             Ok(info)
         })
         .await
-    }
-
-    /// The newest `limit` execution records (the recent-jobs feed), newest first.
-    pub async fn recent_jobs(&self, limit: u64) -> Result<Vec<JobRecord>> {
-        self.read(move |tx| read::recent_jobs(tx, limit)).await
-    }
-
-    /// Per-class, per-minute execution metrics since `since` (kept 8 hours).
-    pub async fn class_metrics(&self, since: f64) -> Result<Vec<ClassMinute>> {
-        self.read(move |tx| read::class_metrics(tx, since)).await
     }
 
     async fn read<T, F>(&self, f: F) -> Result<T>
@@ -348,6 +338,12 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn find_entry(&self, set: SetKind, key: &EntryKey) -> Result<Option<SortedEntry>> {
+        let key = key.clone();
+        self.read(move |tx| admin::find_or_take(tx, set, &key, false))
+            .await
+    }
+
     async fn take_entry(&self, set: SetKind, key: &EntryKey) -> Result<Option<SortedEntry>> {
         let key = key.clone();
         self.write(move |tx| admin::take_entry(tx, set, &key)).await
@@ -401,6 +397,38 @@ impl Store for SqliteStore {
 
     async fn reset_stats(&self, processed: bool, failed: bool) -> Result<()> {
         self.write(move |tx| admin::reset_stats(tx, processed, failed))
+            .await
+    }
+
+    async fn pop_entries(&self, set: SetKind, limit: u64) -> Result<Vec<SortedEntry>> {
+        self.write(move |tx| admin::pop_entries(tx, set, limit))
+            .await
+    }
+
+    async fn add_entries(&self, set: SetKind, entries: &[(f64, Job)]) -> Result<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let entries = entries.to_vec();
+        let limits = self.limits;
+        self.write(move |tx| admin::add_entries(tx, set, &entries, limits))
+            .await
+    }
+
+    async fn recent_jobs(&self, limit: u64, host: Option<&str>) -> Result<Vec<JobRecord>> {
+        let host = host.map(str::to_owned);
+        self.read(move |tx| read::recent_jobs(tx, limit, host.as_deref()))
+            .await
+    }
+
+    async fn class_metrics(&self, since: f64, now: f64) -> Result<Vec<ClassMinute>> {
+        self.read(move |tx| read::class_metrics(tx, since, now))
+            .await
+    }
+
+    async fn class_histogram(&self, class: &str, since: f64, now: f64) -> Result<Histogram> {
+        let class = class.to_owned();
+        self.read(move |tx| read::class_histogram(tx, &class, since, now))
             .await
     }
 }

@@ -10,6 +10,7 @@ use super::procs::busy_totals;
 use crate::engine::clock::utc_date;
 use crate::engine::job::Job;
 use crate::engine::queue::QueueName;
+use crate::engine::store::metrics::{minute_of, ClassMinute, Histogram, BUCKETS};
 use crate::engine::store::{
     DayStat, JobRecord, QueueSummary, QueuedJob, Result, SetKind, SortedEntry, Stats,
 };
@@ -150,11 +151,14 @@ pub fn history(tx: &Transaction<'_>, now: f64, days: u32) -> Result<Vec<DayStat>
         .collect()
 }
 
-/// The newest `limit` execution records, newest first.
-pub fn recent_jobs(tx: &Transaction<'_>, limit: u64) -> Result<Vec<JobRecord>> {
+/// The newest `limit` execution records, newest first, optionally of one host.
+pub fn recent_jobs(tx: &Transaction<'_>, limit: u64, host: Option<&str>) -> Result<Vec<JobRecord>> {
     let rows: Vec<String> = tx
-        .prepare_cached("SELECT record FROM recent ORDER BY id DESC LIMIT ?1")?
-        .query_map([sql_i64(limit)], |r| r.get(0))?
+        .prepare_cached(
+            "SELECT record FROM recent WHERE ?2 IS NULL OR json_extract(record, '$.host') = ?2
+             ORDER BY id DESC LIMIT ?1",
+        )?
+        .query_map(params![sql_i64(limit), host], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
     Ok(rows
         .iter()
@@ -162,26 +166,13 @@ pub fn recent_jobs(tx: &Transaction<'_>, limit: u64) -> Result<Vec<JobRecord>> {
         .collect())
 }
 
-/// One class's executions in one minute (Sidekiq 7's `j|…` hash fields).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ClassMinute {
-    /// Start of the minute, epoch seconds.
-    pub minute: i64,
-    pub class: String,
-    /// Milliseconds spent in successful runs.
-    pub ms: u64,
-    pub executions: u64,
-    pub failures: u64,
-}
-
-pub fn class_metrics(tx: &Transaction<'_>, since: f64) -> Result<Vec<ClassMinute>> {
-    let since = (since / 60.0).floor() as i64 * 60;
+pub fn class_metrics(tx: &Transaction<'_>, since: f64, now: f64) -> Result<Vec<ClassMinute>> {
     let rows = tx
         .prepare_cached(
             "SELECT minute, class, ms, executions, failures FROM metrics
-             WHERE minute >= ?1 ORDER BY minute, class",
+             WHERE minute >= ?1 AND minute <= ?2 ORDER BY minute, class",
         )?
-        .query_map([since], |r| {
+        .query_map([minute_of(since), minute_of(now)], |r| {
             Ok(ClassMinute {
                 minute: r.get(0)?,
                 class: r.get(1)?,
@@ -192,6 +183,29 @@ pub fn class_metrics(tx: &Transaction<'_>, since: f64) -> Result<Vec<ClassMinute
         })?
         .collect::<rusqlite::Result<_>>()?;
     Ok(rows)
+}
+
+pub fn class_histogram(
+    tx: &Transaction<'_>,
+    class: &str,
+    since: f64,
+    now: f64,
+) -> Result<Histogram> {
+    let mut out = [0u64; BUCKETS];
+    let mut stmt = tx.prepare_cached(
+        "SELECT bucket, sum(count) FROM histogram
+         WHERE class = ?1 AND minute >= ?2 AND minute <= ?3 GROUP BY bucket",
+    )?;
+    let rows = stmt.query_map(params![class, minute_of(since), minute_of(now)], |r| {
+        Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+    })?;
+    for row in rows {
+        let (bucket, n) = row?;
+        if let Some(slot) = usize::try_from(bucket).ok().and_then(|b| out.get_mut(b)) {
+            *slot += n.max(0) as u64;
+        }
+    }
+    Ok(out)
 }
 
 /// The database's own figures, for the dashboard's store panel.

@@ -18,7 +18,7 @@ use super::conn::immediate;
 use crate::engine::store::{Result, StoreError};
 
 /// The schema version this build writes.
-pub const VERSION: i64 = 1;
+pub const VERSION: i64 = 2;
 
 const V1: &str = r#"
 CREATE TABLE jobs (
@@ -86,6 +86,19 @@ CREATE TABLE metrics (
 ) WITHOUT ROWID;
 "#;
 
+/// Version 2: Sidekiq 7's duration histogram of successful runs, per class
+/// and minute, one row per non-empty bucket.
+const V2: &str = r#"
+CREATE TABLE histogram (
+    minute INTEGER NOT NULL,
+    class  TEXT    NOT NULL,
+    bucket INTEGER NOT NULL,
+    count  INTEGER NOT NULL,
+    PRIMARY KEY (class, minute, bucket)
+) WITHOUT ROWID;
+CREATE INDEX histogram_minute ON histogram(minute);
+"#;
+
 /// Brings the schema up to `VERSION`; safe when several processes open a new
 /// file at once (the check and the DDL share one `BEGIN IMMEDIATE`).
 pub fn migrate(conn: &mut Connection) -> Result<()> {
@@ -98,6 +111,9 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
         }
         if version < 1 {
             tx.execute_batch(V1)?;
+        }
+        if version < 2 {
+            tx.execute_batch(V2)?;
         }
         if version < VERSION {
             tx.pragma_update(None, "user_version", VERSION)?;

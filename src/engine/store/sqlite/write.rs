@@ -10,6 +10,7 @@ use rusqlite::{params, OptionalExtension, Transaction};
 
 use crate::engine::clock::utc_date;
 use crate::engine::job::Job;
+use crate::engine::store::metrics::{batch_deltas, minute_of, METRICS_KEEP_SECS};
 use crate::engine::store::redis::write::failure_json;
 use crate::engine::store::{Completion, DeadLimits, Outcome, Result, UnitOfWork};
 
@@ -17,8 +18,6 @@ use crate::engine::store::{Completion, DeadLimits, Outcome, Result, UnitOfWork};
 const FAILURES_MAX: u64 = 1000;
 /// Length of the recent-jobs feed.
 pub const RECENT_MAX: i64 = 1000;
-/// Per-minute metrics are kept 8 hours, as Sidekiq 7's.
-const METRICS_KEEP_SECS: i64 = 8 * 60 * 60;
 /// Due jobs moved per transaction, so other writers get a turn.
 const DUE_BATCH: usize = 100;
 
@@ -191,14 +190,14 @@ pub fn complete(
     let mut failed = 0u64;
     let mut any_dead = false;
     let mut failures = Vec::new();
-    // class => (ms of successful runs, executions, failures)
-    let mut metrics: BTreeMap<&str, (u64, u64, u64)> = BTreeMap::new();
+    // Indexes of the completions this call acknowledged.
+    let mut counted: Vec<usize> = Vec::new();
     let mut ack = tx.prepare_cached(
         "DELETE FROM jobs WHERE id = ?1 AND state = 'claimed' AND claimed_by = ?2",
     )?;
     let mut recent = tx.prepare_cached("INSERT INTO recent(record) VALUES (?1)")?;
     let mut processed = 0u64;
-    for c in batch {
+    for (i, c) in batch.iter().enumerate() {
         // Side effects only for rows this process still holds, so a batch
         // sent twice (or a job recovered meanwhile) changes nothing.
         let held = match &c.outcome {
@@ -226,13 +225,7 @@ pub fn complete(
             if let Ok(s) = serde_json::to_string(r) {
                 recent.execute([s])?;
             }
-            let m = metrics.entry(r.class.as_str()).or_default();
-            m.1 += 1;
-            if c.failed() {
-                m.2 += 1;
-            } else {
-                m.0 += r.duration_ms.round() as u64;
-            }
+            counted.push(i);
         }
     }
     if any_dead {
@@ -255,19 +248,49 @@ pub fn complete(
         tx.prepare_cached("DELETE FROM recent WHERE id <= (SELECT max(id) FROM recent) - ?1")?
             .execute([RECENT_MAX])?;
     }
-    if !metrics.is_empty() {
-        let minute = (now / 60.0).floor() as i64 * 60;
-        let mut up = tx.prepare_cached(
-            "INSERT INTO metrics(minute, class, ms, executions, failures) VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT(minute, class) DO UPDATE SET ms = ms + excluded.ms,
-                 executions = executions + excluded.executions, failures = failures + excluded.failures",
-        )?;
-        for (class, (ms, p, f)) in &metrics {
-            up.execute(params![minute, class, *ms as i64, *p as i64, *f as i64])?;
-        }
-        tx.prepare_cached("DELETE FROM metrics WHERE minute < ?1")?
-            .execute([minute - METRICS_KEEP_SECS])?;
+    record_metrics(tx, counted.iter().map(|&i| &batch[i]), now)?;
+    Ok(())
+}
+
+/// Adds a batch's per-class counters and histogram buckets to the current
+/// minute (one upsert per class and bucket) and drops minutes older than 8 h.
+fn record_metrics<'a>(
+    tx: &Transaction<'_>,
+    batch: impl IntoIterator<Item = &'a Completion>,
+    now: f64,
+) -> Result<()> {
+    let deltas = batch_deltas(batch);
+    if deltas.is_empty() {
+        return Ok(());
     }
+    let minute = minute_of(now);
+    let mut up = tx.prepare_cached(
+        "INSERT INTO metrics(minute, class, ms, executions, failures) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT(minute, class) DO UPDATE SET ms = ms + excluded.ms,
+             executions = executions + excluded.executions, failures = failures + excluded.failures",
+    )?;
+    let mut hist = tx.prepare_cached(
+        "INSERT INTO histogram(minute, class, bucket, count) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT(class, minute, bucket) DO UPDATE SET count = count + excluded.count",
+    )?;
+    let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+    for (class, d) in &deltas {
+        up.execute(params![
+            minute,
+            class,
+            n(d.ms),
+            n(d.executions),
+            n(d.failures)
+        ])?;
+        for (bucket, count) in &d.buckets {
+            hist.execute(params![minute, class, *bucket as i64, n(*count)])?;
+        }
+    }
+    let oldest = minute - METRICS_KEEP_SECS;
+    tx.prepare_cached("DELETE FROM metrics WHERE minute < ?1")?
+        .execute([oldest])?;
+    tx.prepare_cached("DELETE FROM histogram WHERE minute < ?1")?
+        .execute([oldest])?;
     Ok(())
 }
 

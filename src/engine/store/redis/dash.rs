@@ -1,0 +1,176 @@
+//! What the dashboard adds on Redis: bulk pops and adds on sorted sets, the
+//! recent-jobs feed (`kiqlab:recent`), and Sidekiq 7's per-minute metrics
+//! (`j|YYYYMMDD|H:M` hashes) and histograms (`Class-DD-HH:M` bitfields).
+
+use redis::aio::ConnectionManager;
+
+use super::write::{histogram_key, metrics_key, trim_dead, RECENT_KEY, RECENT_MAX};
+use crate::engine::job::Job;
+use crate::engine::store::metrics::{minute_of, ClassMinute, Histogram, BUCKETS};
+use crate::engine::store::{format_score, DeadLimits, JobRecord, Result, SetKind, SortedEntry};
+
+pub async fn pop_entries(
+    con: &mut ConnectionManager,
+    set: SetKind,
+    limit: u64,
+) -> Result<Vec<SortedEntry>> {
+    if limit == 0 {
+        return Ok(Vec::new());
+    }
+    let items: Vec<(Vec<u8>, f64)> = redis::cmd("ZPOPMIN")
+        .arg(set.key())
+        .arg(limit)
+        .query_async(con)
+        .await?;
+    Ok(items
+        .into_iter()
+        .map(|(m, s)| SortedEntry::new(s, String::from_utf8_lossy(&m).into_owned()))
+        .collect())
+}
+
+pub async fn add_entries(
+    con: &mut ConnectionManager,
+    set: SetKind,
+    entries: &[(f64, Job)],
+    limits: DeadLimits,
+) -> Result<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let mut pipe = redis::pipe();
+    pipe.atomic();
+    let mut z = redis::cmd("ZADD");
+    z.arg(set.key());
+    let mut newest = f64::MIN;
+    for (score, job) in entries {
+        z.arg(format_score(*score)).arg(job.to_json());
+        newest = newest.max(*score);
+    }
+    pipe.add_command(z).ignore();
+    if set == SetKind::Dead {
+        trim_dead(&mut pipe, newest, limits);
+    }
+    let _: () = pipe.query_async(con).await?;
+    Ok(())
+}
+
+pub async fn recent_jobs(
+    con: &mut ConnectionManager,
+    limit: u64,
+    host: Option<&str>,
+) -> Result<Vec<JobRecord>> {
+    if limit == 0 {
+        return Ok(Vec::new());
+    }
+    // The feed is short (1,000), so a host filter reads all of it.
+    let stop = match host {
+        Some(_) => RECENT_MAX - 1,
+        None => i64::try_from(limit).unwrap_or(RECENT_MAX).min(RECENT_MAX) - 1,
+    };
+    let raws: Vec<Vec<u8>> = redis::cmd("LRANGE")
+        .arg(RECENT_KEY)
+        .arg(0)
+        .arg(stop)
+        .query_async(con)
+        .await?;
+    Ok(raws
+        .iter()
+        .filter_map(|r| serde_json::from_slice::<JobRecord>(r).ok())
+        .filter(|r| host.is_none_or(|h| r.host == h))
+        .take(usize::try_from(limit).unwrap_or(usize::MAX))
+        .collect())
+}
+
+/// The minute starts from `since` to `now`, at most 8 hours' worth.
+fn minutes(since: f64, now: f64) -> Vec<i64> {
+    let last = minute_of(now);
+    let first = minute_of(since).max(last - crate::engine::store::metrics::METRICS_KEEP_SECS);
+    (0..)
+        .map(|i| first + i * 60)
+        .take_while(|m| *m <= last)
+        .collect()
+}
+
+pub async fn class_metrics(
+    con: &mut ConnectionManager,
+    since: f64,
+    now: f64,
+) -> Result<Vec<ClassMinute>> {
+    let mins = minutes(since, now);
+    if mins.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut pipe = redis::pipe();
+    for m in &mins {
+        pipe.cmd("HGETALL").arg(metrics_key(*m as f64));
+    }
+    let hashes: Vec<Vec<(String, u64)>> = pipe.query_async(con).await?;
+    let mut out = Vec::new();
+    for (minute, fields) in mins.into_iter().zip(hashes) {
+        let mut by_class: std::collections::BTreeMap<String, ClassMinute> = Default::default();
+        for (field, n) in fields {
+            let Some((class, kind)) = field.rsplit_once('|') else {
+                continue;
+            };
+            let e = by_class
+                .entry(class.to_owned())
+                .or_insert_with(|| ClassMinute {
+                    minute,
+                    class: class.to_owned(),
+                    ms: 0,
+                    executions: 0,
+                    failures: 0,
+                });
+            match kind {
+                "ms" => e.ms += n,
+                "p" => e.executions += n,
+                "f" => e.failures += n,
+                _ => {}
+            }
+        }
+        out.extend(by_class.into_values());
+    }
+    Ok(out)
+}
+
+pub async fn class_histogram(
+    con: &mut ConnectionManager,
+    class: &str,
+    since: f64,
+    now: f64,
+) -> Result<Histogram> {
+    let mut total = [0u64; BUCKETS];
+    let mins = minutes(since, now);
+    if mins.is_empty() {
+        return Ok(total);
+    }
+    let mut pipe = redis::pipe();
+    for m in &mins {
+        // BITFIELD with GETs only (BITFIELD_RO needs Redis 6.2).
+        let mut bf = redis::cmd("BITFIELD");
+        bf.arg(histogram_key(class, *m as f64));
+        for i in 0..BUCKETS {
+            bf.arg("GET").arg("u16").arg(format!("#{i}"));
+        }
+        pipe.add_command(bf);
+    }
+    let rows: Vec<Vec<u64>> = pipe.query_async(con).await?;
+    for row in rows {
+        for (t, n) in total.iter_mut().zip(row) {
+            *t += n;
+        }
+    }
+    Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minutes_are_capped_at_the_kept_window() {
+        assert_eq!(minutes(120.0, 245.0), vec![120, 180, 240]);
+        assert_eq!(minutes(0.0, 100_000.0).len(), 481);
+        assert!(minutes(300.0, 100.0).is_empty());
+    }
+}

@@ -1,0 +1,40 @@
+//! Sign-in for the dashboard (the tutorial guards Sidekiq::Web with Devise
+//! and an admin flag).
+//!
+//! # Layout
+//!
+//! - `session`: server-side sessions behind an HttpOnly, SameSite=Lax cookie
+//! - `csrf`: per-session secrets, masked tokens, their check
+//! - `throttle`: refusing sign-ins after repeated failures (account and IP)
+//! - `guard`: the `/sidekiq` gate (sign in, admins only, CSRF) and `Admin`
+//! - `pages`: `/sign_in`, `/sign_up`, `/sign_out`
+
+pub mod csrf;
+mod guard;
+mod pages;
+pub mod session;
+pub mod throttle;
+
+use actix_web::web;
+
+pub use guard::{require_admin, Admin};
+
+/// The sign-in pages' templates.
+pub const TEMPLATES: [(&str, &str); 2] = [
+    (
+        "auth/sign_in.html",
+        include_str!("../../../templates/auth/sign_in.html"),
+    ),
+    (
+        "auth/sign_up.html",
+        include_str!("../../../templates/auth/sign_up.html"),
+    ),
+];
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/sign_in", web::get().to(pages::sign_in_page))
+        .route("/sign_in", web::post().to(pages::sign_in))
+        .route("/sign_up", web::get().to(pages::sign_up_page))
+        .route("/sign_up", web::post().to(pages::sign_up))
+        .route("/sign_out", web::post().to(pages::sign_out));
+}

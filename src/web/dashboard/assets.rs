@@ -1,0 +1,46 @@
+//! `/sidekiq/assets/{file}`: the dashboard's script and stylesheet, and the
+//! vendored uPlot charting library (MIT, from the npm registry; its licence
+//! is served beside it), all embedded in the binary.
+
+use actix_web::{web, HttpResponse};
+
+use crate::web::errors;
+
+const FILES: [(&str, &str, &str); 5] = [
+    (
+        "dashboard.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../../static/sidekiq/dashboard.js"),
+    ),
+    (
+        "dashboard.css",
+        "text/css; charset=utf-8",
+        include_str!("../../../static/sidekiq/dashboard.css"),
+    ),
+    (
+        "uPlot.iife.min.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../../static/sidekiq/vendor/uPlot.iife.min.js"),
+    ),
+    (
+        "uPlot.min.css",
+        "text/css; charset=utf-8",
+        include_str!("../../../static/sidekiq/vendor/uPlot.min.css"),
+    ),
+    (
+        "uPlot.LICENSE",
+        "text/plain; charset=utf-8",
+        include_str!("../../../static/sidekiq/vendor/uPlot.LICENSE"),
+    ),
+];
+
+pub async fn serve(path: web::Path<String>) -> HttpResponse {
+    match FILES.iter().find(|(name, _, _)| *name == path.as_str()) {
+        Some((_, ty, body)) => HttpResponse::Ok()
+            .content_type(*ty)
+            .insert_header(("Cache-Control", "public, max-age=3600"))
+            .insert_header(("X-Content-Type-Options", "nosniff"))
+            .body(*body),
+        None => errors::not_found().await,
+    }
+}

@@ -1,0 +1,69 @@
+//! The JSON endpoints in Sidekiq::Web's shape: `GET /sidekiq/stats` (the
+//! summary, the store's figures, the server's UTC time) and `GET
+//! /sidekiq/stats/queues` (queue ⇒ size, largest first).
+
+use actix_web::{web, HttpResponse};
+use serde_json::{json, Map, Value};
+
+use super::error::DashResult;
+use super::home::panel;
+use crate::engine::clock::now_secs;
+use crate::web::auth::Admin;
+use crate::web::state::AppState;
+
+pub async fn stats(state: web::Data<AppState>, _admin: Admin) -> DashResult<HttpResponse> {
+    let store = state.client.store();
+    let now = now_secs();
+    let s = store.stats(now).await?;
+    let info = store.store_info().await?;
+    let mut figures: Map<String, Value> = Map::new();
+    let is_redis = info.iter().any(|(k, _)| k == "redis_version");
+    let version = info
+        .iter()
+        .find(|(k, _)| k == "redis_version" || k == "sqlite_version")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    for (k, v) in panel(info) {
+        figures.insert(k, Value::String(v));
+    }
+    // Sidekiq 8 names the store; kiqlab may be on SQLite.
+    figures.insert(
+        "store_name".into(),
+        Value::from(if is_redis { "redis" } else { "sqlite" }),
+    );
+    figures.insert("store_version".into(), Value::from(version));
+    let time = chrono::DateTime::from_timestamp(now as i64, 0).unwrap_or_default();
+    let body = json!({
+        "sidekiq": {
+            "processed": s.processed,
+            "failed": s.failed,
+            "busy": s.busy,
+            "processes": s.processes,
+            "enqueued": s.enqueued,
+            "scheduled": s.scheduled,
+            "retries": s.retries,
+            "dead": s.dead,
+            "default_latency": s.default_latency(),
+        },
+        "redis": figures,
+        "server_utc_time": time.format("%H:%M:%S UTC").to_string(),
+    });
+    Ok(HttpResponse::Ok().json(body))
+}
+
+pub async fn queues(state: web::Data<AppState>, _admin: Admin) -> DashResult<HttpResponse> {
+    let mut qs = state.client.store().queues(now_secs()).await?;
+    qs.sort_by(|a, b| b.size.cmp(&a.size).then_with(|| a.name.cmp(&b.name)));
+    let body: Map<String, Value> = qs
+        .into_iter()
+        .map(|q| (q.name.to_string(), Value::from(q.size)))
+        .collect();
+    Ok(HttpResponse::Ok().json(Value::Object(body)))
+}
+
+/// Sidekiq's old address for the stats.
+pub async fn old_stats() -> HttpResponse {
+    HttpResponse::Found()
+        .insert_header(("Location", "/sidekiq/stats"))
+        .finish()
+}
