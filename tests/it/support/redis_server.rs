@@ -71,8 +71,14 @@ impl RedisServer {
         panic!("redis-server did not start");
     }
 
+    /// Waits until *our* child answers on the port: another test's server may
+    /// hold the same port (it was free when probed), and must not be mistaken
+    /// for ours.
     fn wait_ready(&mut self, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
+        let Some(pid) = self.child.as_ref().map(Child::id) else {
+            return false;
+        };
         while Instant::now() < deadline {
             if let Some(child) = self.child.as_mut() {
                 if let Ok(Some(_)) = child.try_wait() {
@@ -81,8 +87,15 @@ impl RedisServer {
             }
             if let Ok(client) = redis::Client::open(self.url()) {
                 if let Ok(mut con) = client.get_connection() {
-                    if redis::cmd("PING").query::<String>(&mut con).is_ok() {
-                        return true;
+                    if let Ok(info) = redis::cmd("INFO").arg("server").query::<String>(&mut con) {
+                        let ours = info
+                            .lines()
+                            .find_map(|l| l.strip_prefix("process_id:"))
+                            .and_then(|p| p.trim().parse::<u32>().ok())
+                            == Some(pid);
+                        if ours {
+                            return true;
+                        }
                     }
                 }
             }
