@@ -4,7 +4,8 @@
 
 use redis::aio::ConnectionManager;
 
-use super::write::{histogram_key, metrics_key, trim_dead, RECENT_KEY, RECENT_MAX};
+use super::ack::{histogram_key, metrics_key, RECENT_KEY, RECENT_MAX};
+use super::write::trim_dead;
 use crate::engine::job::Job;
 use crate::engine::store::metrics::{minute_of, ClassMinute, Histogram, BUCKETS};
 use crate::engine::store::{format_score, DeadLimits, JobRecord, Result, SetKind, SortedEntry};

@@ -3,8 +3,10 @@
 //! kiqlab. Reliable fetch adds `kiqlab:wip|IDENTITY|QUEUE` lists and the
 //! `kiqlab:wip` registry; the recent-jobs feed is `kiqlab:recent`.
 
+pub(crate) mod ack;
 mod dash;
 mod fetch;
+mod procs;
 mod read;
 pub mod scripts;
 pub(crate) mod write;
@@ -105,7 +107,7 @@ impl Store for RedisStore {
     }
 
     async fn complete(&self, identity: &str, batch: &[Completion], now: f64) -> Result<()> {
-        write::complete(&mut self.con(), identity, batch, now, self.limits).await
+        ack::complete(&mut self.con(), identity, batch, now, self.limits).await
     }
 
     async fn held(&self, identity: &str, queues: &[QueueName]) -> Result<Vec<UnitOfWork>> {
@@ -142,15 +144,15 @@ impl Store for RedisStore {
     }
 
     async fn recover_orphans(&self, local: &LocalHost) -> Result<usize> {
-        write::recover_orphans(&mut self.con(), local).await
+        procs::recover_orphans(&mut self.con(), local).await
     }
 
     async fn heartbeat(&self, beat: &Heartbeat) -> Result<Option<String>> {
-        write::heartbeat(&mut self.con(), beat).await
+        procs::heartbeat(&mut self.con(), beat).await
     }
 
     async fn clear_heartbeat(&self, identity: &str) -> Result<()> {
-        write::clear_heartbeat(&mut self.con(), identity).await
+        procs::clear_heartbeat(&mut self.con(), identity).await
     }
 
     async fn stats(&self, now: f64) -> Result<Stats> {

@@ -11,7 +11,7 @@ use rusqlite::{params, OptionalExtension, Transaction};
 use crate::engine::clock::utc_date;
 use crate::engine::job::Job;
 use crate::engine::store::metrics::{batch_deltas, minute_of, METRICS_KEEP_SECS};
-use crate::engine::store::redis::write::failure_json;
+use crate::engine::store::redis::ack::failure_json;
 use crate::engine::store::{Completion, DeadLimits, Outcome, Result, UnitOfWork};
 
 /// sidekiq-failures' default `failures_max_count`.

@@ -5,7 +5,7 @@
 //! under this process's identity until acknowledged or requeued, so nothing
 //! is lost if the process dies.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -14,9 +14,14 @@ use tokio::sync::{mpsc, watch, Notify, Semaphore};
 use tokio::task::JoinHandle;
 use tracing::Instrument;
 
-use super::processor::{self, ProcessorEnv};
-use super::queue::{QueueName, QueueSpec};
+mod buffer;
+mod tasks;
+
+use super::processor::ProcessorEnv;
+use super::queue::QueueSpec;
 use super::store::{Completion, Fetcher, SharedStore, UnitOfWork};
+use buffer::Buffer;
+use tasks::{acker_loop, fetch_loop, processor_loop};
 
 /// How long one fetch waits for work before looping (quiet is noticed at once).
 const FETCH_BLOCK: Duration = Duration::from_secs(2);
@@ -52,52 +57,6 @@ pub struct Running {
     pub run_at: f64,
     /// Fetch order, so unfinished jobs go back in the order they came.
     pub seq: u64,
-}
-
-#[derive(Debug, Default)]
-struct Buffer {
-    by_queue: HashMap<QueueName, VecDeque<(u64, UnitOfWork)>>,
-    len: usize,
-    next_seq: u64,
-}
-
-impl Buffer {
-    fn push(&mut self, u: UnitOfWork) {
-        let seq = self.next_seq;
-        self.next_seq += 1;
-        self.by_queue
-            .entry(u.queue.clone())
-            .or_default()
-            .push_back((seq, u));
-        self.len += 1;
-    }
-
-    /// The next job in the spec's order (a fresh weighted shuffle each time).
-    fn take(&mut self, spec: &QueueSpec) -> Option<(u64, UnitOfWork)> {
-        if self.len == 0 {
-            return None;
-        }
-        let order = if spec.queues().len() == 1 {
-            spec.queues().to_vec()
-        } else {
-            spec.fetch_order()
-        };
-        for q in order {
-            if let Some(u) = self.by_queue.get_mut(&q).and_then(VecDeque::pop_front) {
-                self.len -= 1;
-                return Some(u);
-            }
-        }
-        None
-    }
-
-    /// Everything buffered, in fetch order.
-    fn drain(&mut self) -> Vec<(u64, UnitOfWork)> {
-        self.len = 0;
-        let mut all: Vec<(u64, UnitOfWork)> = self.by_queue.drain().flat_map(|(_, q)| q).collect();
-        all.sort_by_key(|(seq, _)| *seq);
-        all
-    }
 }
 
 struct Shared {
@@ -356,231 +315,4 @@ async fn requeue_with_retry(shared: &Shared, units: Vec<UnitOfWork>) {
         jobs = units.len(),
         "could not requeue; the jobs stay held and will be recovered when this process is seen dead"
     );
-}
-
-/// Adds fetched units to the buffer for the processors.
-fn accept(shared: &Shared, units: Vec<UnitOfWork>) {
-    let n = units.len();
-    if n == 0 {
-        return;
-    }
-    shared.hold(&units);
-    shared.held.fetch_add(n, Ordering::AcqRel);
-    {
-        let mut buf = lock(&shared.buffer);
-        for u in units {
-            buf.push(u);
-        }
-    }
-    shared.available.add_permits(n);
-}
-
-/// Jobs the store holds for us that we never received (a fetch reply lost
-/// to a dropped connection) would wait until this process dies. Entries seen
-/// unknown in two sweeps in a row go back to their queues.
-async fn sweep(
-    shared: &Shared,
-    fetcher: &mut Box<dyn Fetcher>,
-    suspects: &mut HashSet<bytes::Bytes>,
-) {
-    accept(shared, fetcher.take_pending());
-    let held = match shared
-        .store
-        .held(&shared.identity, shared.spec.queues())
-        .await
-    {
-        Ok(h) => h,
-        Err(e) => {
-            tracing::debug!(error = %e, "sweep: cannot list held jobs");
-            return;
-        }
-    };
-    let mut unknown = Vec::new();
-    {
-        let mut local = lock(&shared.local).clone();
-        for u in held {
-            match local.get_mut(&u.raw) {
-                Some(n) if *n > 0 => *n -= 1,
-                _ => unknown.push(u),
-            }
-        }
-    }
-    let (stranded, fresh): (Vec<UnitOfWork>, Vec<UnitOfWork>) =
-        unknown.into_iter().partition(|u| suspects.contains(&u.raw));
-    *suspects = fresh.into_iter().map(|u| u.raw).collect();
-    if !stranded.is_empty() {
-        tracing::warn!(
-            jobs = stranded.len(),
-            "returning held jobs this worker never received (a lost fetch reply) to their queues"
-        );
-        requeue_with_retry(shared, stranded).await;
-    }
-}
-
-async fn fetch_loop(
-    shared: Arc<Shared>,
-    mut fetcher: Box<dyn Fetcher>,
-    mut quiet: watch::Receiver<bool>,
-) {
-    let mut backoff = Duration::from_millis(50);
-    let mut suspects: HashSet<bytes::Bytes> = HashSet::new();
-    let mut last_sweep = tokio::time::Instant::now();
-    loop {
-        if *quiet.borrow() {
-            break;
-        }
-        if last_sweep.elapsed() >= shared.sweep_interval {
-            sweep(&shared, &mut fetcher, &mut suspects).await;
-            last_sweep = tokio::time::Instant::now();
-        }
-        let held = shared.held.load(Ordering::Acquire);
-        let cap = shared.capacity();
-        if held >= cap {
-            tokio::select! {
-                _ = shared.slot_freed.notified() => {}
-                _ = quiet.changed() => {}
-                _ = tokio::time::sleep(shared.sweep_interval) => {}
-            }
-            continue;
-        }
-        let order = shared.spec.fetch_order();
-        let fetched = tokio::select! {
-            r = fetcher.fetch(&order, cap - held, FETCH_BLOCK) => r,
-            _ = quiet.wait_for(|q| *q) => break,
-        };
-        match fetched {
-            Ok(units) => {
-                backoff = Duration::from_millis(50);
-                accept(&shared, units);
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "fetch failed");
-                tokio::select! {
-                    _ = tokio::time::sleep(backoff) => {}
-                    _ = quiet.wait_for(|q| *q) => break,
-                }
-                backoff = (backoff * 2).min(Duration::from_secs(5));
-            }
-        }
-    }
-    // Quiet: give back what was fetched but not started.
-    let mut back: Vec<UnitOfWork> = lock(&shared.buffer)
-        .drain()
-        .into_iter()
-        .map(|(_, u)| u)
-        .collect();
-    let buffered = back.len();
-    match fetcher.close().await {
-        // Late arrivals from close() were never counted in `held`.
-        Ok(late) => back.extend(late),
-        Err(e) => tracing::warn!(error = %e, "closing the fetcher failed"),
-    }
-    if !back.is_empty() {
-        let n = back.len();
-        shared.release(back.iter().map(|u| &u.raw));
-        requeue_with_retry(&shared, back).await;
-        tracing::info!(jobs = n, "quiet: returned prefetched jobs to their queues");
-    }
-    shared.held.fetch_sub(buffered, Ordering::AcqRel);
-}
-
-async fn processor_loop(shared: Arc<Shared>, idx: usize, done: mpsc::UnboundedSender<Completion>) {
-    loop {
-        match shared.available.acquire().await {
-            Ok(p) => p.forget(),
-            Err(_) => return,
-        }
-        let Some((seq, unit)) = lock(&shared.buffer).take(&shared.spec) else {
-            continue;
-        };
-        let run_at = shared.env.clock.now();
-        *lock(&shared.slots[idx]) = Some(Running {
-            unit: unit.clone(),
-            run_at,
-            seq,
-        });
-        let completion = processor::process(&shared.env, &unit).await;
-        if let Some(r) = &completion.record {
-            shared.record_duration(r.duration_ms);
-        }
-        // No await between taking the slot and sending: a stop that cancels
-        // this task either sees the job in the slot (and requeues it) or not.
-        if lock(&shared.slots[idx]).take().is_some() {
-            let _ = done.send(completion);
-        }
-        shared.executed.fetch_add(1, Ordering::Relaxed);
-        shared.held.fetch_sub(1, Ordering::AcqRel);
-        shared.slot_freed.notify_one();
-    }
-}
-
-async fn acker_loop(shared: Arc<Shared>, mut rx: mpsc::UnboundedReceiver<Completion>) {
-    let mut buf: Vec<Completion> = Vec::with_capacity(ACK_BATCH);
-    let mut backoff = Duration::from_millis(50);
-    loop {
-        if buf.is_empty() {
-            if rx.recv_many(&mut buf, ACK_BATCH).await == 0 {
-                return;
-            }
-        } else {
-            while buf.len() < ACK_BATCH {
-                match rx.try_recv() {
-                    Ok(c) => buf.push(c),
-                    Err(_) => break,
-                }
-            }
-        }
-        let now = shared.env.clock.now();
-        match shared.store.complete(&shared.identity, &buf, now).await {
-            Ok(()) => {
-                shared.release(buf.iter().map(|c| &c.unit.raw));
-                buf.clear();
-                backoff = Duration::from_millis(50);
-                if shared.ack_failing.swap(false, Ordering::Relaxed) {
-                    tracing::info!("acknowledging works again");
-                }
-            }
-            Err(e) => {
-                if !shared.ack_failing.swap(true, Ordering::Relaxed) {
-                    tracing::warn!(error = %e, jobs = buf.len(), "cannot acknowledge finished jobs; retrying");
-                }
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(5));
-            }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::engine::queue::WeightedQueue;
-
-    fn unit(q: &str, n: u8) -> UnitOfWork {
-        UnitOfWork {
-            queue: QueueName::parse(q).unwrap(),
-            raw: bytes::Bytes::from(vec![n]),
-            id: 0,
-        }
-    }
-
-    #[test]
-    fn buffer_hands_out_in_strict_queue_order() {
-        let spec = QueueSpec::new(
-            vec![
-                "urgent".parse::<WeightedQueue>().unwrap(),
-                "default".parse().unwrap(),
-            ],
-            false,
-        )
-        .unwrap();
-        let mut b = Buffer::default();
-        b.push(unit("default", 1));
-        b.push(unit("default", 2));
-        b.push(unit("urgent", 3));
-        assert_eq!(b.take(&spec).unwrap().1.raw[0], 3);
-        assert_eq!(b.take(&spec).unwrap().1.raw[0], 1);
-        assert_eq!(b.drain().len(), 1);
-        assert!(b.take(&spec).is_none());
-    }
 }
