@@ -1,6 +1,7 @@
 //! The `kiqlab` command line: one clap subcommand per runner, each in its
 //! own file with an `Args` struct and an async `run`.
 
+mod autoscale_args;
 mod bench;
 mod demo;
 mod enqueue;

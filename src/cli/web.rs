@@ -1,5 +1,6 @@
 //! `kiqlab web`: the web node (apps, playground, timings, internal API) on
-//! `--bind`:`--port`, until SIGINT/SIGTERM.
+//! `--bind`:`--port`, until SIGINT/SIGTERM; with `--autoscale`, also the
+//! autoscaler (see `autoscale_args`).
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -7,6 +8,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args as ClapArgs;
 
+use super::autoscale_args::{AutoscaleArgs, LocalContext};
 use super::jobs_args::JobsArgs;
 use super::StoreArgs;
 use crate::config::{data_dir, process_env};
@@ -20,6 +22,9 @@ pub struct Args {
 
     #[command(flatten)]
     pub jobs: JobsArgs,
+
+    #[command(flatten)]
+    pub autoscale: AutoscaleArgs,
 
     /// Port to listen on
     #[arg(long, env = "PORT", default_value_t = 3000)]
@@ -87,12 +92,37 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let store = args.store.open().await?;
     let listener = std::net::TcpListener::bind((args.bind, args.port))
         .with_context(|| format!("cannot listen on {}:{}", args.bind, args.port))?;
-    let app = Application::build(settings, store, listener).await?;
+    let web_url = local_url(&listener)?;
+    let (token, jobs) = (settings.internal_token.clone(), settings.jobs.clone());
+    let app = Application::build(settings, store.clone(), listener).await?;
+    let autoscaler = args.autoscale.start(
+        store,
+        &LocalContext {
+            store_url: &args.store.url()?,
+            web_url,
+            internal_token: &token,
+            jobs: &jobs,
+        },
+    )?;
     let handle = app.handle();
     let server = tokio::spawn(app.run_until_stopped());
     super::signals::shutdown().await?;
     tracing::info!("stopping the web node");
+    if let Some(a) = autoscaler {
+        a.stop().await;
+    }
     handle.stop(true).await;
     server.await?.context("the web server failed")?;
     Ok(())
+}
+
+/// This node's URL as a worker on this machine reaches it.
+fn local_url(listener: &std::net::TcpListener) -> anyhow::Result<String> {
+    let addr = listener.local_addr()?;
+    let host = match addr.ip() {
+        ip if ip.is_unspecified() => "127.0.0.1".to_owned(),
+        IpAddr::V6(ip) => format!("[{ip}]"),
+        ip => ip.to_string(),
+    };
+    Ok(format!("http://{host}:{}", addr.port()))
 }

@@ -4,18 +4,18 @@
 #![allow(dead_code)]
 
 pub mod redis_server;
-pub mod worker_proc;
 pub mod smtp_sink;
 pub mod tagger_stub;
+pub mod worker_proc;
 
 use std::future::Future;
 use std::time::{Duration, Instant};
 
 #[allow(unused_imports)] // for the Redis store's tests
 pub use redis_server::RedisServer;
-pub use worker_proc::{count_messages, WorkerProc};
 pub use smtp_sink::SmtpSink;
 pub use tagger_stub::TaggerStub;
+pub use worker_proc::{count_messages, WorkerProc};
 
 /// Polls `check` until it returns `Some`, or panics with `what` after `timeout`.
 pub async fn eventually<T, F, Fut>(timeout: Duration, what: &str, mut check: F) -> T

@@ -1,11 +1,13 @@
 //! The Redis store: Sidekiq's key layout (sidekiq-spec.md §1), so Sidekiq's
 //! Ruby client, API and web UI share queues, sets, stats and processes with
 //! kiqlab. Reliable fetch adds `kiqlab:wip|IDENTITY|QUEUE` lists and the
-//! `kiqlab:wip` registry; the recent-jobs feed is `kiqlab:recent`.
+//! `kiqlab:wip` registry; the recent-jobs feed is `kiqlab:recent`; the
+//! worker-seconds meter is `kiqlab:usage:*`.
 
 mod fetch;
 mod read;
 pub mod scripts;
+mod usage;
 pub(crate) mod write;
 
 use std::time::{Duration, Instant};
@@ -17,6 +19,7 @@ use super::url::RedisUrl;
 use super::{
     Completion, DayStat, DeadLimits, EntryKey, Fetcher, Heartbeat, LocalHost, ProcessRecord,
     QueueSummary, QueuedJob, Result, SetKind, SortedEntry, Stats, Store, UnitOfWork, WorkRecord,
+    WorkerTime,
 };
 use crate::engine::job::Job;
 use crate::engine::queue::{QueueName, QueueSpec};
@@ -124,6 +127,18 @@ impl Store for RedisStore {
 
     async fn clear_heartbeat(&self, identity: &str) -> Result<()> {
         write::clear_heartbeat(&mut self.con(), identity).await
+    }
+
+    async fn add_worker_time(&self, ms: u64, now_ms: u64) -> Result<()> {
+        usage::add(&mut self.con(), ms, now_ms).await
+    }
+
+    async fn worker_time(&self) -> Result<Option<WorkerTime>> {
+        usage::get(&mut self.con()).await
+    }
+
+    async fn reset_worker_time(&self) -> Result<()> {
+        usage::reset(&mut self.con()).await
     }
 
     async fn stats(&self, now: f64) -> Result<Stats> {
