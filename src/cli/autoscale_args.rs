@@ -41,7 +41,7 @@ pub struct AutoscaleArgs {
     pub autoscale_queues: Vec<WeightedQueue>,
 
     /// Jobs a local autoscaled worker runs at once
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..=1000))]
     pub autoscale_concurrency: u16,
 
     /// Shell command that starts a worker, instead of a local process
