@@ -118,8 +118,7 @@ fn command_lines(body: &str) -> Vec<String> {
 fn vagrant_machines() -> BTreeSet<String> {
     let dir = temp_dir();
     std::fs::copy(repo_file("Vagrantfile"), dir.path().join("Vagrantfile")).unwrap();
-    std::os::unix::fs::symlink(repo_file("provisioning"), dir.path().join("provisioning"))
-        .unwrap();
+    std::os::unix::fs::symlink(repo_file("provisioning"), dir.path().join("provisioning")).unwrap();
     let run = |args: &[&str]| {
         Command::new("vagrant")
             .args(args)
@@ -141,18 +140,35 @@ fn vagrant_machines() -> BTreeSet<String> {
 
 fn check_vagrant(block: &Block, machines: &BTreeSet<String>) {
     const SUBCOMMANDS: [&str; 9] = [
-        "up", "halt", "destroy", "ssh", "status", "provision", "reload", "validate", "rsync",
+        "up",
+        "halt",
+        "destroy",
+        "ssh",
+        "status",
+        "provision",
+        "reload",
+        "validate",
+        "rsync",
     ];
     for line in command_lines(&block.body) {
         let w = words(&line);
         assert_eq!(w[0], "vagrant", "line {}: {line}", block.line);
-        assert!(SUBCOMMANDS.contains(&w[1].as_str()), "line {}: vagrant {}?", block.line, w[1]);
+        assert!(
+            SUBCOMMANDS.contains(&w[1].as_str()),
+            "line {}: vagrant {}?",
+            block.line,
+            w[1]
+        );
         let mut rest = w[2..].iter();
         while let Some(a) = rest.next() {
             if a == "-c" || a == "--command" {
                 rest.next();
             } else if !a.starts_with('-') {
-                assert!(machines.contains(a), "line {}: no machine {a} in {machines:?}", block.line);
+                assert!(
+                    machines.contains(a),
+                    "line {}: no machine {a} in {machines:?}",
+                    block.line
+                );
             }
         }
     }
@@ -161,8 +177,18 @@ fn check_vagrant(block: &Block, machines: &BTreeSet<String>) {
 /// `page`: a variable the page's own commands use (`$HEROKU_APP`) counts as read.
 fn check_heroku(block: &Block, kiqlab_vars: &dyn Fn(&str) -> bool, page: &str) {
     const SUBCOMMANDS: [&str; 12] = [
-        "create", "addons:create", "config", "config:set", "config:get", "ps", "ps:scale",
-        "logs", "fork", "info", "open", "buildpacks:set",
+        "create",
+        "addons:create",
+        "config",
+        "config:set",
+        "config:get",
+        "ps",
+        "ps:scale",
+        "logs",
+        "fork",
+        "info",
+        "open",
+        "buildpacks:set",
     ];
     let types = procfile();
     for line in command_lines(&block.body) {
@@ -172,7 +198,12 @@ fn check_heroku(block: &Block, kiqlab_vars: &dyn Fn(&str) -> bool, page: &str) {
             continue;
         }
         assert_eq!(w[0], "heroku", "line {}: {line}", block.line);
-        assert!(SUBCOMMANDS.contains(&w[1].as_str()), "line {}: heroku {}?", block.line, w[1]);
+        assert!(
+            SUBCOMMANDS.contains(&w[1].as_str()),
+            "line {}: heroku {}?",
+            block.line,
+            w[1]
+        );
         let mut args = w[2..].iter();
         let mut providers = BTreeSet::new();
         let mut set = Vec::new();
@@ -319,7 +350,10 @@ impl Sandbox {
                     let exited = self.background.get_mut(&name).unwrap().try_wait().unwrap();
                     let log = std::fs::read_to_string(self.log(&name)).unwrap_or_default();
                     assert!(exited.is_none(), "{at}: {name} exited ({exited:?}):\n{log}");
-                    assert!(Instant::now() < deadline, "{at}: {url} never answered:\n{log}");
+                    assert!(
+                        Instant::now() < deadline,
+                        "{at}: {url} never answered:\n{log}"
+                    );
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
             }
@@ -340,10 +374,16 @@ impl Sandbox {
         );
         assert!(out.status.success(), "{text}");
         if let Some(max) = b.secs("max-s") {
-            assert!(took <= max, "{at}: took {took:?}, the page promises at most {max:?}\n{text}");
+            assert!(
+                took <= max,
+                "{at}: took {took:?}, the page promises at most {max:?}\n{text}"
+            );
         }
         if let Some(min) = b.secs("min-s") {
-            assert!(took >= min, "{at}: took {took:?}, the page promises at least {min:?}\n{text}");
+            assert!(
+                took >= min,
+                "{at}: took {took:?}, the page promises at least {min:?}\n{text}"
+            );
         }
     }
 }
@@ -362,7 +402,10 @@ impl Drop for Sandbox {
                 .status();
         }
         // Daemons a page started (redis-server --daemonize yes) live on in the namespace.
-        if let Ok(o) = Command::new("ip").args(["netns", "pids", &self.ns]).output() {
+        if let Ok(o) = Command::new("ip")
+            .args(["netns", "pids", &self.ns])
+            .output()
+        {
             for pid in String::from_utf8_lossy(&o.stdout).split_whitespace() {
                 if let Some(p) = pid.parse().ok().and_then(Pid::from_raw) {
                     let _ = rustix::process::kill_process(p, Signal::KILL);
@@ -404,10 +447,15 @@ async fn run_page(file: &str) {
         None
     };
     if needs_lab && Path::new("/run/kiqlab-lab/owner").exists() {
-        panic!("{file}: a namespace lab is already up; take it down first (scripts/lab-netns down)");
+        panic!(
+            "{file}: a namespace lab is already up; take it down first (scripts/lab-netns down)"
+        );
     }
     let machines = if blocks.iter().any(|b| b.has("vagrant")) {
-        assert!(which("vagrant").is_some() || std::env::var_os("CI").is_none(), "CI needs vagrant");
+        assert!(
+            which("vagrant").is_some() || std::env::var_os("CI").is_none(),
+            "CI needs vagrant"
+        );
         which("vagrant").map(|_| vagrant_machines())
     } else {
         None
@@ -449,10 +497,18 @@ fn every_walkthrough_page_is_tested() {
             "004-delayed-jobs.md",
         ]
     );
-    let b = blocks("x\n```sh background name=w wait-for=http://h/\nkiqlab web\n```\n```text\nout\n```\n");
+    let b = blocks(
+        "x\n```sh background name=w wait-for=http://h/\nkiqlab web\n```\n```text\nout\n```\n",
+    );
     assert_eq!(b.len(), 1);
-    assert_eq!((b[0].value("name"), b[0].value("wait-for")), (Some("w"), Some("http://h/")));
-    assert_eq!(words("vagrant ssh worker-01 -c 'journalctl -u x'")[4], "journalctl -u x");
+    assert_eq!(
+        (b[0].value("name"), b[0].value("wait-for")),
+        (Some("w"), Some("http://h/"))
+    );
+    assert_eq!(
+        words("vagrant ssh worker-01 -c 'journalctl -u x'")[4],
+        "journalctl -u x"
+    );
 }
 
 macro_rules! page_test {
