@@ -4,6 +4,8 @@
 //!
 //! - `engine`: the Sidekiq-compatible job engine (payload, client, stores,
 //!   worker runtime, read-side API)
+//! - `autoscale`: the autoscaler (start a worker when jobs wait, let it go
+//!   when idle) and the worker-seconds meter
 //! - `jobs`: every job class the binary runs (built-ins and the apps' jobs)
 //! - `work`: what the apps' jobs do (highlight, Fibonacci mail, tagging),
 //!   shared by workers and the web node's inline path
@@ -21,6 +23,7 @@
 //! - `tagger`: the tagging API (a local OpenCalais: YAKE keywords, entities,
 //!   topics) with injectable latency and failures
 
+pub mod autoscale;
 pub mod bench;
 pub mod cli;
 pub mod config;

@@ -2,6 +2,7 @@
 //! own file with an `Args` struct and an async `run`.
 
 mod admin;
+mod autoscale_args;
 mod bench;
 mod demo;
 mod embedded_args;

@@ -1,4 +1,6 @@
-//! `kiqlab stats`: what `Sidekiq::Stats` reports, as text or one JSON object.
+//! `kiqlab stats`: what `Sidekiq::Stats` reports, plus the worker-seconds
+//! used against an always-on worker (the autoscaler's saving), as text or
+//! one JSON object.
 
 use std::io::Write;
 
@@ -6,6 +8,7 @@ use clap::Args as ClapArgs;
 use serde_json::json;
 
 use super::StoreArgs;
+use crate::autoscale::usage::{self, UsageReport};
 use crate::engine::clock::now_secs;
 use crate::engine::store::Stats;
 
@@ -17,18 +20,46 @@ pub struct Args {
     /// Print one JSON object instead of a table
     #[arg(long)]
     pub json: bool,
+
+    /// Restart the worker-seconds meter from now (before showing the stats)
+    #[arg(long)]
+    pub reset_usage: bool,
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
     let store = args.store.open().await?;
+    if args.reset_usage {
+        store.reset_worker_time().await?;
+        store.add_worker_time(0, usage::now_ms()).await?;
+    }
     let stats = store.stats(now_secs()).await?;
+    let usage = usage::report(store.as_ref(), usage::now_ms()).await?;
     let mut out = std::io::stdout().lock();
     if args.json {
-        writeln!(out, "{}", to_json(&stats))?;
+        let mut v = to_json(&stats);
+        v["usage"] = json!(usage);
+        writeln!(out, "{v}")?;
     } else {
         write!(out, "{}", to_text(&stats, &store.describe()))?;
+        write!(out, "{}", usage_text(usage.as_ref()))?;
     }
     Ok(())
+}
+
+/// The worker-seconds line: used against one worker always on since the
+/// meter started.
+pub fn usage_text(u: Option<&UsageReport>) -> String {
+    match u {
+        None => "\nworker-seconds: no worker has run yet\n".to_owned(),
+        Some(u) => format!(
+            "\nworker-seconds: {}\n                over the last {:.1} s (since {})\n",
+            u.summary(),
+            u.window_s,
+            chrono::DateTime::from_timestamp(u.since as i64, 0)
+                .unwrap_or_default()
+                .format("%Y-%m-%d %H:%M:%S UTC"),
+        ),
+    }
 }
 
 pub fn to_json(s: &Stats) -> serde_json::Value {

@@ -1,6 +1,7 @@
 //! `kiqlab web`: the web node (apps, playground, timings, internal API, and
 //! unless disabled the mail catcher and tagger) on `--bind`:`--port`, until
-//! SIGINT/SIGTERM.
+//! SIGINT/SIGTERM; with `--autoscale`, also the autoscaler (see
+//! `autoscale_args`).
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -8,6 +9,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args as ClapArgs;
 
+use super::autoscale_args::{AutoscaleArgs, LocalContext};
 use super::embedded_args::EmbeddedArgs;
 use super::jobs_args::JobsArgs;
 use super::StoreArgs;
@@ -25,6 +27,9 @@ pub struct Args {
 
     #[command(flatten)]
     pub embedded: EmbeddedArgs,
+
+    #[command(flatten)]
+    pub autoscale: AutoscaleArgs,
 
     /// Port to listen on
     #[arg(long, env = "PORT", default_value_t = 3000)]
@@ -99,14 +104,44 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     }
     let listener = std::net::TcpListener::bind((args.bind, args.port))
         .with_context(|| format!("cannot listen on {}:{}", args.bind, args.port))?;
-    let app = Application::build(settings, store, listener).await?;
+    let web_url = local_url(&listener)?;
+    if services.embedded.tagger.is_some() {
+        // Autoscaled local workers call the tagger this node serves.
+        settings.jobs.tagger_url =
+            url::Url::parse(&format!("{web_url}/"))?.join(crate::web::embedded::TAGGER_PATH)?;
+    }
+    let (token, jobs) = (settings.internal_token.clone(), settings.jobs.clone());
+    let app = Application::build(settings, store.clone(), listener).await?;
+    let autoscaler = args.autoscale.start(
+        store,
+        &LocalContext {
+            store_url: &args.store.url()?,
+            web_url,
+            internal_token: &token,
+            jobs: &jobs,
+        },
+    )?;
     let handle = app.handle();
     let server = tokio::spawn(app.run_until_stopped());
     super::signals::shutdown().await?;
     tracing::info!("stopping the web node");
+    if let Some(a) = autoscaler {
+        a.stop().await;
+    }
     // The mail catcher first: it ends the UI's live streams.
     services.shutdown().await;
     handle.stop(true).await;
     server.await?.context("the web server failed")?;
     Ok(())
+}
+
+/// This node's URL as a worker on this machine reaches it.
+fn local_url(listener: &std::net::TcpListener) -> anyhow::Result<String> {
+    let addr = listener.local_addr()?;
+    let host = match addr.ip() {
+        ip if ip.is_unspecified() => "127.0.0.1".to_owned(),
+        IpAddr::V6(ip) => format!("[{ip}]"),
+        ip => ip.to_string(),
+    };
+    Ok(format!("http://{host}:{}", addr.port()))
 }

@@ -1,5 +1,7 @@
 //! `kiqlab worker`: a worker node with Sidekiq's flags. Runs until SIGTERM/
-//! SIGINT (or a stop sent from the dashboard), then stops within `-t` seconds.
+//! SIGINT (or a stop sent from the dashboard, or `--idle-exit` seconds without
+//! work), then stops within `-t` seconds. Its lifetime goes to the
+//! worker-seconds meter.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,6 +11,9 @@ use clap::Args as ClapArgs;
 
 use super::jobs_args::{JobsArgs, WebApiArgs};
 use super::StoreArgs;
+use crate::autoscale::idle::IdleExit;
+use crate::autoscale::usage::{self, UsageMeter};
+use crate::autoscale::Queues;
 use crate::engine::clock::SystemClock;
 use crate::engine::launcher::{Launcher, WorkerConfig};
 use crate::engine::queue::{QueueSpec, WeightedQueue};
@@ -67,6 +72,11 @@ pub struct Args {
     #[arg(long, value_name = "SECONDS")]
     pub poll_interval: Option<f64>,
 
+    /// Exit after this many seconds with nothing queued, scheduled, retrying
+    /// or running in the queues served (for the autoscaler)
+    #[arg(long, value_name = "SECONDS", env = "KIQLAB_IDLE_EXIT")]
+    pub idle_exit: Option<f64>,
+
     /// Stop when the parent process exits (set by `kiqlab demo` for its children)
     #[arg(long, env = "KIQLAB_EXIT_WITH_PARENT", hide = true)]
     pub exit_with_parent: bool,
@@ -96,6 +106,11 @@ impl Args {
         if let Some(p) = self.poll_interval {
             if !(p.is_finite() && p > 0.0) {
                 anyhow::bail!("--poll-interval must be a positive number of seconds");
+            }
+        }
+        if let Some(i) = self.idle_exit {
+            if !(i.is_finite() && i > 0.0) {
+                anyhow::bail!("--idle-exit must be a positive number of seconds");
             }
         }
         if !(self.heartbeat_interval.is_finite() && self.heartbeat_interval >= 0.01) {
@@ -139,14 +154,39 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         );
     }
     let registry = Arc::new(crate::jobs::registry(&jobs));
-    let launcher = Launcher::start(store, registry, Arc::new(SystemClock), config)
+    let queues = Queues::Only(config.queues.queues().to_vec());
+    let launcher = Launcher::start(store.clone(), registry, Arc::new(SystemClock), config)
         .await
         .with_context(|| format!("cannot start the worker on {url}"))?;
-    launcher
-        .run_until_stopped(true, parent_gone(args.exit_with_parent))
+    let idle = args.idle_exit.map(|secs| IdleExit {
+        store: store.clone(),
+        queues,
+        probe: launcher.probe(),
+        idle: Duration::from_secs_f64(secs),
+    });
+    let meter = UsageMeter::start(store, usage::RECORD_EVERY);
+    let stopped = launcher
+        .run_until_stopped(true, until_stop(args.exit_with_parent, idle))
         .await
-        .context("cannot listen for signals")?;
+        .context("cannot listen for signals");
+    meter.stop().await;
+    stopped?;
     Ok(())
+}
+
+/// Completes when the worker should stop by itself: its parent is gone, or
+/// it has been idle for `--idle-exit`.
+async fn until_stop(exit_with_parent: bool, idle: Option<IdleExit>) {
+    let idle = async {
+        match idle {
+            Some(i) => i.wait().await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = parent_gone(exit_with_parent) => {}
+        _ = idle => {}
+    }
 }
 
 /// Completes when our parent process has exited (we were re-parented), so a
@@ -192,5 +232,9 @@ mod tests {
         assert!(T::try_parse_from(["x", "--name", "a b"]).is_err());
         let t = T::try_parse_from(["x", "-t", "0"]).unwrap();
         assert!(t.a.config().is_err());
+        let t = T::try_parse_from(["x", "--idle-exit", "0"]).unwrap();
+        assert!(t.a.config().is_err());
+        let t = T::try_parse_from(["x", "--idle-exit", "1.5"]).unwrap();
+        assert_eq!(t.a.idle_exit, Some(1.5));
     }
 }

@@ -8,6 +8,7 @@ mod engine;
 mod faults;
 mod fuzz_payload;
 mod interop;
+mod lab;
 mod mailcatcher;
 mod sqlite_store;
 mod support;

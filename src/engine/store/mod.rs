@@ -175,6 +175,18 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Removes the process from the registry (on a clean stop).
     async fn clear_heartbeat(&self, identity: &str) -> Result<()>;
 
+    // --- usage meter (worker-seconds, for the autoscaler) ---------------
+
+    /// Adds `ms` worker-milliseconds to the meter, starting the meter at
+    /// `now_ms` if it has not started (so `add_worker_time(0, now)` only starts it).
+    async fn add_worker_time(&self, ms: u64, now_ms: u64) -> Result<()>;
+
+    /// The meter, `None` before anything started it.
+    async fn worker_time(&self) -> Result<Option<WorkerTime>>;
+
+    /// Forgets the meter's start and total.
+    async fn reset_worker_time(&self) -> Result<()>;
+
     // --- read side (stats, dashboard) ----------------------------------
 
     async fn stats(&self, now: f64) -> Result<Stats>;

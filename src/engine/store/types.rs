@@ -311,6 +311,16 @@ impl WorkRecord {
     }
 }
 
+/// The usage meter behind the autoscaler's report: worker-milliseconds
+/// recorded by worker processes since the meter started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct WorkerTime {
+    /// When the meter started, epoch milliseconds.
+    pub since_ms: u64,
+    /// Milliseconds of worker-process life recorded since then.
+    pub worker_ms: u64,
+}
+
 /// How one execution ended, for the recent-jobs feed and per-class metrics.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 pub struct JobRecord {

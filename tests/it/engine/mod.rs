@@ -11,6 +11,7 @@ mod recovery;
 mod redis_only;
 mod retries;
 mod sets;
+mod usage;
 
 pub use harness::{spec as harness_spec_strict, Harness};
 

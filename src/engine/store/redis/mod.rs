@@ -1,7 +1,8 @@
 //! The Redis store: Sidekiq's key layout (sidekiq-spec.md §1), so Sidekiq's
 //! Ruby client, API and web UI share queues, sets, stats and processes with
 //! kiqlab. Reliable fetch adds `kiqlab:wip|IDENTITY|QUEUE` lists and the
-//! `kiqlab:wip` registry; the recent-jobs feed is `kiqlab:recent`.
+//! `kiqlab:wip` registry; the recent-jobs feed is `kiqlab:recent`; the
+//! worker-seconds meter is `kiqlab:usage:*`.
 
 pub(crate) mod ack;
 mod dash;
@@ -9,6 +10,7 @@ mod fetch;
 mod procs;
 mod read;
 pub mod scripts;
+mod usage;
 pub(crate) mod write;
 
 use std::time::{Duration, Instant};
@@ -20,7 +22,7 @@ use super::url::RedisUrl;
 use super::{
     ClassMinute, Completion, DayStat, DeadLimits, EntryKey, Fetcher, Heartbeat, Histogram,
     JobRecord, LocalHost, ProcessRecord, QueueSummary, QueuedJob, Result, SetKind, SortedEntry,
-    Stats, Store, UnitOfWork, WorkRecord,
+    Stats, Store, UnitOfWork, WorkRecord, WorkerTime,
 };
 use crate::engine::job::Job;
 use crate::engine::queue::{QueueName, QueueSpec};
@@ -153,6 +155,18 @@ impl Store for RedisStore {
 
     async fn clear_heartbeat(&self, identity: &str) -> Result<()> {
         procs::clear_heartbeat(&mut self.con(), identity).await
+    }
+
+    async fn add_worker_time(&self, ms: u64, now_ms: u64) -> Result<()> {
+        usage::add(&mut self.con(), ms, now_ms).await
+    }
+
+    async fn worker_time(&self) -> Result<Option<WorkerTime>> {
+        usage::get(&mut self.con()).await
+    }
+
+    async fn reset_worker_time(&self) -> Result<()> {
+        usage::reset(&mut self.con()).await
     }
 
     async fn stats(&self, now: f64) -> Result<Stats> {

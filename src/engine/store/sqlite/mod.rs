@@ -13,6 +13,7 @@
 //! - `procs`: heartbeats, signals, processes, orphan recovery
 //! - `admin`: the dashboard's actions on sets and queues
 //! - `read`: stats, queues, sets, history, feed, metrics, file figures
+//! - `usage`: the worker-seconds meter (two `counters` rows)
 
 mod admin;
 mod conn;
@@ -20,6 +21,7 @@ mod fetch;
 mod procs;
 mod read;
 mod schema;
+mod usage;
 mod wake;
 mod write;
 
@@ -37,7 +39,7 @@ use self::write::NewJob;
 use super::{
     ClassMinute, Completion, DayStat, DeadLimits, EntryKey, Fetcher, Heartbeat, Histogram,
     JobRecord, LocalHost, ProcessRecord, QueueSummary, QueuedJob, Result, SetKind, SortedEntry,
-    Stats, Store, StoreError, UnitOfWork, WorkRecord,
+    Stats, Store, StoreError, UnitOfWork, WorkRecord, WorkerTime,
 };
 use crate::engine::job::Job;
 use crate::engine::queue::{QueueName, QueueSpec};
@@ -297,6 +299,18 @@ impl Store for SqliteStore {
         self.write_ready(move |tx| procs::clear_heartbeat(tx, &identity))
             .await?;
         Ok(())
+    }
+
+    async fn add_worker_time(&self, ms: u64, now_ms: u64) -> Result<()> {
+        self.write(move |tx| usage::add(tx, ms, now_ms)).await
+    }
+
+    async fn worker_time(&self) -> Result<Option<WorkerTime>> {
+        self.read(usage::get).await
+    }
+
+    async fn reset_worker_time(&self) -> Result<()> {
+        self.write(usage::reset).await
     }
 
     async fn stats(&self, now: f64) -> Result<Stats> {

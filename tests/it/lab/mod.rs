@@ -1,0 +1,60 @@
+//! The lab (issue 7): the network-namespace lab end to end, the
+//! autoscaler with real child processes, the Procfile, the Vagrantfile and
+//! provisioning scripts, and every command of the walkthroughs.
+
+mod autoscale;
+mod files;
+mod netns;
+mod procfile;
+mod walkthroughs;
+
+use std::path::{Path, PathBuf};
+
+use tokio::sync::{Mutex, MutexGuard};
+
+/// The namespace lab uses machine-wide names (`web`, `worker-01`, `/run/
+/// kiqlab-lab`, 192.168.56.0/24), so the tests that bring it up take turns.
+static NETNS_LAB: Mutex<()> = Mutex::const_new(());
+
+pub async fn netns_lab_turn() -> MutexGuard<'static, ()> {
+    NETNS_LAB.lock().await
+}
+
+pub fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn repo_file(rel: &str) -> PathBuf {
+    repo().join(rel)
+}
+
+/// True when this test may build network namespaces. Without root it is
+/// skipped with a message, except under CI, where that is a failure.
+pub fn can_use_netns(test: &str) -> bool {
+    let root = rustix::process::geteuid().is_root();
+    let tools = ["ip", "nsenter", "unshare", "redis-server", "curl"]
+        .iter()
+        .all(|t| which(t).is_some());
+    if root && tools {
+        return true;
+    }
+    let why = if root {
+        "ip, nsenter, unshare, redis-server or curl is missing"
+    } else {
+        "it needs root (network namespaces)"
+    };
+    if std::env::var_os("CI").is_some() {
+        panic!("{test}: {why}, and CI is set");
+    }
+    eprintln!("SKIPPED {test}: {why}");
+    false
+}
+
+/// A program on PATH.
+pub fn which(program: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join(program))
+            .find(|p| p.is_file())
+    })
+}
