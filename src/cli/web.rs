@@ -112,6 +112,17 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     }
     let (token, jobs) = (settings.internal_token.clone(), settings.jobs.clone());
     let app = Application::build(settings, store.clone(), listener).await?;
+    let dir = data_dir(&process_env);
+    let login = crate::web::admin::ensure_admin(app.db(), &dir)
+        .await
+        .context("cannot set up the dashboard's admin account")?;
+    let file = dir.join(crate::web::admin::PASSWORD_FILE);
+    tracing::info!(
+        user = %login.username,
+        password_file = %file.display(),
+        created = login.created,
+        "the dashboard (/sidekiq) admin signs in with the password in this file"
+    );
     let autoscaler = args.autoscale.start(
         store,
         &LocalContext {

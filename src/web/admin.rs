@@ -10,7 +10,7 @@ use super::db::{users, Db, DbError};
 use crate::secret::Secret;
 
 pub const ADMIN_USER: &str = "admin";
-const PASSWORD_FILE: &str = "admin-password";
+pub const PASSWORD_FILE: &str = "admin-password";
 
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {

@@ -1,5 +1,5 @@
 //! `/sidekiq/busy`: the Busy tab: cards (processes, threads, busy,
-//! utilization, RSS), the live processes with quiet/stop each and for all,
+//! utilization, RSS, worker time against always-on), the live processes with quiet/stop each and for all,
 //! and the jobs in progress. `POST` sends "TSTP" (quiet) or "TERM" (stop)
 //! through the store, as Sidekiq::Web does.
 
@@ -17,6 +17,13 @@ use crate::web::auth::Admin;
 use crate::web::routes::html;
 use crate::web::state::AppState;
 use crate::web::templates;
+
+#[derive(Debug, Serialize)]
+struct UsageView {
+    used_s: String,
+    always_on_s: String,
+    percent: String,
+}
 
 #[derive(Debug, Serialize)]
 struct ProcessView {
@@ -149,6 +156,13 @@ pub async fn page(
         },
     );
     ctx.insert("rss_kb", &rss);
+    // The autoscaler's meter: worker-seconds used against one always-on worker.
+    let usage = crate::autoscale::report(store.as_ref(), crate::autoscale::usage::now_ms()).await?;
+    ctx.insert("usage", &usage.as_ref().map(|u| UsageView {
+        used_s: format!("{:.0}", u.used_s),
+        always_on_s: format!("{:.0}", u.always_on_s),
+        percent: format!("{:.1}", u.share * 100.0),
+    }));
     let shown: Vec<ProcessView> = procs
         .iter()
         .skip(usize::try_from(paging.offset()).unwrap_or(usize::MAX))
