@@ -141,7 +141,14 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Pushes jobs: those with an `at` go to the schedule (with `at` removed
     /// from the stored payload), the rest to their queues. Callers set
     /// `created_at` and `enqueued_at`.
-    async fn push(&self, jobs: &[Job]) -> Result<()>;
+    async fn push(&self, jobs: &[Job]) -> Result<()> {
+        let encoded: Vec<EncodedJob> = jobs.iter().map(EncodedJob::from_job).collect();
+        self.push_encoded(&encoded).await
+    }
+
+    /// Pushes jobs already encoded (`push_bulk`'s fast path): the scheduled
+    /// ones to the schedule scored by `at`, the rest to their queues in order.
+    async fn push_encoded(&self, jobs: &[EncodedJob]) -> Result<()>;
 
     // --- worker side ---------------------------------------------------
 

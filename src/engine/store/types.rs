@@ -9,6 +9,36 @@ use serde_json::Value;
 use crate::engine::job::Job;
 use crate::engine::queue::QueueName;
 
+/// A job as it will be stored: the payload JSON (without `at`), its queue
+/// and jid, and when it runs (`None` = now, `Some` = the schedule's score).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EncodedJob {
+    pub queue: QueueName,
+    pub jid: String,
+    pub payload: String,
+    pub at: Option<f64>,
+}
+
+impl EncodedJob {
+    pub fn from_job(job: &Job) -> EncodedJob {
+        let at = job.at();
+        let payload = match at {
+            Some(_) => {
+                let mut j = job.clone();
+                j.remove("at");
+                j.to_json()
+            }
+            None => job.to_json(),
+        };
+        EncodedJob {
+            queue: job.queue().clone(),
+            jid: job.jid().to_owned(),
+            payload,
+            at,
+        }
+    }
+}
+
 /// The sorted sets of Sidekiq's layout (plus sidekiq-failures' `failed`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -158,11 +158,14 @@ pub async fn page(
     ctx.insert("rss_kb", &rss);
     // The autoscaler's meter: worker-seconds used against one always-on worker.
     let usage = crate::autoscale::report(store.as_ref(), crate::autoscale::usage::now_ms()).await?;
-    ctx.insert("usage", &usage.as_ref().map(|u| UsageView {
-        used_s: format!("{:.0}", u.used_s),
-        always_on_s: format!("{:.0}", u.always_on_s),
-        percent: format!("{:.1}", u.share * 100.0),
-    }));
+    ctx.insert(
+        "usage",
+        &usage.as_ref().map(|u| UsageView {
+            used_s: format!("{:.0}", u.used_s),
+            always_on_s: format!("{:.0}", u.always_on_s),
+            percent: format!("{:.1}", u.share * 100.0),
+        }),
+    );
     let shown: Vec<ProcessView> = procs
         .iter()
         .skip(usize::try_from(paging.offset()).unwrap_or(usize::MAX))

@@ -19,6 +19,7 @@ use async_trait::async_trait;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use super::url::RedisUrl;
+use super::EncodedJob;
 use super::{
     ClassMinute, Completion, DayStat, DeadLimits, EntryKey, Fetcher, Heartbeat, Histogram,
     JobRecord, LocalHost, ProcessRecord, QueueSummary, QueuedJob, Result, SetKind, SortedEntry,
@@ -95,7 +96,7 @@ impl Store for RedisStore {
         Ok(start.elapsed())
     }
 
-    async fn push(&self, jobs: &[Job]) -> Result<()> {
+    async fn push_encoded(&self, jobs: &[EncodedJob]) -> Result<()> {
         write::push(&mut self.con(), jobs).await
     }
 

@@ -7,25 +7,23 @@ use redis::aio::ConnectionManager;
 
 use super::scripts::{wip_key, MOVE_DUE, REQUEUE};
 use crate::engine::job::Job;
-use crate::engine::store::{DeadLimits, EntryKey, Result, SetKind, SortedEntry, UnitOfWork};
+use crate::engine::store::{
+    DeadLimits, EncodedJob, EntryKey, Result, SetKind, SortedEntry, UnitOfWork,
+};
 
-pub async fn push(con: &mut ConnectionManager, jobs: &[Job]) -> Result<()> {
+pub async fn push(con: &mut ConnectionManager, jobs: &[EncodedJob]) -> Result<()> {
     if jobs.is_empty() {
         return Ok(());
     }
-    let mut now_by_queue: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-    let mut scheduled: Vec<(f64, String)> = Vec::new();
+    let mut now_by_queue: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut scheduled: Vec<(f64, &str)> = Vec::new();
     for job in jobs {
-        match job.at() {
-            Some(at) => {
-                let mut j = job.clone();
-                j.remove("at");
-                scheduled.push((at, j.to_json()));
-            }
+        match job.at {
+            Some(at) => scheduled.push((at, &job.payload)),
             None => now_by_queue
-                .entry(job.queue().as_str())
+                .entry(job.queue.as_str())
                 .or_default()
-                .push(job.to_json()),
+                .push(&job.payload),
         }
     }
     let mut pipe = redis::pipe();
@@ -41,7 +39,7 @@ pub async fn push(con: &mut ConnectionManager, jobs: &[Job]) -> Result<()> {
         let mut z = redis::cmd("ZADD");
         z.arg("schedule");
         for (at, json) in &scheduled {
-            z.arg(score_arg(*at)).arg(json);
+            z.arg(score_arg(*at)).arg(*json);
         }
         pipe.add_command(z).ignore();
     }

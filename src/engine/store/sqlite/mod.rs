@@ -36,6 +36,7 @@ pub use read::SqliteInfo;
 use self::conn::{Readers, Writer};
 use self::wake::Wake;
 use self::write::NewJob;
+use super::EncodedJob;
 use super::{
     ClassMinute, Completion, DayStat, DeadLimits, EntryKey, Fetcher, Heartbeat, Histogram,
     JobRecord, LocalHost, ProcessRecord, QueueSummary, QueuedJob, Result, SetKind, SortedEntry,
@@ -202,11 +203,11 @@ impl Store for SqliteStore {
         Ok(start.elapsed())
     }
 
-    async fn push(&self, jobs: &[Job]) -> Result<()> {
+    async fn push_encoded(&self, jobs: &[EncodedJob]) -> Result<()> {
         if jobs.is_empty() {
             return Ok(());
         }
-        let rows: Vec<NewJob> = jobs.iter().map(NewJob::from_job).collect();
+        let rows: Vec<NewJob> = jobs.to_vec();
         self.write_ready(move |tx| write::push(tx, &rows)).await?;
         Ok(())
     }

@@ -21,35 +21,8 @@ pub const RECENT_MAX: i64 = 1000;
 /// Due jobs moved per transaction, so other writers get a turn.
 const DUE_BATCH: usize = 100;
 
-/// A job serialised on the caller's side, ready to insert.
-#[derive(Debug)]
-pub struct NewJob {
-    pub queue: String,
-    pub jid: String,
-    pub payload: String,
-    /// `Some` for a scheduled job (its `at`, removed from the payload).
-    pub at: Option<f64>,
-}
-
-impl NewJob {
-    pub fn from_job(job: &Job) -> NewJob {
-        let at = job.at();
-        let payload = match at {
-            Some(_) => {
-                let mut j = job.clone();
-                j.remove("at");
-                j.to_json()
-            }
-            None => job.to_json(),
-        };
-        NewJob {
-            queue: job.queue().as_str().to_owned(),
-            jid: job.jid().to_owned(),
-            payload,
-            at,
-        }
-    }
-}
+/// A job to insert (shared with the Redis store).
+pub use crate::engine::store::EncodedJob as NewJob;
 
 /// Hands out positions at the back of queues (one index probe per queue).
 #[derive(Default)]
@@ -92,14 +65,15 @@ pub fn push(tx: &Transaction<'_>, jobs: &[NewJob]) -> Result<usize> {
     for j in jobs {
         match j.at {
             Some(at) => {
-                scheduled.execute(params![j.queue, at, j.jid, j.payload])?;
+                scheduled.execute(params![j.queue.as_str(), at, j.jid, j.payload])?;
             }
             None => {
-                if !tails.0.contains_key(&j.queue) {
-                    register_queue(tx, &j.queue)?;
+                let queue = j.queue.as_str();
+                if !tails.0.contains_key(queue) {
+                    register_queue(tx, queue)?;
                 }
-                let pos = tails.next(tx, &j.queue)?;
-                ready.execute(params![j.queue, pos, j.jid, j.payload])?;
+                let pos = tails.next(tx, queue)?;
+                ready.execute(params![queue, pos, j.jid, j.payload])?;
                 n_ready += 1;
             }
         }

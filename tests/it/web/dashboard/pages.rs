@@ -130,7 +130,10 @@ async fn busy_shows_processes_and_sends_quiet_and_stop(d: Dash) {
     let mut b = d.admin().await;
     let (s, page) = b.get("/sidekiq/busy").await;
     assert_eq!(s, 200);
-    assert!(!page.contains("card-worker-time"), "no meter before any worker ran");
+    assert!(
+        !page.contains("card-worker-time"),
+        "no meter before any worker ran"
+    );
     // The autoscaler's meter: 90 worker-seconds over the last 10 minutes.
     let now_ms = (now_secs() * 1000.0) as u64;
     d.store.add_worker_time(0, now_ms - 600_000).await.unwrap();
@@ -141,7 +144,10 @@ async fn busy_shows_processes_and_sends_quiet_and_stop(d: Dash) {
         .nth(1)
         .expect("the worker time card");
     assert!(card.contains(">90 s<"), "{card:.200}");
-    assert!(card.contains("of 600 s always-on (15.0%)") || card.contains("of 601 s always-on"), "{card:.200}");
+    assert!(
+        card.contains("of 600 s always-on (15.0%)") || card.contains("of 601 s always-on"),
+        "{card:.200}"
+    );
     for f in [
         "worker-01:4242",
         "192.168.56.11",
