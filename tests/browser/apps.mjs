@@ -19,10 +19,20 @@ const WORKER = /worker-0\d \(/;
 const TIMEOUT = 30_000;
 const results = [];
 
+// A check that hangs (some browser calls have no timeout) fails instead.
+const CHECK_LIMIT = 180_000;
+function limited(promise) {
+  let timer;
+  const limit = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no result within ${CHECK_LIMIT} ms`)), CHECK_LIMIT);
+  });
+  return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
+}
+
 async function check(name, page, fn) {
   const started = Date.now();
   try {
-    await fn();
+    await limited(fn());
     await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
     results.push({ name, ok: true });
     console.log(`ok   ${name} (${Date.now() - started} ms)`);

@@ -19,10 +19,20 @@ mkdirSync(SHOTS, { recursive: true });
 const TIMEOUT = 60_000;
 const results = [];
 
+// A check that hangs (some browser calls have no timeout) fails instead.
+const CHECK_LIMIT = 180_000;
+function limited(promise) {
+  let timer;
+  const limit = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no result within ${CHECK_LIMIT} ms`)), CHECK_LIMIT);
+  });
+  return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
+}
+
 async function check(name, page, fn) {
   const started = Date.now();
   try {
-    await fn();
+    await limited(fn());
     await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
     results.push({ name, ok: true });
     console.log(`ok   ${name} (${Date.now() - started} ms)`);
@@ -106,10 +116,9 @@ try {
   });
 
   await check("12-dashboard-dead-retry", page, async () => {
-    const other = await context.newPage();
-    await other.goto(`${BASE}/playground`);
-    await other.click("#wrong-form button[type=submit]");
-    await other.close();
+    await page.goto(`${BASE}/playground`);
+    await page.click("#wrong-form button[type=submit]");
+    await page.locator("#outcome").waitFor();
     // It fails and lands in Retries; kill it from there.
     for (let i = 0; ; i++) {
       await page.goto(`${BASE}/sidekiq/retries`);

@@ -56,8 +56,9 @@ KIQLAB_DATA_DIR="$work/data" "$bin" demo \
 pids+=($!)
 wait_for 60 "the web node" curl -sf "http://127.0.0.1:$web_port/"
 
+# Each script has a watchdog: a browser that hangs fails the run, not CI.
 BASE_URL="http://127.0.0.1:$web_port" SCREENSHOT_DIR="$root/docs/screenshots" \
-  node "$here/apps.mjs"
+  timeout --kill-after=10 900 node "$here/apps.mjs"
 # The dashboard, signed in as the admin the demo made.
 BASE_URL="http://127.0.0.1:$web_port" SCREENSHOT_DIR="$root/docs/screenshots" \
-  ADMIN_PASSWORD="$(cat "$work/data/admin-password")" node "$here/dashboard.mjs"
+  ADMIN_PASSWORD="$(cat "$work/data/admin-password")" timeout --kill-after=10 900 node "$here/dashboard.mjs"
