@@ -17,6 +17,7 @@
 //!   `REDIS_PROVIDER`, `KIQLAB_STORE`)
 //! - `bench`: the engine benchmark behind `kiqlab bench`
 //! - `cli`: the subcommands of the `kiqlab` binary, one runner each
+//! - `standalone`: the actix-web server the mail catcher and tagger use when run alone
 //! - `telemetry`: tracing set-up
 //! - `mailcatcher`: the SMTP mail catcher with its web UI and JSON API
 //!   (MailCatcher's shape), mountable by the web node at `/mail`
@@ -33,6 +34,7 @@ pub mod internal_api;
 pub mod jobs;
 pub mod mailcatcher;
 pub mod secret;
+pub mod standalone;
 pub mod tagger;
 pub mod telemetry;
 pub mod web;

@@ -46,11 +46,8 @@ mod error;
 mod input;
 
 use std::io;
-use std::net::SocketAddr;
 
-use actix_web::dev::ServerHandle;
-use actix_web::{web, App, HttpServer};
-use tokio::task::JoinHandle;
+use actix_web::web;
 
 pub use api::TOKEN_HEADER;
 pub use config::{ApiKey, FailRate, TaggerConfig};
@@ -82,42 +79,9 @@ impl Tagger {
 }
 
 /// The tagger served alone (`kiqlab tagger`).
-pub struct TaggerServer {
-    addr: SocketAddr,
-    handle: ServerHandle,
-    task: JoinHandle<io::Result<()>>,
-}
+pub type TaggerServer = crate::standalone::Standalone;
 
 /// Serves `tagger` on `listener` until [`TaggerServer::stop`].
 pub fn serve(listener: std::net::TcpListener, tagger: Tagger) -> io::Result<TaggerServer> {
-    let addr = listener.local_addr()?;
-    let server = HttpServer::new(move || {
-        let tagger = tagger.clone();
-        App::new().configure(move |cfg| tagger.configure(cfg))
-    })
-    .workers(2)
-    .disable_signals()
-    .shutdown_timeout(5)
-    .listen(listener)?
-    .run();
-    let handle = server.handle();
-    let task = tokio::spawn(server);
-    tracing::info!(%addr, "tagger listening");
-    Ok(TaggerServer { addr, handle, task })
-}
-
-impl TaggerServer {
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// Stops gracefully (open requests get up to 5 seconds).
-    pub async fn stop(self) {
-        self.handle.stop(true).await;
-        match self.task.await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => tracing::error!(error = %e, "tagger server failed"),
-            Err(e) => tracing::error!(error = %e, "tagger server task failed"),
-        }
-    }
+    crate::standalone::serve("tagger", listener, move |cfg| tagger.configure(cfg))
 }

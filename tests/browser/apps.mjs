@@ -2,63 +2,13 @@
 // app's form and waits for the processed result to appear, saving a
 // screenshot of each to docs/screenshots/. Run through run.sh, which starts
 // the demo (web, workers, mail catcher, tagger) and sets BASE_URL.
-import { chromium } from "playwright-core";
-import { mkdtempSync, rmSync, mkdirSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { checker, env, expect, openBrowser } from "./harness.mjs";
 
-const BASE = process.env.BASE_URL;
-const SHOTS = process.env.SCREENSHOT_DIR;
-if (!BASE || !SHOTS) {
-  console.error("BASE_URL and SCREENSHOT_DIR must be set (use run.sh)");
-  process.exit(2);
-}
-mkdirSync(SHOTS, { recursive: true });
-
-const WORKER = /worker-0\d \(/;
+const { BASE_URL: BASE, SCREENSHOT_DIR: SHOTS } = env(["BASE_URL", "SCREENSHOT_DIR"]);
 const TIMEOUT = 30_000;
-const results = [];
-
-// A check that hangs (some browser calls have no timeout) fails instead.
-const CHECK_LIMIT = 180_000;
-function limited(promise) {
-  let timer;
-  const limit = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no result within ${CHECK_LIMIT} ms`)), CHECK_LIMIT);
-  });
-  return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
-}
-
-async function check(name, page, fn) {
-  const started = Date.now();
-  try {
-    await limited(fn());
-    await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-    results.push({ name, ok: true });
-    console.log(`ok   ${name} (${Date.now() - started} ms)`);
-  } catch (e) {
-    results.push({ name, ok: false });
-    console.log(`FAIL ${name}: ${e.message}`);
-    await page.screenshot({ path: join(SHOTS, `${name}-failed.png`), fullPage: true }).catch(() => {});
-  }
-}
-
-function expect(cond, msg) {
-  if (!cond) throw new Error(msg);
-}
-
-const profile = mkdtempSync(join(tmpdir(), "kiqlab-chromium-"));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  headless: true,
-  viewport: { width: 1100, height: 800 },
-  args: [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-  ],
-});
-const page = context.pages()[0] ?? (await context.newPage());
-page.setDefaultTimeout(TIMEOUT);
+const WORKER = /worker-0\d \(/;
+const { check, fail, finish } = checker(SHOTS);
+const { page, close } = await openBrowser({ width: 1100, height: 800, timeout: TIMEOUT });
 
 try {
   await check("01-index", page, async () => {
@@ -149,12 +99,10 @@ try {
     await page.locator("tr[data-app=snippets] .async-median").waitFor();
     expect(await page.locator("svg.chart rect.bar").count() >= 2, "chart bars");
   });
+} catch (e) {
+  fail("script", e);
 } finally {
-  await context.close();
-  rmSync(profile, { recursive: true, force: true });
+  await close();
 }
 
-const passed = results.filter((r) => r.ok).length;
-const failed = results.length - passed;
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed === 0 ? 0 : 1);
+finish("");

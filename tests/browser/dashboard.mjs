@@ -3,65 +3,14 @@
 // DemoWorker jobs run, then take a failing job from Retries to Dead and
 // retry it from the Dead tab. Screenshots go to docs/screenshots/. Run
 // through run.sh, which starts the demo and sets BASE_URL and ADMIN_PASSWORD.
-import { chromium } from "playwright-core";
-import { mkdtempSync, rmSync, mkdirSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { checker, env, expect, openBrowser } from "./harness.mjs";
 
-const BASE = process.env.BASE_URL;
-const SHOTS = process.env.SCREENSHOT_DIR;
-const PASSWORD = process.env.ADMIN_PASSWORD;
-if (!BASE || !SHOTS || !PASSWORD) {
-  console.error("BASE_URL, SCREENSHOT_DIR and ADMIN_PASSWORD must be set (use run.sh)");
-  process.exit(2);
-}
-mkdirSync(SHOTS, { recursive: true });
+const { BASE_URL: BASE, SCREENSHOT_DIR: SHOTS, ADMIN_PASSWORD: PASSWORD } = env(["BASE_URL", "SCREENSHOT_DIR", "ADMIN_PASSWORD"]);
 const TIMEOUT = 60_000;
-const results = [];
-
-// A check that hangs (some browser calls have no timeout) fails instead.
-const CHECK_LIMIT = 180_000;
-function limited(promise) {
-  let timer;
-  const limit = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no result within ${CHECK_LIMIT} ms`)), CHECK_LIMIT);
-  });
-  return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
-}
-
-async function check(name, page, fn) {
-  const started = Date.now();
-  try {
-    await limited(fn());
-    await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-    results.push({ name, ok: true });
-    console.log(`ok   ${name} (${Date.now() - started} ms)`);
-  } catch (e) {
-    results.push({ name, ok: false });
-    console.log(`FAIL ${name}: ${e.message}`);
-    await page.screenshot({ path: join(SHOTS, `${name}-failed.png`), fullPage: true }).catch(() => {});
-  }
-}
-
-function expect(cond, msg) {
-  if (!cond) throw new Error(msg);
-}
-
 const count = async (page, stat) =>
   Number((await page.textContent(`#summary [data-stat=${stat}]`)).replace(/,/g, ""));
-
-const profile = mkdtempSync(join(tmpdir(), "kiqlab-chromium-"));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  headless: true,
-  viewport: { width: 1280, height: 900 },
-  args: [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-  ],
-});
-const page = context.pages()[0] ?? (await context.newPage());
-page.setDefaultTimeout(TIMEOUT);
+const { check, fail, finish } = checker(SHOTS);
+const { context, page, close } = await openBrowser({ width: 1280, height: 900, timeout: TIMEOUT });
 page.on("dialog", (d) => d.accept());
 const scriptErrors = [];
 page.on("pageerror", (e) => scriptErrors.push(e.message));
@@ -85,6 +34,7 @@ try {
     const before = await count(page, "processed");
     // 500 DemoWorker jobs from the playground, in another tab.
     const other = await context.newPage();
+    other.setDefaultTimeout(TIMEOUT);
     await other.goto(`${BASE}/playground`);
     await other.fill("#count", "500");
     await other.fill("#delay", "0.1");
@@ -151,14 +101,9 @@ try {
   });
   expect(scriptErrors.length === 0, `script errors: ${scriptErrors.join("; ")}`);
 } catch (e) {
-  console.log(`FAIL ${e.message}`);
-  results.push({ name: "script", ok: false });
+  fail("script", e);
 } finally {
-  await context.close();
-  rmSync(profile, { recursive: true, force: true });
+  await close();
 }
 
-const passed = results.filter((r) => r.ok).length;
-const failed = results.length - passed;
-console.log(`dashboard: ${passed} passed, ${failed} failed`);
-process.exit(failed === 0 ? 0 : 1);
+finish("dashboard: ");

@@ -28,11 +28,8 @@ mod events;
 mod pages;
 
 use std::io;
-use std::net::SocketAddr;
 
-use actix_web::dev::ServerHandle;
-use actix_web::{web, App, HttpRequest, HttpServer};
-use tokio::task::JoinHandle;
+use actix_web::{web, HttpRequest};
 use tokio_util::sync::CancellationToken;
 
 use super::store::MessageStore;
@@ -108,42 +105,11 @@ fn base_path(req: &HttpRequest) -> String {
 }
 
 /// The web UI served alone on its own listener (`kiqlab mailcatcher`).
-pub struct WebServer {
-    addr: SocketAddr,
-    handle: ServerHandle,
-    task: JoinHandle<io::Result<()>>,
-}
+pub type WebServer = crate::standalone::Standalone;
 
 /// Serves `web` at the root of `listener` until [`WebServer::stop`].
 pub fn serve(listener: std::net::TcpListener, web: MailWeb) -> io::Result<WebServer> {
-    let addr = listener.local_addr()?;
-    let server = HttpServer::new(move || {
-        let web = web.clone();
-        App::new().configure(move |cfg| web.configure(cfg))
+    crate::standalone::serve("mail catcher web UI", listener, move |cfg| {
+        web.configure(cfg)
     })
-    .workers(2)
-    .disable_signals()
-    .shutdown_timeout(5)
-    .listen(listener)?
-    .run();
-    let handle = server.handle();
-    let task = tokio::spawn(server);
-    tracing::info!(%addr, "mail catcher web UI listening");
-    Ok(WebServer { addr, handle, task })
-}
-
-impl WebServer {
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// Stops gracefully (open requests get up to 5 seconds).
-    pub async fn stop(self) {
-        self.handle.stop(true).await;
-        match self.task.await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => tracing::error!(error = %e, "mail catcher web server failed"),
-            Err(e) => tracing::error!(error = %e, "mail catcher web server task failed"),
-        }
-    }
 }

@@ -45,9 +45,8 @@ async fn demo_runs_named_workers_restarts_them_and_leaves_no_orphans() {
     };
     let dir = temp_dir();
     let port = free_port();
-    let mut child = tokio::process::Command::new(kiqlab_bin())
-        .args([
-            "demo",
+    let (mut child, banner) = start_demo(
+        &[
             "--redis",
             &redis.url(),
             "--port",
@@ -60,26 +59,10 @@ async fn demo_runs_named_workers_restarts_them_and_leaves_no_orphans() {
             "0.2",
             "--smtp-port",
             &free_port().to_string(),
-        ])
-        .env("KIQLAB_DATA_DIR", dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut banner = String::new();
-    tokio::time::timeout(Duration::from_secs(60), async {
-        while let Some(l) = lines.next_line().await.unwrap() {
-            banner.push_str(&l);
-            banner.push('\n');
-            if l.contains("workers ") {
-                break;
-            }
-        }
-    })
-    .await
-    .expect("the demo banner");
+        ],
+        dir.path(),
+    )
+    .await;
     assert!(
         banner.contains(&format!("http://127.0.0.1:{port}/")),
         "{banner}"
