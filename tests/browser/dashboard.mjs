@@ -3,6 +3,7 @@
 // DemoWorker jobs run, then take a failing job from Retries to Dead and
 // retry it from the Dead tab. Screenshots go to docs/screenshots/. Run
 // through run.sh, which starts the demo and sets BASE_URL and ADMIN_PASSWORD.
+import { join } from "node:path";
 import { checker, env, expect, openBrowser } from "./harness.mjs";
 
 const { BASE_URL: BASE, SCREENSHOT_DIR: SHOTS, ADMIN_PASSWORD: PASSWORD } = env(["BASE_URL", "SCREENSHOT_DIR", "ADMIN_PASSWORD"]);
