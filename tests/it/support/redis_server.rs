@@ -48,19 +48,7 @@ impl RedisServer {
         // Several tries: another process may grab the port between probe and bind.
         for attempt in 0..5 {
             let port = if attempt == 0 { port } else { free_port() };
-            let mut cmd = Command::new("redis-server");
-            cmd.arg("--port")
-                .arg(port.to_string())
-                .arg("--bind")
-                .arg("127.0.0.1")
-                .arg("--save")
-                .arg("")
-                .arg("--dir")
-                .arg(self.dir.path())
-                .args(&self.extra)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null());
-            let child = cmd.spawn().expect("spawn redis-server");
+            let child = self.command(port).spawn().expect("spawn redis-server");
             self.child = Some(child);
             self.port = port;
             if self.wait_ready(Duration::from_secs(10)) {
@@ -69,6 +57,23 @@ impl RedisServer {
             self.kill();
         }
         panic!("redis-server did not start");
+    }
+
+    /// `redis-server` on `port`, loopback only, its files in our directory.
+    fn command(&self, port: u16) -> Command {
+        let mut cmd = Command::new("redis-server");
+        cmd.arg("--port")
+            .arg(port.to_string())
+            .arg("--bind")
+            .arg("127.0.0.1")
+            .arg("--save")
+            .arg("")
+            .arg("--dir")
+            .arg(self.dir.path())
+            .args(&self.extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        cmd
     }
 
     /// Waits until *our* child answers on the port: another test's server may
@@ -135,19 +140,7 @@ impl RedisServer {
         let mut cmd_ok = false;
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline && !cmd_ok {
-            let mut cmd = Command::new("redis-server");
-            cmd.arg("--port")
-                .arg(port.to_string())
-                .arg("--bind")
-                .arg("127.0.0.1")
-                .arg("--save")
-                .arg("")
-                .arg("--dir")
-                .arg(self.dir.path())
-                .args(&self.extra)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null());
-            self.child = Some(cmd.spawn().expect("respawn redis-server"));
+            self.child = Some(self.command(port).spawn().expect("respawn redis-server"));
             cmd_ok = self.wait_ready(Duration::from_secs(5));
             if !cmd_ok {
                 self.kill();
