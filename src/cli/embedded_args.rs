@@ -79,7 +79,13 @@ impl EmbeddedArgs {
         if !self.no_mailcatcher {
             let listener = tokio::net::TcpListener::bind(self.smtp_bind)
                 .await
-                .with_context(|| format!("cannot listen for SMTP on {}", self.smtp_bind))?;
+                .with_context(|| {
+                    format!(
+                        "cannot listen for SMTP on {} (is another mail catcher running? \
+                         use --smtp-bind ADDR, or --no-mailcatcher to use that one)",
+                        self.smtp_bind
+                    )
+                })?;
             let config = MailCatcherConfig {
                 hostname: gethostname::gethostname().to_string_lossy().into_owned(),
                 smtp_delay: self.smtp_delay,

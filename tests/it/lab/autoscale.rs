@@ -63,7 +63,13 @@ impl Web {
         let port = free_port();
         let log = std::fs::File::create(dir.join("web.log")).unwrap();
         let child = tokio::process::Command::new(kiqlab_bin())
-            .args(["web", "--port", &port.to_string()])
+            .args([
+                "web",
+                "--port",
+                &port.to_string(),
+                "--smtp-bind",
+                "127.0.0.1:0",
+            ])
             .args(args)
             .env("KIQLAB_DATA_DIR", dir)
             .env("NO_COLOR", "1")

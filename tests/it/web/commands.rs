@@ -213,6 +213,7 @@ async fn kiqlab_web_serves_keeps_its_token_private_and_stops_on_sigterm() {
     let port = free_port();
     let mut web = tokio::process::Command::new(kiqlab_bin())
         .args(["web", "--redis", &redis.url(), "--port", &port.to_string()])
+        .args(["--smtp-bind", "127.0.0.1:0"])
         .env("KIQLAB_DATA_DIR", dir.path())
         .env_remove("KIQLAB_INTERNAL_TOKEN")
         .stdout(Stdio::null())
