@@ -260,10 +260,25 @@ pub fn info(tx: &Transaction<'_>) -> Result<SqliteInfo> {
         let n: i64 = tx.query_row(sql, [], |r| r.get(0))?;
         Ok(n.max(0) as u64)
     };
-    let jobs = tx
-        .prepare("SELECT state, count(*) FROM jobs GROUP BY state ORDER BY state")?
-        .query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)?.max(0) as u64)))?
-        .collect::<rusqlite::Result<_>>()?;
+    // One indexed count per state (a GROUP BY would scan the whole table).
+    let mut jobs: Vec<(String, u64)> = vec![
+        (
+            "claimed".to_owned(),
+            count("SELECT count(*) FROM jobs WHERE state = 'claimed'")?,
+        ),
+        (
+            "ready".to_owned(),
+            count("SELECT count(*) FROM jobs WHERE state = 'ready'")?,
+        ),
+    ];
+    for set in SetKind::ALL {
+        let n: i64 = tx
+            .prepare_cached("SELECT count(*) FROM jobs WHERE state = ?1 AND score IS NOT NULL")?
+            .query_row([set.key()], |r| r.get(0))?;
+        jobs.push((set.key().to_owned(), n.max(0) as u64));
+    }
+    jobs.retain(|(_, n)| *n > 0);
+    jobs.sort();
     Ok(SqliteInfo {
         path: String::new(),
         file_bytes: 0,
