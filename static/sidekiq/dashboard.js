@@ -87,10 +87,22 @@
 
   function size(el) { return { width: Math.max(300, el.clientWidth - 10), height: 220 }; }
 
-  function chart(el, series, data) {
+  // The realtime chart spans seconds: ticks on whole seconds, labelled HH:MM:SS.
+  function clock(v) {
+    var d = new Date(v * 1000);
+    return [d.getHours(), d.getMinutes(), d.getSeconds()].map(function (n) { return (n < 10 ? "0" : "") + n; }).join(":");
+  }
+  var SECONDS_AXIS = {
+    incrs: [1, 2, 5, 10, 15, 30, 60, 120, 300, 600],
+    values: function (u, splits) { return splits.map(clock); }
+  };
+
+  function chart(el, series, data, xAxis) {
     if (!window.uPlot || !el) return null;
     var s = size(el);
-    var u = new uPlot({ width: s.width, height: s.height, series: series, scales: { x: { time: true } } }, data, el);
+    var opts = { width: s.width, height: s.height, series: series, scales: { x: { time: true } } };
+    if (xAxis) opts.axes = [xAxis, {}];
+    var u = new uPlot(opts, data, el);
     window.addEventListener("resize", function () { u.setSize(size(el)); });
     return u;
   }
@@ -100,7 +112,7 @@
   function drawCharts() {
     var rt = document.getElementById("realtime-chart");
     if (rt) {
-      realtime = chart(rt, [{}, { label: "Processed", stroke: COLORS[0], width: 2 }, { label: "Failed", stroke: COLORS[1], width: 2 }], [[], [], []]);
+      realtime = chart(rt, [{}, { label: "Processed", stroke: COLORS[0], width: 2 }, { label: "Failed", stroke: COLORS[1], width: 2 }], [[], [], []], SECONDS_AXIS);
     }
     var hist = document.getElementById("history-chart");
     if (hist) {
