@@ -5,7 +5,8 @@
 use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
 
-use super::templates;
+use super::db::DbError;
+use super::templates::{self, RenderError};
 
 /// The response for `err` with `status`.
 pub fn page(status: StatusCode, err: &(dyn std::error::Error + 'static)) -> HttpResponse {
@@ -71,6 +72,28 @@ macro_rules! page_error {
     };
 }
 pub(crate) use page_error;
+
+/// Why an app page could not be shown: a record that is not there (404, "no
+/// such post"), the app database, or a template.
+#[derive(Debug, thiserror::Error)]
+pub enum PageError {
+    #[error("no such {0}")]
+    NotFound(&'static str),
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Render(#[from] RenderError),
+}
+
+impl PageError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            PageError::NotFound(_) => StatusCode::NOT_FOUND,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+page_error!(PageError);
 
 /// The 404 page for URLs no route matches.
 pub async fn not_found() -> HttpResponse {

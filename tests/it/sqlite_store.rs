@@ -17,12 +17,12 @@ mod throughput;
 use std::path::{Path, PathBuf};
 
 use kiqlab::engine::job::{Job, Retry};
-use kiqlab::engine::queue::{QueueName, QueueSpec, WeightedQueue};
 use kiqlab::engine::store::sqlite::SqliteStore;
 use kiqlab::engine::store::{Completion, JobRecord, Outcome, UnitOfWork};
 use serde_json::Value;
 
 use crate::support::temp_dir;
+pub use crate::support::{q, spec};
 
 /// A fresh database in its own directory (kept alive by the returned guard).
 pub async fn fresh() -> (SqliteStore, tempfile::TempDir) {
@@ -35,16 +35,6 @@ pub async fn fresh() -> (SqliteStore, tempfile::TempDir) {
 
 pub fn db_path(dir: &Path) -> PathBuf {
     dir.join("data").join("jobs.db")
-}
-
-pub fn q(name: &str) -> QueueName {
-    QueueName::parse(name).expect("queue name")
-}
-
-/// Strict order over the given queues.
-pub fn spec(names: &[&str]) -> QueueSpec {
-    let list: Vec<WeightedQueue> = names.iter().map(|n| n.parse().expect("queue")).collect();
-    QueueSpec::new(list, true).expect("spec")
 }
 
 /// A job as the client pushes it (created_at and enqueued_at set).

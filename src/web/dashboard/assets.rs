@@ -4,9 +4,9 @@
 
 use actix_web::{web, HttpResponse};
 
-use crate::web::errors;
+use crate::web::routes::assets::{respond, EmbeddedFile};
 
-const FILES: [(&str, &str, &str); 5] = [
+const FILES: [EmbeddedFile; 5] = [
     (
         "dashboard.js",
         "text/javascript; charset=utf-8",
@@ -35,12 +35,5 @@ const FILES: [(&str, &str, &str); 5] = [
 ];
 
 pub async fn serve(path: web::Path<String>) -> HttpResponse {
-    match FILES.iter().find(|(name, _, _)| *name == path.as_str()) {
-        Some((_, ty, body)) => HttpResponse::Ok()
-            .content_type(*ty)
-            .insert_header(("Cache-Control", "public, max-age=3600"))
-            .insert_header(("X-Content-Type-Options", "nosniff"))
-            .body(*body),
-        None => errors::not_found().await,
-    }
+    respond(&FILES, &path).await
 }

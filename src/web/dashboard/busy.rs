@@ -173,9 +173,7 @@ pub async fn page(
         .map(ProcessView::new)
         .collect();
     ctx.insert("processes", &shown);
-    ctx.insert("paging_links", &paging.links(procs.len() as u64));
-    ctx.insert("page", &paging.page);
-    ctx.insert("count", &paging.count);
+    paging.insert_into(&mut ctx, &paging.links(procs.len() as u64));
     let jobs: Vec<WorkView> = work.iter().map(|w| work_view(w, &procs)).collect();
     ctx.insert("work", &jobs);
     Ok(html(

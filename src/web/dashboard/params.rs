@@ -50,6 +50,13 @@ impl Paging {
         Ok(Paging { page, count })
     }
 
+    /// What the pager partial reads: `page`, `count` and `paging_links`.
+    pub fn insert_into(&self, ctx: &mut tera::Context, links: &[u64]) {
+        ctx.insert("page", &self.page);
+        ctx.insert("count", &self.count);
+        ctx.insert("paging_links", links);
+    }
+
     pub fn offset(&self) -> u64 {
         (self.page - 1) * self.count
     }

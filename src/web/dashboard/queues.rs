@@ -60,10 +60,8 @@ pub async fn show(
         .collect();
     ctx.insert("queue", &summary);
     ctx.insert("jobs", &views);
-    ctx.insert("page", &paging.page);
-    ctx.insert("count", &paging.count);
     ctx.insert("last_page", &paging.last(summary.size));
-    ctx.insert("paging_links", &paging.links(summary.size));
+    paging.insert_into(&mut ctx, &paging.links(summary.size));
     ctx.insert("direction", if newest_first { "desc" } else { "asc" });
     Ok(html(
         StatusCode::OK,

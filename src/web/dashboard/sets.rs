@@ -62,8 +62,6 @@ pub async fn index(
     ctx.insert("entries", &views);
     ctx.insert("total", &total);
     ctx.insert("substr", &filter);
-    ctx.insert("page", &paging.page);
-    ctx.insert("count", &paging.count);
     ctx.insert("direction", if newest_first { "desc" } else { "asc" });
     // With a filter the number of matches is unknown: offer the next page
     // while pages come back full.
@@ -72,7 +70,7 @@ pub async fn index(
         Some(_) => Vec::new(),
         None => paging.links(total),
     };
-    ctx.insert("paging_links", &links);
+    paging.insert_into(&mut ctx, &links);
     Ok(html(
         StatusCode::OK,
         templates::render("sidekiq/set.html", &ctx)?,

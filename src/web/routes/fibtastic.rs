@@ -12,10 +12,10 @@ use crate::engine::registry::JobError;
 use crate::engine::store::StoreError;
 use crate::jobs::sequence_email::CLASS;
 use crate::web::db::{fib, DbError};
-use crate::web::errors::{page_error, parse_id};
+use crate::web::errors::{page_error, parse_id, PageError};
 use crate::web::routes::{html, redirect_timed};
 use crate::web::state::AppState;
-use crate::web::templates::{self, RenderError};
+use crate::web::templates;
 use crate::web::timing::Mode;
 
 #[derive(Debug, Default, Clone, Deserialize, Serialize)]
@@ -32,27 +32,6 @@ struct FormErrors {
     sequence_length: Option<String>,
 }
 
-/// Why a FibTastic page (form, thank-you) could not be shown.
-#[derive(Debug, thiserror::Error)]
-pub enum FibPageError {
-    #[error("no such request")]
-    NotFound,
-    #[error(transparent)]
-    Db(#[from] DbError),
-    #[error(transparent)]
-    Render(#[from] RenderError),
-}
-
-impl FibPageError {
-    fn status(&self) -> StatusCode {
-        match self {
-            FibPageError::NotFound => StatusCode::NOT_FOUND,
-            _ => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-}
-page_error!(FibPageError);
-
 /// Why a request could not be taken (invalid input re-renders the form instead).
 #[derive(Debug, thiserror::Error)]
 pub enum CreateSequenceError {
@@ -63,7 +42,7 @@ pub enum CreateSequenceError {
     #[error("sending the mail inline failed: {0}")]
     Inline(JobError),
     #[error(transparent)]
-    Page(#[from] FibPageError),
+    Page(#[from] PageError),
 }
 
 impl CreateSequenceError {
@@ -77,7 +56,7 @@ impl CreateSequenceError {
 }
 page_error!(CreateSequenceError);
 
-pub async fn new(state: web::Data<AppState>) -> Result<HttpResponse, FibPageError> {
+pub async fn new(state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
     let form = SequenceForm {
         sequence_length: "10".into(),
         ..SequenceForm::default()
@@ -90,7 +69,7 @@ async fn render_form(
     status: StatusCode,
     form: &SequenceForm,
     errors: &FormErrors,
-) -> Result<HttpResponse, FibPageError> {
+) -> Result<HttpResponse, PageError> {
     let recent = state.db.call(|c| fib::list(c, 10)).await?;
     let mut ctx = templates::context("fibtastic", "FibTastic");
     ctx.insert("form", form);
@@ -155,13 +134,13 @@ pub async fn create(
 pub async fn show(
     state: web::Data<AppState>,
     path: web::Path<String>,
-) -> Result<HttpResponse, FibPageError> {
-    let id = parse_id(&path).ok_or(FibPageError::NotFound)?;
+) -> Result<HttpResponse, PageError> {
+    let id = parse_id(&path).ok_or(PageError::NotFound("request"))?;
     let request = state
         .db
         .call(move |c| fib::get(c, id))
         .await?
-        .ok_or(FibPageError::NotFound)?;
+        .ok_or(PageError::NotFound("request"))?;
     let mut ctx = templates::context("fibtastic", "Thanks!");
     ctx.insert("refresh", &request.delivered_by.is_none());
     ctx.insert("request", &request);

@@ -3,28 +3,13 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 
-use crate::web::db::{fib, posts, snippets, DbError};
-use crate::web::errors::page_error;
+use crate::web::db::{fib, posts, snippets};
+use crate::web::errors::PageError;
 use crate::web::routes::html;
 use crate::web::state::AppState;
-use crate::web::templates::{self, RenderError};
+use crate::web::templates;
 
-#[derive(Debug, thiserror::Error)]
-pub enum IndexError {
-    #[error(transparent)]
-    Db(#[from] DbError),
-    #[error(transparent)]
-    Render(#[from] RenderError),
-}
-
-impl IndexError {
-    fn status(&self) -> StatusCode {
-        StatusCode::INTERNAL_SERVER_ERROR
-    }
-}
-page_error!(IndexError);
-
-pub async fn page(state: web::Data<AppState>) -> Result<HttpResponse, IndexError> {
+pub async fn page(state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
     let (snips, reqs, posts) = state
         .db
         .call(|c| Ok((snippets::list(c, 5)?, fib::list(c, 5)?, posts::list(c, 5)?)))

@@ -3,7 +3,7 @@
 //! API) and `/static` (`assets`). `/mail` and `/tagger` are the embedded
 //! services (`web::embedded`); `/sidekiq` belongs to the dashboard.
 
-mod assets;
+pub(crate) mod assets;
 mod blog;
 mod fibtastic;
 mod index;

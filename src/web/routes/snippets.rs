@@ -14,10 +14,10 @@ use crate::engine::registry::JobError;
 use crate::engine::store::StoreError;
 use crate::jobs::highlight::CLASS;
 use crate::web::db::{snippets, DbError};
-use crate::web::errors::{page_error, parse_id};
+use crate::web::errors::{page_error, parse_id, PageError};
 use crate::web::routes::{html, redirect_timed};
 use crate::web::state::AppState;
-use crate::web::templates::{self, RenderError};
+use crate::web::templates;
 use crate::web::timing::Mode;
 
 #[derive(Debug, Default, Clone, Deserialize, Serialize)]
@@ -50,27 +50,6 @@ fn languages() -> Vec<LanguageOption> {
         .collect()
 }
 
-/// Why a snippet page (list, form, show) could not be shown.
-#[derive(Debug, thiserror::Error)]
-pub enum SnippetPageError {
-    #[error("no such snippet")]
-    NotFound,
-    #[error(transparent)]
-    Db(#[from] DbError),
-    #[error(transparent)]
-    Render(#[from] RenderError),
-}
-
-impl SnippetPageError {
-    fn status(&self) -> StatusCode {
-        match self {
-            SnippetPageError::NotFound => StatusCode::NOT_FOUND,
-            _ => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-}
-page_error!(SnippetPageError);
-
 /// Why creating a snippet failed (invalid input re-renders the form instead).
 #[derive(Debug, thiserror::Error)]
 pub enum CreateSnippetError {
@@ -83,7 +62,7 @@ pub enum CreateSnippetError {
     #[error("highlighting inline failed: {0}")]
     Inline(JobError),
     #[error(transparent)]
-    Page(#[from] SnippetPageError),
+    Page(#[from] PageError),
 }
 
 impl CreateSnippetError {
@@ -98,7 +77,7 @@ impl CreateSnippetError {
 }
 page_error!(CreateSnippetError);
 
-pub async fn index(state: web::Data<AppState>) -> Result<HttpResponse, SnippetPageError> {
+pub async fn index(state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
     let list = state.db.call(|c| snippets::list(c, 100)).await?;
     let mut ctx = templates::context("snippets", "Snippets");
     ctx.insert("snippets", &list);
@@ -108,7 +87,7 @@ pub async fn index(state: web::Data<AppState>) -> Result<HttpResponse, SnippetPa
     ))
 }
 
-pub async fn new() -> Result<HttpResponse, SnippetPageError> {
+pub async fn new() -> Result<HttpResponse, PageError> {
     let form = SnippetForm {
         language: "ruby".into(),
         ..SnippetForm::default()
@@ -120,7 +99,7 @@ fn render_form(
     status: StatusCode,
     form: &SnippetForm,
     errors: &FormErrors,
-) -> Result<HttpResponse, SnippetPageError> {
+) -> Result<HttpResponse, PageError> {
     let mut ctx = templates::context("snippets", "New snippet");
     ctx.insert("form", form);
     ctx.insert("errors", errors);
@@ -190,13 +169,13 @@ pub async fn create(
 pub async fn show(
     state: web::Data<AppState>,
     path: web::Path<String>,
-) -> Result<HttpResponse, SnippetPageError> {
-    let id = parse_id(&path).ok_or(SnippetPageError::NotFound)?;
+) -> Result<HttpResponse, PageError> {
+    let id = parse_id(&path).ok_or(PageError::NotFound("snippet"))?;
     let snippet = state
         .db
         .call(move |c| snippets::get(c, id))
         .await?
-        .ok_or(SnippetPageError::NotFound)?;
+        .ok_or(PageError::NotFound("snippet"))?;
     let mut ctx = templates::context("snippets", &format!("Snippet #{id}"));
     ctx.insert("refresh", &snippet.highlighted_code.is_none());
     ctx.insert("snippet", &snippet);

@@ -5,23 +5,10 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde::Serialize;
 
-use crate::web::errors::page_error;
+use crate::web::errors::PageError;
 use crate::web::routes::html;
-use crate::web::templates::{self, RenderError};
+use crate::web::templates;
 use crate::web::timing::{Mode, Summary, Timings, APPS};
-
-#[derive(Debug, thiserror::Error)]
-pub enum TimingsError {
-    #[error(transparent)]
-    Render(#[from] RenderError),
-}
-
-impl TimingsError {
-    fn status(&self) -> StatusCode {
-        StatusCode::INTERNAL_SERVER_ERROR
-    }
-}
-page_error!(TimingsError);
 
 #[derive(Serialize)]
 struct Row {
@@ -39,7 +26,7 @@ struct Bar {
     ms: f64,
 }
 
-pub async fn page(timings: web::Data<Timings>) -> Result<HttpResponse, TimingsError> {
+pub async fn page(timings: web::Data<Timings>) -> Result<HttpResponse, PageError> {
     let mut rows: Vec<Row> = APPS
         .iter()
         .map(|(app, label)| Row {

@@ -175,14 +175,4 @@ impl Harness {
     }
 }
 
-pub fn q(name: &str) -> QueueName {
-    QueueName::parse(name).expect("queue name")
-}
-
-pub fn spec(list: &[&str], strict: bool) -> QueueSpec {
-    QueueSpec::new(
-        list.iter().map(|s| s.parse().expect("queue")).collect(),
-        strict,
-    )
-    .expect("spec")
-}
+pub use crate::support::{q, spec};

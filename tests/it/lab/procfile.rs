@@ -14,7 +14,7 @@ use rustix::process::{kill_process, Pid, Signal};
 
 use super::repo_file;
 use crate::support::redis_server::free_port;
-use crate::support::{eventually, kiqlab_bin, temp_dir, RedisServer};
+use crate::support::{eventually, kiqlab_bin, temp_dir, wait_for_body, RedisServer};
 
 /// The Procfile's process types and their commands.
 pub fn procfile() -> BTreeMap<String, String> {
@@ -90,20 +90,11 @@ async fn procfile_web_and_worker_share_redis_through_redis_provider() {
     .await;
     assert_eq!(r.status().as_u16(), 303);
     let loc = r.headers()["location"].to_str().unwrap().to_owned();
-    let page = eventually(
+    let page = wait_for_body(
+        &http,
+        &format!("{base}{loc}"),
+        "id=\"highlighted\"",
         Duration::from_secs(30),
-        "the snippet highlighted",
-        || async {
-            let body = http
-                .get(format!("{base}{loc}"))
-                .send()
-                .await
-                .ok()?
-                .text()
-                .await
-                .ok()?;
-            body.contains("id=\"highlighted\"").then_some(body)
-        },
     )
     .await;
     assert!(

@@ -15,7 +15,10 @@ const NOW: f64 = 1_700_000_000.0;
 const DAY: f64 = 86_400.0;
 
 async fn fetch_all(store: &dyn Store, identity: &str) -> Vec<UnitOfWork> {
-    let mut f = store.fetcher(identity, &spec(&["default"])).await.unwrap();
+    let mut f = store
+        .fetcher(identity, &spec(&["default"], true))
+        .await
+        .unwrap();
     f.fetch(&[q("default")], 1000, Duration::ZERO)
         .await
         .unwrap()
@@ -236,7 +239,7 @@ async fn due_retries_and_scheduled_jobs_move_to_their_queues() {
     assert_eq!(moved.enqueued_at(), Some(NOW + 10.0));
     assert_eq!(moved.created_at(), Some(NOW + 10.0));
     let mut f = store
-        .fetcher("w:1:a", &spec(&["default", "mail"]))
+        .fetcher("w:1:a", &spec(&["default", "mail"], true))
         .await
         .unwrap();
     let got = f

@@ -130,7 +130,7 @@ async fn a_live_process_keeps_what_it_holds() {
         .unwrap();
     store.push(&[job("default", 1, 1.0)]).await.unwrap();
     let mut f = store
-        .fetcher("host:1:live", &spec(&["default"]))
+        .fetcher("host:1:live", &spec(&["default"], true))
         .await
         .unwrap();
     assert_eq!(
@@ -155,7 +155,7 @@ async fn jobs_of_an_expired_or_missing_heartbeat_go_back_to_the_front() {
         .await
         .unwrap();
     let mut f = store
-        .fetcher("host:1:gone", &spec(&["default"]))
+        .fetcher("host:1:gone", &spec(&["default"], true))
         .await
         .unwrap();
     assert_eq!(
@@ -164,7 +164,7 @@ async fn jobs_of_an_expired_or_missing_heartbeat_go_back_to_the_front() {
     );
     // Never heartbeated at all.
     let mut g = store
-        .fetcher("host:2:never", &spec(&["default"]))
+        .fetcher("host:2:never", &spec(&["default"], true))
         .await
         .unwrap();
     assert_eq!(
@@ -183,7 +183,7 @@ async fn jobs_of_an_expired_or_missing_heartbeat_go_back_to_the_front() {
     .await;
     assert_eq!(n, 2);
     let mut h = store
-        .fetcher("host:3:new", &spec(&["default"]))
+        .fetcher("host:3:new", &spec(&["default"], true))
         .await
         .unwrap();
     let all = h.fetch(&[q("default")], 10, Duration::ZERO).await.unwrap();
@@ -210,7 +210,7 @@ async fn jobs_of_a_dead_local_pid_go_back_at_once() {
         .await
         .unwrap();
     let mut f = store
-        .fetcher("host:1:killed", &spec(&["default"]))
+        .fetcher("host:1:killed", &spec(&["default"], true))
         .await
         .unwrap();
     assert_eq!(
@@ -228,7 +228,7 @@ async fn jobs_of_a_dead_local_pid_go_back_at_once() {
     assert_eq!(store.recover_orphans(&local).await.unwrap(), 2);
     assert!(store.processes(now_secs()).await.unwrap().is_empty());
     let mut g = store
-        .fetcher("host:3:new", &spec(&["default"]))
+        .fetcher("host:3:new", &spec(&["default"], true))
         .await
         .unwrap();
     let all = g.fetch(&[q("default")], 10, Duration::ZERO).await.unwrap();
@@ -245,7 +245,7 @@ async fn a_clean_stop_returns_what_is_still_held() {
         .await
         .unwrap();
     let mut f = store
-        .fetcher("host:1:stop", &spec(&["default"]))
+        .fetcher("host:1:stop", &spec(&["default"], true))
         .await
         .unwrap();
     assert_eq!(

@@ -15,7 +15,10 @@ async fn pushed_jobs_come_out_first_in_first_out_byte_for_byte() {
     let jobs: Vec<_> = (0..5).map(|i| job("default", i, NOW)).collect();
     store.push(&jobs[..2]).await.unwrap();
     store.push(&jobs[2..]).await.unwrap();
-    let mut f = store.fetcher("w:1:a", &spec(&["default"])).await.unwrap();
+    let mut f = store
+        .fetcher("w:1:a", &spec(&["default"], true))
+        .await
+        .unwrap();
     let got = f.fetch(&[q("default")], 3, Duration::ZERO).await.unwrap();
     assert_eq!(args_of(&got), vec![0, 1, 2]);
     assert_eq!(got[0].raw.as_ref(), jobs[0].to_json().as_bytes());
@@ -37,7 +40,7 @@ async fn fetch_drains_queues_in_the_order_given() {
     jobs.extend((0..3).map(|i| job("high", i, NOW)));
     store.push(&jobs).await.unwrap();
     let mut f = store
-        .fetcher("w:1:a", &spec(&["high", "low"]))
+        .fetcher("w:1:a", &spec(&["high", "low"], true))
         .await
         .unwrap();
     let order = [q("high"), q("low")];
@@ -57,7 +60,10 @@ async fn fetch_drains_queues_in_the_order_given() {
 async fn queues_outside_the_fetchers_spec_are_ignored() {
     let (store, _dir) = fresh().await;
     store.push(&[job("other", 1, NOW)]).await.unwrap();
-    let mut f = store.fetcher("w:1:a", &spec(&["default"])).await.unwrap();
+    let mut f = store
+        .fetcher("w:1:a", &spec(&["default"], true))
+        .await
+        .unwrap();
     let got = f.fetch(&[q("other")], 5, Duration::ZERO).await.unwrap();
     assert!(got.is_empty());
 }
@@ -72,7 +78,7 @@ async fn two_fetchers_never_claim_the_same_job() {
         let store = store.clone();
         tasks.push(tokio::spawn(async move {
             let mut f = store
-                .fetcher(&format!("w:{w}:x"), &spec(&["default"]))
+                .fetcher(&format!("w:{w}:x"), &spec(&["default"], true))
                 .await
                 .unwrap();
             let mut mine = Vec::new();
@@ -99,14 +105,20 @@ async fn requeue_puts_jobs_back_at_the_front_in_their_order() {
     let (store, _dir) = fresh().await;
     let jobs: Vec<_> = (0..6).map(|i| job("default", i, NOW)).collect();
     store.push(&jobs).await.unwrap();
-    let mut f = store.fetcher("w:1:a", &spec(&["default"])).await.unwrap();
+    let mut f = store
+        .fetcher("w:1:a", &spec(&["default"], true))
+        .await
+        .unwrap();
     let held = f.fetch(&[q("default")], 3, Duration::ZERO).await.unwrap();
     assert_eq!(args_of(&held), vec![0, 1, 2]);
     store.push(&[job("default", 6, NOW)]).await.unwrap();
     store.requeue("w:1:a", held.clone()).await.unwrap();
     // Requeuing what another process holds (or nothing) changes nothing.
     store.requeue("w:2:b", held).await.unwrap();
-    let mut g = store.fetcher("w:3:c", &spec(&["default"])).await.unwrap();
+    let mut g = store
+        .fetcher("w:3:c", &spec(&["default"], true))
+        .await
+        .unwrap();
     let all = g.fetch(&[q("default")], 100, Duration::ZERO).await.unwrap();
     assert_eq!(args_of(&all), vec![0, 1, 2, 3, 4, 5, 6]);
     // A second round: hold the head again, and requeue it after a requeue.
@@ -161,7 +173,10 @@ async fn queues_report_size_latency_and_pages() {
 async fn an_emptied_queue_stays_listed() {
     let (store, _dir) = fresh().await;
     store.push(&[job("default", 1, NOW)]).await.unwrap();
-    let mut f = store.fetcher("w:1:a", &spec(&["default"])).await.unwrap();
+    let mut f = store
+        .fetcher("w:1:a", &spec(&["default"], true))
+        .await
+        .unwrap();
     assert_eq!(
         f.fetch(&[q("default")], 5, Duration::ZERO)
             .await
@@ -180,7 +195,10 @@ async fn a_fetch_cancelled_mid_claim_strands_nothing() {
     let (store, _dir) = fresh().await;
     let jobs: Vec<_> = (0..300).map(|i| job("default", i, NOW)).collect();
     store.push(&jobs).await.unwrap();
-    let mut f = store.fetcher("w:1:a", &spec(&["default"])).await.unwrap();
+    let mut f = store
+        .fetcher("w:1:a", &spec(&["default"], true))
+        .await
+        .unwrap();
     let mut held = Vec::new();
     for i in 0..200u64 {
         // Timeouts from 0 to ~2 ms land before, during and after the claim.

@@ -29,7 +29,10 @@ async fn let_it_idle() {
 #[tokio::test]
 async fn an_idle_fetch_waits_out_its_block_and_returns_nothing() {
     let (store, _dir) = fresh().await;
-    let mut f = store.fetcher("w:1:a", &spec(&["default"])).await.unwrap();
+    let mut f = store
+        .fetcher("w:1:a", &spec(&["default"], true))
+        .await
+        .unwrap();
     let start = Instant::now();
     let got = f
         .fetch(&[q("default")], 5, Duration::from_millis(300))
@@ -42,7 +45,10 @@ async fn an_idle_fetch_waits_out_its_block_and_returns_nothing() {
 #[tokio::test]
 async fn a_push_in_this_process_wakes_a_blocked_fetch() {
     let (store, _dir) = fresh().await;
-    let mut f = store.fetcher("w:1:a", &spec(&["default"])).await.unwrap();
+    let mut f = store
+        .fetcher("w:1:a", &spec(&["default"], true))
+        .await
+        .unwrap();
     let waiting = tokio::spawn(async move {
         let got = f.fetch(&[q("default")], 5, Duration::from_secs(10)).await;
         (got, Instant::now())
@@ -60,7 +66,10 @@ async fn a_push_in_this_process_wakes_a_blocked_fetch() {
 async fn a_push_through_another_connection_wakes_a_blocked_fetch() {
     let (store, dir) = fresh().await;
     let other = SqliteStore::open(&db_path(dir.path())).await.unwrap();
-    let mut f = store.fetcher("w:1:a", &spec(&["default"])).await.unwrap();
+    let mut f = store
+        .fetcher("w:1:a", &spec(&["default"], true))
+        .await
+        .unwrap();
     let waiting = tokio::spawn(async move {
         let got = f.fetch(&[q("default")], 5, Duration::from_secs(10)).await;
         (got, Instant::now())
@@ -93,7 +102,10 @@ async fn child_pushes_one_job() {
 #[tokio::test]
 async fn a_push_from_another_process_wakes_a_blocked_fetch() {
     let (store, dir) = fresh().await;
-    let mut f = store.fetcher("w:1:a", &spec(&["default"])).await.unwrap();
+    let mut f = store
+        .fetcher("w:1:a", &spec(&["default"], true))
+        .await
+        .unwrap();
     let waiting = tokio::spawn(async move {
         let got = f.fetch(&[q("default")], 5, Duration::from_secs(20)).await;
         (got, now_secs())
@@ -202,7 +214,10 @@ async fn two_stores_hammering_one_file_process_every_job_exactly_once() {
             tasks.push(tokio::spawn(async move {
                 let identity = format!("host:{s}{w}:hammer");
                 st.heartbeat(&heartbeat(&identity)).await.unwrap();
-                let mut f = st.fetcher(&identity, &spec(&["default"])).await.unwrap();
+                let mut f = st
+                    .fetcher(&identity, &spec(&["default"], true))
+                    .await
+                    .unwrap();
                 let mut seen = Vec::new();
                 while finished.load(Ordering::SeqCst) < total {
                     let got = f
@@ -320,7 +335,10 @@ async fn child_works_until_drained() {
     let store = SqliteStore::open(&path).await.unwrap();
     let identity = format!("test-host:{}:child", std::process::id());
     store.heartbeat(&heartbeat(&identity)).await.unwrap();
-    let mut f = store.fetcher(&identity, &spec(&["default"])).await.unwrap();
+    let mut f = store
+        .fetcher(&identity, &spec(&["default"], true))
+        .await
+        .unwrap();
     let mut out = String::new();
     loop {
         let got = f

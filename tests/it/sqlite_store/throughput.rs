@@ -44,7 +44,10 @@ async fn push_then_fetch_and_complete_in_batches() {
         let store = store.clone();
         tasks.push(tokio::spawn(async move {
             let identity = format!("bench:{w}:x");
-            let mut f = store.fetcher(&identity, &spec(&["default"])).await.unwrap();
+            let mut f = store
+                .fetcher(&identity, &spec(&["default"], true))
+                .await
+                .unwrap();
             let mut done = 0usize;
             loop {
                 let got = f.fetch(&[q("default")], 100, Duration::ZERO).await.unwrap();

@@ -35,6 +35,25 @@ where
     }
 }
 
+/// Polls GET `url` until it answers 200 with a body containing `needle`
+/// (failed requests count as "not yet"); returns the body.
+pub async fn wait_for_body(
+    http: &reqwest::Client,
+    url: &str,
+    needle: &str,
+    timeout: Duration,
+) -> String {
+    eventually(timeout, &format!("{needle:?} on {url}"), || async {
+        let r = http.get(url).send().await.ok()?;
+        if r.status() != reqwest::StatusCode::OK {
+            return None;
+        }
+        let body = r.text().await.ok()?;
+        body.contains(needle).then_some(body)
+    })
+    .await
+}
+
 /// A temporary directory that lives as long as the value.
 pub fn temp_dir() -> tempfile::TempDir {
     tempfile::Builder::new()
@@ -46,4 +65,18 @@ pub fn temp_dir() -> tempfile::TempDir {
 /// The `kiqlab` binary built for these tests.
 pub fn kiqlab_bin() -> &'static str {
     env!("CARGO_BIN_EXE_kiqlab")
+}
+
+/// A queue name (panics on an invalid one: test input).
+pub fn q(name: &str) -> kiqlab::engine::queue::QueueName {
+    kiqlab::engine::queue::QueueName::parse(name).expect("queue name")
+}
+
+/// A `-q` list (`NAME` or `NAME,WEIGHT`), in strict order or weighted.
+pub fn spec(list: &[&str], strict: bool) -> kiqlab::engine::queue::QueueSpec {
+    kiqlab::engine::queue::QueueSpec::new(
+        list.iter().map(|s| s.parse().expect("queue")).collect(),
+        strict,
+    )
+    .expect("spec")
 }

@@ -14,7 +14,7 @@ use rustix::process::{kill_process, test_kill_process, Pid, Signal};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 use crate::support::redis_server::free_port;
-use crate::support::{eventually, kiqlab_bin, temp_dir, RedisServer};
+use crate::support::{eventually, kiqlab_bin, temp_dir, wait_for_body, RedisServer};
 
 /// (name, pid) of live worker processes, from their heartbeats.
 async fn workers(store: &SharedStore) -> Vec<(String, u64)> {
@@ -103,20 +103,11 @@ async fn demo_runs_named_workers_restarts_them_and_leaves_no_orphans() {
         .unwrap();
     assert_eq!(r.status().as_u16(), 303);
     let loc = r.headers()["location"].to_str().unwrap().to_owned();
-    let page = eventually(
+    let page = wait_for_body(
+        &http,
+        &format!("{base}{loc}"),
+        "id=\"highlighted\"",
         Duration::from_secs(30),
-        "the snippet highlighted",
-        || async {
-            let body = http
-                .get(format!("{base}{loc}"))
-                .send()
-                .await
-                .ok()?
-                .text()
-                .await
-                .ok()?;
-            body.contains("id=\"highlighted\"").then_some(body)
-        },
     )
     .await;
     let by = ws

@@ -15,7 +15,7 @@ use kiqlab::jobs::JobsConfig;
 use kiqlab::secret::Secret;
 use kiqlab::web::{Application, WebSettings};
 
-use crate::support::{eventually, temp_dir, RedisServer, SmtpSink, TaggerStub};
+use crate::support::{eventually, temp_dir, wait_for_body, RedisServer, SmtpSink, TaggerStub};
 
 pub const TAGGER_KEY: &str = "test-tagger-key";
 
@@ -213,11 +213,7 @@ impl TestApp {
 
     /// Polls `path` until its body contains `needle`; returns the body.
     pub async fn wait_for_page(&self, path: &str, needle: &str, timeout: Duration) -> String {
-        eventually(timeout, &format!("{needle:?} on {path}"), || async {
-            let (status, body) = self.page(path).await;
-            (status == 200 && body.contains(needle)).then_some(body)
-        })
-        .await
+        wait_for_body(&self.http, &self.url(path), needle, timeout).await
     }
 
     /// The retry-set entry of `jid`, once there.

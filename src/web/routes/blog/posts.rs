@@ -11,10 +11,10 @@ use crate::engine::registry::JobError;
 use crate::engine::store::StoreError;
 use crate::jobs::auto_tag::CLASS;
 use crate::web::db::{posts, DbError};
-use crate::web::errors::{page_error, parse_id};
+use crate::web::errors::{page_error, parse_id, PageError};
 use crate::web::routes::{html, redirect_timed};
 use crate::web::state::AppState;
-use crate::web::templates::{self, RenderError};
+use crate::web::templates;
 use crate::web::timing::Mode;
 
 #[derive(Debug, Default, Clone, Deserialize, Serialize)]
@@ -33,27 +33,6 @@ struct FormErrors {
     tag_list: Option<String>,
 }
 
-/// Why a blog page (list, form, post) could not be shown.
-#[derive(Debug, thiserror::Error)]
-pub enum PostPageError {
-    #[error("no such post")]
-    NotFound,
-    #[error(transparent)]
-    Db(#[from] DbError),
-    #[error(transparent)]
-    Render(#[from] RenderError),
-}
-
-impl PostPageError {
-    fn status(&self) -> StatusCode {
-        match self {
-            PostPageError::NotFound => StatusCode::NOT_FOUND,
-            _ => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-}
-page_error!(PostPageError);
-
 /// Why a post could not be saved and tagged (invalid input re-renders the form).
 #[derive(Debug, thiserror::Error)]
 pub enum SavePostError {
@@ -66,7 +45,7 @@ pub enum SavePostError {
     #[error("tagging inline failed: {0}")]
     Inline(JobError),
     #[error(transparent)]
-    Page(#[from] PostPageError),
+    Page(#[from] PageError),
 }
 
 impl SavePostError {
@@ -81,25 +60,7 @@ impl SavePostError {
 }
 page_error!(SavePostError);
 
-#[derive(Debug, thiserror::Error)]
-pub enum DeletePostError {
-    #[error("no such post")]
-    NotFound,
-    #[error(transparent)]
-    Db(#[from] DbError),
-}
-
-impl DeletePostError {
-    fn status(&self) -> StatusCode {
-        match self {
-            DeletePostError::NotFound => StatusCode::NOT_FOUND,
-            DeletePostError::Db(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-}
-page_error!(DeletePostError);
-
-pub async fn index(state: web::Data<AppState>) -> Result<HttpResponse, PostPageError> {
+pub async fn index(state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
     let list = state.db.call(|c| posts::list(c, 100)).await?;
     let mut ctx = templates::context("blog", "Blog");
     ctx.insert("posts", &list);
@@ -109,7 +70,7 @@ pub async fn index(state: web::Data<AppState>) -> Result<HttpResponse, PostPageE
     ))
 }
 
-pub async fn new() -> Result<HttpResponse, PostPageError> {
+pub async fn new() -> Result<HttpResponse, PageError> {
     render_form(
         StatusCode::OK,
         None,
@@ -123,7 +84,7 @@ fn render_form(
     id: Option<i64>,
     form: &PostForm,
     errors: &FormErrors,
-) -> Result<HttpResponse, PostPageError> {
+) -> Result<HttpResponse, PageError> {
     let title = if id.is_some() {
         "Edit post"
     } else {
@@ -175,20 +136,29 @@ pub async fn create(
     state: web::Data<AppState>,
     form: web::Form<PostForm>,
 ) -> Result<HttpResponse, SavePostError> {
-    let form = form.into_inner();
+    save(&state, None, form.into_inner()).await
+}
+
+/// Create (`id` None) and update: re-renders the form with 422 when it is
+/// invalid, otherwise stores the post, tags it and redirects to it.
+async fn save(
+    state: &AppState,
+    id: Option<i64>,
+    form: PostForm,
+) -> Result<HttpResponse, SavePostError> {
     let mode = Mode::from_form(form.mode.as_deref());
     let v = match validate(&form) {
         Ok(v) => v,
         Err(errors) => {
             return Ok(render_form(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                None,
+                id,
                 &form,
                 &errors,
             )?)
         }
     };
-    let id = state
+    let saved = state
         .db
         .call(move |c| {
             let input = posts::PostInput {
@@ -196,26 +166,31 @@ pub async fn create(
                 body: &v.body,
                 tags: &v.tags,
             };
-            posts::insert(c, &input, crate::engine::clock::now_secs())
+            let now = crate::engine::clock::now_secs();
+            match id {
+                None => posts::insert(c, &input, now).map(Some),
+                Some(id) => Ok(posts::update(c, id, &input, now)?.then_some(id)),
+            }
         })
         .await?;
-    tag(&state, id, mode).await?;
+    let id = saved.ok_or(SavePostError::NotFound)?;
+    tag(state, id, mode).await?;
     Ok(redirect_timed(&format!("/blog/posts/{id}"), "blog", mode))
 }
 
-async fn load(state: &AppState, path: &str) -> Result<posts::Post, PostPageError> {
-    let id = parse_id(path).ok_or(PostPageError::NotFound)?;
+async fn load(state: &AppState, path: &str) -> Result<posts::Post, PageError> {
+    let id = parse_id(path).ok_or(PageError::NotFound("post"))?;
     state
         .db
         .call(move |c| posts::get(c, id))
         .await?
-        .ok_or(PostPageError::NotFound)
+        .ok_or(PageError::NotFound("post"))
 }
 
 pub async fn show(
     state: web::Data<AppState>,
     path: web::Path<String>,
-) -> Result<HttpResponse, PostPageError> {
+) -> Result<HttpResponse, PageError> {
     let post = load(&state, &path).await?;
     let mut ctx = templates::context("blog", &post.title);
     ctx.insert("refresh", &post.tagged_by.is_none());
@@ -229,7 +204,7 @@ pub async fn show(
 pub async fn edit(
     state: web::Data<AppState>,
     path: web::Path<String>,
-) -> Result<HttpResponse, PostPageError> {
+) -> Result<HttpResponse, PageError> {
     let post = load(&state, &path).await?;
     let form = PostForm {
         title: post.title,
@@ -246,44 +221,16 @@ pub async fn update(
     form: web::Form<PostForm>,
 ) -> Result<HttpResponse, SavePostError> {
     let id = parse_id(&path).ok_or(SavePostError::NotFound)?;
-    let form = form.into_inner();
-    let mode = Mode::from_form(form.mode.as_deref());
-    let v = match validate(&form) {
-        Ok(v) => v,
-        Err(errors) => {
-            return Ok(render_form(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Some(id),
-                &form,
-                &errors,
-            )?)
-        }
-    };
-    let found = state
-        .db
-        .call(move |c| {
-            let input = posts::PostInput {
-                title: &v.title,
-                body: &v.body,
-                tags: &v.tags,
-            };
-            posts::update(c, id, &input, crate::engine::clock::now_secs())
-        })
-        .await?;
-    if !found {
-        return Err(SavePostError::NotFound);
-    }
-    tag(&state, id, mode).await?;
-    Ok(redirect_timed(&format!("/blog/posts/{id}"), "blog", mode))
+    save(&state, Some(id), form.into_inner()).await
 }
 
 pub async fn delete(
     state: web::Data<AppState>,
     path: web::Path<String>,
-) -> Result<HttpResponse, DeletePostError> {
-    let id = parse_id(&path).ok_or(DeletePostError::NotFound)?;
+) -> Result<HttpResponse, PageError> {
+    let id = parse_id(&path).ok_or(PageError::NotFound("post"))?;
     if !state.db.call(move |c| posts::delete(c, id)).await? {
-        return Err(DeletePostError::NotFound);
+        return Err(PageError::NotFound("post"));
     }
     Ok(HttpResponse::SeeOther()
         .insert_header(("Location", "/blog"))
