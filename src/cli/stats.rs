@@ -73,17 +73,9 @@ pub fn to_json(s: &Stats) -> serde_json::Value {
             )
         })
         .collect();
-    json!({
-        "processed": s.processed,
-        "failed": s.failed,
-        "busy": s.busy,
-        "processes": s.processes,
-        "enqueued": s.enqueued,
-        "scheduled": s.scheduled,
-        "retries": s.retries,
-        "dead": s.dead,
-        "queues": queues,
-    })
+    let mut out = s.counters_json();
+    out.insert("queues".into(), queues.into());
+    out.into()
 }
 
 fn round3(x: f64) -> f64 {
@@ -91,12 +83,10 @@ fn round3(x: f64) -> f64 {
 }
 
 pub fn to_text(s: &Stats, store: &str) -> String {
-    let mut t = format!(
-        "store:      {store}\n\
-         processed:  {}\nfailed:     {}\nbusy:       {}\nprocesses:  {}\n\
-         enqueued:   {}\nscheduled:  {}\nretries:    {}\ndead:       {}\n",
-        s.processed, s.failed, s.busy, s.processes, s.enqueued, s.scheduled, s.retries, s.dead
-    );
+    let mut t = format!("store:      {store}\n");
+    for (name, n) in s.counters() {
+        t.push_str(&format!("{:<12}{n}\n", format!("{name}:")));
+    }
     if !s.queues.is_empty() {
         t.push_str("\nqueue                size   latency\n");
         for q in &s.queues {

@@ -174,6 +174,29 @@ pub struct Stats {
 }
 
 impl Stats {
+    /// The counters by Sidekiq's names, in `Sidekiq::Stats` order (for the
+    /// JSON and text views).
+    pub fn counters(&self) -> [(&'static str, u64); 8] {
+        [
+            ("processed", self.processed),
+            ("failed", self.failed),
+            ("busy", self.busy),
+            ("processes", self.processes),
+            ("enqueued", self.enqueued),
+            ("scheduled", self.scheduled),
+            ("retries", self.retries),
+            ("dead", self.dead),
+        ]
+    }
+
+    /// The counters as a JSON object.
+    pub fn counters_json(&self) -> serde_json::Map<String, serde_json::Value> {
+        self.counters()
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.into()))
+            .collect()
+    }
+
     pub fn default_latency(&self) -> f64 {
         self.queues
             .iter()

@@ -33,18 +33,10 @@ pub async fn stats(state: web::Data<AppState>, _admin: Admin) -> DashResult<Http
     );
     figures.insert("store_version".into(), Value::from(version));
     let time = chrono::DateTime::from_timestamp(now as i64, 0).unwrap_or_default();
+    let mut sidekiq = s.counters_json();
+    sidekiq.insert("default_latency".into(), s.default_latency().into());
     let body = json!({
-        "sidekiq": {
-            "processed": s.processed,
-            "failed": s.failed,
-            "busy": s.busy,
-            "processes": s.processes,
-            "enqueued": s.enqueued,
-            "scheduled": s.scheduled,
-            "retries": s.retries,
-            "dead": s.dead,
-            "default_latency": s.default_latency(),
-        },
+        "sidekiq": sidekiq,
         "redis": figures,
         "server_utc_time": time.format("%H:%M:%S UTC").to_string(),
     });
