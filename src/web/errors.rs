@@ -6,6 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
 
 use super::db::DbError;
+use super::state::DispatchError;
 use super::templates::{self, RenderError};
 
 /// The response for `err` with `status`.
@@ -94,6 +95,36 @@ impl PageError {
     }
 }
 page_error!(PageError);
+
+/// Why a form's work could not be done (invalid input re-renders the form
+/// instead): too large (413), a record that is not there (404), the job
+/// failing inline (502, the service behind it), or the server.
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    #[error("{0}")]
+    TooLarge(&'static str),
+    #[error("no such {0}")]
+    NotFound(&'static str),
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Dispatch(#[from] DispatchError),
+    #[error(transparent)]
+    Page(#[from] PageError),
+}
+
+impl SubmitError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            SubmitError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            SubmitError::NotFound(_) => StatusCode::NOT_FOUND,
+            SubmitError::Dispatch(DispatchError::Inline { .. }) => StatusCode::BAD_GATEWAY,
+            SubmitError::Page(p) => p.status(),
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+page_error!(SubmitError);
 
 /// The 404 page for URLs no route matches.
 pub async fn not_found() -> HttpResponse {

@@ -13,6 +13,16 @@ use crate::engine::queue::QueueName;
 use crate::engine::registry::{JobContext, JobError, Registry, WorkerInfo};
 use crate::engine::store::StoreError;
 use crate::secret::Secret;
+use crate::web::timing::Mode;
+
+/// Why a form's job was neither enqueued nor run.
+#[derive(Debug, thiserror::Error)]
+pub enum DispatchError {
+    #[error("cannot enqueue {class}: {error}")]
+    Enqueue { class: String, error: StoreError },
+    #[error("{class} failed inline: {error}")]
+    Inline { class: String, error: JobError },
+}
 
 pub struct AppState {
     pub db: Db,
@@ -63,6 +73,22 @@ impl AppState {
     /// Enqueues (`perform_async`); returns the jid.
     pub async fn enqueue(&self, job: Job) -> Result<String, StoreError> {
         self.client.push_job(job).await
+    }
+
+    /// The form's job, by its "enqueue (async)" or "run inline (sync)" button.
+    pub async fn dispatch(&self, job: Job, mode: Mode) -> Result<(), DispatchError> {
+        let class = job.class().to_owned();
+        match mode {
+            Mode::Async => self
+                .enqueue(job)
+                .await
+                .map(drop)
+                .map_err(|error| DispatchError::Enqueue { class, error }),
+            Mode::Sync => self
+                .run_inline(job)
+                .await
+                .map_err(|error| DispatchError::Inline { class, error }),
+        }
     }
 
     /// Runs the job here and now, through the same handler a worker runs

@@ -8,11 +8,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::domain::{EmailAddress, SequenceLength};
-use crate::engine::registry::JobError;
-use crate::engine::store::StoreError;
 use crate::jobs::sequence_email::CLASS;
-use crate::web::db::{fib, DbError};
-use crate::web::errors::{page_error, parse_id, PageError};
+use crate::web::db::fib;
+use crate::web::errors::{parse_id, PageError, SubmitError};
 use crate::web::routes::{html, redirect_timed};
 use crate::web::state::AppState;
 use crate::web::templates;
@@ -31,30 +29,6 @@ struct FormErrors {
     email: Option<String>,
     sequence_length: Option<String>,
 }
-
-/// Why a request could not be taken (invalid input re-renders the form instead).
-#[derive(Debug, thiserror::Error)]
-pub enum CreateSequenceError {
-    #[error(transparent)]
-    Db(#[from] DbError),
-    #[error("cannot enqueue the mail job: {0}")]
-    Enqueue(#[from] StoreError),
-    #[error("sending the mail inline failed: {0}")]
-    Inline(JobError),
-    #[error(transparent)]
-    Page(#[from] PageError),
-}
-
-impl CreateSequenceError {
-    fn status(&self) -> StatusCode {
-        match self {
-            CreateSequenceError::Inline(_) => StatusCode::BAD_GATEWAY,
-            CreateSequenceError::Page(p) => p.status(),
-            _ => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-}
-page_error!(CreateSequenceError);
 
 pub async fn new(state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
     let form = SequenceForm {
@@ -82,7 +56,7 @@ async fn render_form(
 pub async fn create(
     state: web::Data<AppState>,
     form: web::Form<SequenceForm>,
-) -> Result<HttpResponse, CreateSequenceError> {
+) -> Result<HttpResponse, SubmitError> {
     let form = form.into_inner();
     let mode = Mode::from_form(form.mode.as_deref());
     let (email, length) = match (
@@ -115,15 +89,7 @@ pub async fn create(
             )
         })
         .await?;
-    match mode {
-        Mode::Async => {
-            state.enqueue(job).await?;
-        }
-        Mode::Sync => state
-            .run_inline(job)
-            .await
-            .map_err(CreateSequenceError::Inline)?,
-    }
+    state.dispatch(job, mode).await?;
     Ok(redirect_timed(
         &format!("/fibtastic/requests/{id}"),
         "fibtastic",

@@ -10,11 +10,9 @@ use serde_json::json;
 
 use crate::domain::{SnippetCode, SnippetLanguage};
 use crate::engine::job::new_jid;
-use crate::engine::registry::JobError;
-use crate::engine::store::StoreError;
 use crate::jobs::highlight::CLASS;
-use crate::web::db::{snippets, DbError};
-use crate::web::errors::{page_error, parse_id, PageError};
+use crate::web::db::snippets;
+use crate::web::errors::{parse_id, PageError, SubmitError};
 use crate::web::routes::{html, redirect_timed};
 use crate::web::state::AppState;
 use crate::web::templates;
@@ -50,33 +48,6 @@ fn languages() -> Vec<LanguageOption> {
         .collect()
 }
 
-/// Why creating a snippet failed (invalid input re-renders the form instead).
-#[derive(Debug, thiserror::Error)]
-pub enum CreateSnippetError {
-    #[error("The code is larger than 64 KiB; please paste a smaller snippet.")]
-    TooLarge,
-    #[error(transparent)]
-    Db(#[from] DbError),
-    #[error("cannot enqueue the highlight job: {0}")]
-    Enqueue(#[from] StoreError),
-    #[error("highlighting inline failed: {0}")]
-    Inline(JobError),
-    #[error(transparent)]
-    Page(#[from] PageError),
-}
-
-impl CreateSnippetError {
-    fn status(&self) -> StatusCode {
-        match self {
-            CreateSnippetError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            CreateSnippetError::Inline(_) => StatusCode::BAD_GATEWAY,
-            CreateSnippetError::Page(p) => p.status(),
-            _ => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-}
-page_error!(CreateSnippetError);
-
 pub async fn index(state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
     let list = state.db.call(|c| snippets::list(c, 100)).await?;
     let mut ctx = templates::context("snippets", "Snippets");
@@ -107,13 +78,15 @@ fn render_form(
     Ok(html(status, templates::render("snippets/new.html", &ctx)?))
 }
 
+const TOO_LARGE: &str = "The code is larger than 64 KiB; please paste a smaller snippet.";
+
 pub async fn create(
     state: web::Data<AppState>,
     form: web::Form<SnippetForm>,
-) -> Result<HttpResponse, CreateSnippetError> {
+) -> Result<HttpResponse, SubmitError> {
     let form = form.into_inner();
     if SnippetCode::is_too_long(&form.code) {
-        return Err(CreateSnippetError::TooLarge);
+        return Err(SubmitError::TooLarge(TOO_LARGE));
     }
     let mode = Mode::from_form(form.mode.as_deref());
     let language = SnippetLanguage::parse(&form.language);
@@ -154,15 +127,7 @@ pub async fn create(
         .await?;
     let mut job = state.new_job(CLASS, vec![json!(id)]);
     job.set("jid", json!(jid));
-    match mode {
-        Mode::Async => {
-            state.enqueue(job).await?;
-        }
-        Mode::Sync => state
-            .run_inline(job)
-            .await
-            .map_err(CreateSnippetError::Inline)?,
-    }
+    state.dispatch(job, mode).await?;
     Ok(redirect_timed(&format!("/snippets/{id}"), "snippets", mode))
 }
 

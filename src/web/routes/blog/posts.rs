@@ -7,11 +7,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::domain::{PostBody, PostTitle, TagList};
-use crate::engine::registry::JobError;
-use crate::engine::store::StoreError;
 use crate::jobs::auto_tag::CLASS;
-use crate::web::db::{posts, DbError};
-use crate::web::errors::{page_error, parse_id, PageError};
+use crate::web::db::posts;
+use crate::web::errors::{parse_id, PageError, SubmitError};
 use crate::web::routes::{html, redirect_timed};
 use crate::web::state::AppState;
 use crate::web::templates;
@@ -32,33 +30,6 @@ struct FormErrors {
     body: Option<String>,
     tag_list: Option<String>,
 }
-
-/// Why a post could not be saved and tagged (invalid input re-renders the form).
-#[derive(Debug, thiserror::Error)]
-pub enum SavePostError {
-    #[error("no such post")]
-    NotFound,
-    #[error(transparent)]
-    Db(#[from] DbError),
-    #[error("cannot enqueue the tagging job: {0}")]
-    Enqueue(#[from] StoreError),
-    #[error("tagging inline failed: {0}")]
-    Inline(JobError),
-    #[error(transparent)]
-    Page(#[from] PageError),
-}
-
-impl SavePostError {
-    fn status(&self) -> StatusCode {
-        match self {
-            SavePostError::NotFound => StatusCode::NOT_FOUND,
-            SavePostError::Inline(_) => StatusCode::BAD_GATEWAY,
-            SavePostError::Page(p) => p.status(),
-            _ => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-}
-page_error!(SavePostError);
 
 pub async fn index(state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
     let list = state.db.call(|c| posts::list(c, 100)).await?;
@@ -119,23 +90,18 @@ fn validate(form: &PostForm) -> Result<Valid, FormErrors> {
 }
 
 /// Enqueues or runs `AutoTagWorker(id)`, remembering the jid on the post.
-async fn tag(state: &AppState, id: i64, mode: Mode) -> Result<(), SavePostError> {
+async fn tag(state: &AppState, id: i64, mode: Mode) -> Result<(), SubmitError> {
     let job = state.new_job(CLASS, vec![json!(id)]);
     let jid = job.jid().to_owned();
     state.db.call(move |c| posts::set_jid(c, id, &jid)).await?;
-    match mode {
-        Mode::Async => {
-            state.enqueue(job).await?;
-        }
-        Mode::Sync => state.run_inline(job).await.map_err(SavePostError::Inline)?,
-    }
+    state.dispatch(job, mode).await?;
     Ok(())
 }
 
 pub async fn create(
     state: web::Data<AppState>,
     form: web::Form<PostForm>,
-) -> Result<HttpResponse, SavePostError> {
+) -> Result<HttpResponse, SubmitError> {
     save(&state, None, form.into_inner()).await
 }
 
@@ -145,7 +111,7 @@ async fn save(
     state: &AppState,
     id: Option<i64>,
     form: PostForm,
-) -> Result<HttpResponse, SavePostError> {
+) -> Result<HttpResponse, SubmitError> {
     let mode = Mode::from_form(form.mode.as_deref());
     let v = match validate(&form) {
         Ok(v) => v,
@@ -173,7 +139,7 @@ async fn save(
             }
         })
         .await?;
-    let id = saved.ok_or(SavePostError::NotFound)?;
+    let id = saved.ok_or(SubmitError::NotFound("post"))?;
     tag(state, id, mode).await?;
     Ok(redirect_timed(&format!("/blog/posts/{id}"), "blog", mode))
 }
@@ -219,8 +185,8 @@ pub async fn update(
     state: web::Data<AppState>,
     path: web::Path<String>,
     form: web::Form<PostForm>,
-) -> Result<HttpResponse, SavePostError> {
-    let id = parse_id(&path).ok_or(SavePostError::NotFound)?;
+) -> Result<HttpResponse, SubmitError> {
+    let id = parse_id(&path).ok_or(SubmitError::NotFound("post"))?;
     save(&state, Some(id), form.into_inner()).await
 }
 
