@@ -29,15 +29,31 @@ pub struct DaysQuery {
     days: Option<String>,
 }
 
-/// The store panel: Redis' five fields, or every SQLite figure.
-pub fn panel(info: Vec<(String, String)>) -> Vec<(String, String)> {
-    if info.iter().any(|(k, _)| k == "redis_version") {
-        REDIS_FIELDS
-            .iter()
-            .filter_map(|f| info.iter().find(|(k, _)| k == f).cloned())
-            .collect()
-    } else {
-        info
+/// The store panel, from `Store::store_info`.
+pub struct Panel {
+    /// "redis" or "sqlite".
+    pub store: &'static str,
+    pub version: String,
+    /// Redis' five fields, or every SQLite figure.
+    pub fields: Vec<(String, String)>,
+}
+
+pub fn panel(info: Vec<(String, String)>) -> Panel {
+    let value = |name: &str| info.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    match value("redis_version") {
+        Some(version) => Panel {
+            store: "redis",
+            version,
+            fields: REDIS_FIELDS
+                .iter()
+                .filter_map(|f| info.iter().find(|(k, _)| k == f).cloned())
+                .collect(),
+        },
+        None => Panel {
+            store: "sqlite",
+            version: value("sqlite_version").unwrap_or_default(),
+            fields: info,
+        },
     }
 }
 
@@ -53,7 +69,9 @@ pub async fn page(
     history.reverse();
     ctx.insert("days", &days);
     ctx.insert("history_json", &serde_json::to_string(&history)?);
-    ctx.insert("info", &panel(store.store_info().await?));
+    let panel = panel(store.store_info().await?);
+    ctx.insert("store", panel.store);
+    ctx.insert("info", &panel.fields);
     Ok(html(
         actix_web::http::StatusCode::OK,
         templates::render("sidekiq/dashboard.html", &ctx)?,

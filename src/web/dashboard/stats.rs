@@ -15,23 +15,15 @@ pub async fn stats(state: web::Data<AppState>, _admin: Admin) -> DashResult<Http
     let store = state.client.store();
     let now = now_secs();
     let s = store.stats(now).await?;
-    let info = store.store_info().await?;
-    let mut figures: Map<String, Value> = Map::new();
-    let is_redis = info.iter().any(|(k, _)| k == "redis_version");
-    let version = info
-        .iter()
-        .find(|(k, _)| k == "redis_version" || k == "sqlite_version")
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default();
-    for (k, v) in panel(info) {
-        figures.insert(k, Value::String(v));
-    }
+    let panel = panel(store.store_info().await?);
+    let mut figures: Map<String, Value> = panel
+        .fields
+        .into_iter()
+        .map(|(k, v)| (k, Value::String(v)))
+        .collect();
     // Sidekiq 8 names the store; kiqlab may be on SQLite.
-    figures.insert(
-        "store_name".into(),
-        Value::from(if is_redis { "redis" } else { "sqlite" }),
-    );
-    figures.insert("store_version".into(), Value::from(version));
+    figures.insert("store_name".into(), Value::from(panel.store));
+    figures.insert("store_version".into(), Value::from(panel.version));
     let time = chrono::DateTime::from_timestamp(now as i64, 0).unwrap_or_default();
     let mut sidekiq = s.counters_json();
     sidekiq.insert("default_latency".into(), s.default_latency().into());
