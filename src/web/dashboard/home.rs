@@ -70,7 +70,7 @@ pub async fn page(
     ctx.insert("days", &days);
     ctx.insert("history_json", &serde_json::to_string(&history)?);
     let panel = panel(store.store_info().await?);
-    ctx.insert("store", panel.store);
+    ctx.insert("store_kind", panel.store);
     ctx.insert("info", &panel.fields);
     Ok(html(
         actix_web::http::StatusCode::OK,

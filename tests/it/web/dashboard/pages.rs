@@ -292,6 +292,17 @@ async fn metrics_recent_and_dashboard_follow_a_real_worker(mut d: Dash) {
         "today's history: {home}"
     );
     assert!(home.contains("id=\"store-info\""));
+    // The layout names the store's address; the panel its kind.
+    let redis = home.contains("<th>redis_version</th>");
+    let (address, heading) = if redis {
+        ("<span class=\"store\">redis:&#x2F;&#x2F;", "<h2>Redis</h2>")
+    } else {
+        (
+            "<span class=\"store\">sqlite:&#x2F;&#x2F;",
+            "<h2>Store</h2>",
+        )
+    };
+    assert!(home.contains(address) && home.contains(heading), "{home}");
     assert_eq!(b.get("/sidekiq?days=365").await.0, 400);
     d.stop().await;
 }
