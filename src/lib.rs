@@ -13,6 +13,7 @@
 //! - `internal_api`: the contract between workers and the web node
 //! - `web`: the web node (apps, playground, timings, internal API)
 //! - `secret`: secrets that never print
+//! - `shutdown`: the one stop signal every long-running task listens to
 //! - `config`: where the store is, from flags and environment (`REDIS_URL`,
 //!   `REDIS_PROVIDER`, `KIQLAB_STORE`)
 //! - `bench`: the engine benchmark behind `kiqlab bench`
@@ -34,6 +35,7 @@ pub mod internal_api;
 pub mod jobs;
 pub mod mailcatcher;
 pub mod secret;
+pub mod shutdown;
 pub mod standalone;
 pub mod tagger;
 pub mod telemetry;

@@ -12,7 +12,6 @@
 
 use std::time::Duration;
 
-use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tracing::Instrument;
@@ -22,6 +21,7 @@ use super::usage::now_ms;
 use super::workload::{measure, Queues, Workload};
 use crate::engine::clock::now_secs;
 use crate::engine::store::{LocalHost, SharedStore, StoreError};
+use crate::shutdown::Shutdown;
 
 #[derive(Debug, Clone)]
 pub struct AutoscalerConfig {
@@ -155,13 +155,13 @@ pub async fn observe(
 }
 
 pub struct Autoscaler {
-    stop: watch::Sender<bool>,
+    stop: Shutdown,
     task: JoinHandle<()>,
 }
 
 impl Autoscaler {
     pub fn start(store: SharedStore, scaler: Box<dyn Scaler>, cfg: AutoscalerConfig) -> Autoscaler {
-        let (stop, stop_rx) = watch::channel(false);
+        let stop = Shutdown::new();
         tracing::info!(
             scaler = %scaler.describe(),
             idle_s = cfg.idle.as_secs_f64(),
@@ -169,14 +169,14 @@ impl Autoscaler {
             "autoscaler started"
         );
         let task = tokio::spawn(
-            run(store, scaler, cfg, stop_rx).instrument(tracing::info_span!("autoscaler")),
+            run(store, scaler, cfg, stop.clone()).instrument(tracing::info_span!("autoscaler")),
         );
         Autoscaler { stop, task }
     }
 
     /// Stops the loop and what the scaler owns (local workers get SIGTERM).
     pub async fn stop(self) {
-        self.stop.send_replace(true);
+        self.stop.trigger();
         let _ = self.task.await;
     }
 }
@@ -185,7 +185,7 @@ async fn run(
     store: SharedStore,
     mut scaler: Box<dyn Scaler>,
     cfg: AutoscalerConfig,
-    mut stop: watch::Receiver<bool>,
+    stop: Shutdown,
 ) {
     // The window of "always-on" starts with the autoscaler.
     if let Err(e) = store.add_worker_time(0, now_ms()).await {
@@ -236,7 +236,7 @@ async fn run(
         }
         tokio::select! {
             _ = tokio::time::sleep(cfg.interval) => {}
-            _ = stop.wait_for(|s| *s) => break,
+            _ = stop.wait() => break,
         }
     }
     scaler.shutdown().await;

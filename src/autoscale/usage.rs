@@ -6,11 +6,11 @@
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
-use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::Instrument;
 
 use crate::engine::store::{SharedStore, Store, StoreError};
+use crate::shutdown::Shutdown;
 
 /// How often a worker adds its time (a SIGKILL loses at most this much).
 pub const RECORD_EVERY: Duration = Duration::from_secs(5);
@@ -24,27 +24,27 @@ pub fn now_ms() -> u64 {
 
 /// Records this process's lifetime into the store's meter until stopped.
 pub struct UsageMeter {
-    stop: watch::Sender<bool>,
+    stop: Shutdown,
     task: JoinHandle<()>,
 }
 
 impl UsageMeter {
     pub fn start(store: SharedStore, every: Duration) -> UsageMeter {
-        let (stop, stop_rx) = watch::channel(false);
+        let stop = Shutdown::new();
         let task = tokio::spawn(
-            record_loop(store, every, stop_rx).instrument(tracing::info_span!("usage_meter")),
+            record_loop(store, every, stop.clone()).instrument(tracing::info_span!("usage_meter")),
         );
         UsageMeter { stop, task }
     }
 
     /// Records the time since the last record and stops.
     pub async fn stop(self) {
-        self.stop.send_replace(true);
+        self.stop.trigger();
         let _ = self.task.await;
     }
 }
 
-async fn record_loop(store: SharedStore, every: Duration, mut stop: watch::Receiver<bool>) {
+async fn record_loop(store: SharedStore, every: Duration, stop: Shutdown) {
     let mut last = Instant::now();
     // Starts the meter if this is the first worker ever.
     if let Err(e) = store.add_worker_time(0, now_ms()).await {
@@ -53,7 +53,7 @@ async fn record_loop(store: SharedStore, every: Duration, mut stop: watch::Recei
     loop {
         let stopping = tokio::select! {
             _ = tokio::time::sleep(every) => false,
-            _ = stop.wait_for(|s| *s) => true,
+            _ = stop.wait() => true,
         };
         let now = Instant::now();
         let ms = now.duration_since(last).as_millis() as u64;

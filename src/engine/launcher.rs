@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tracing::Instrument;
 
@@ -21,6 +21,7 @@ use super::queue::QueueSpec;
 use super::registry::{Registry, WorkerInfo};
 use super::scheduler::Scheduler;
 use super::store::{LocalHost, SharedStore, StoreError};
+use crate::shutdown::Shutdown;
 
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
@@ -94,7 +95,7 @@ pub struct Launcher {
     manager: Option<Manager>,
     probe: Probe,
     quiet: Arc<AtomicBool>,
-    stop_tasks: watch::Sender<bool>,
+    stop_tasks: Shutdown,
     tasks: Vec<JoinHandle<()>>,
     control_rx: mpsc::UnboundedReceiver<Control>,
     timeout: Duration,
@@ -158,13 +159,13 @@ impl Launcher {
         );
         let probe = manager.probe();
         let quiet = Arc::new(AtomicBool::new(false));
-        let (stop_tasks, stop_rx) = watch::channel(false);
+        let stop_tasks = Shutdown::new();
         let (control_tx, control_rx) = mpsc::unbounded_channel();
         let scheduler = Scheduler::new(store.clone(), clock.clone(), config.poll_interval);
         let tasks = vec![
             tokio::spawn(
                 scheduler
-                    .run(stop_rx.clone())
+                    .run(stop_tasks.clone())
                     .instrument(tracing::info_span!(parent: &span, "scheduler")),
             ),
             tokio::spawn(
@@ -176,13 +177,18 @@ impl Launcher {
                     quiet: quiet.clone(),
                     interval: config.heartbeat_interval,
                     control: control_tx,
-                    stop: stop_rx.clone(),
+                    stop: stop_tasks.clone(),
                 })
                 .instrument(tracing::info_span!(parent: &span, "heartbeat")),
             ),
             tokio::spawn(
-                recovery_loop(store.clone(), local, config.recovery_interval, stop_rx)
-                    .instrument(tracing::info_span!(parent: &span, "recovery")),
+                recovery_loop(
+                    store.clone(),
+                    local,
+                    config.recovery_interval,
+                    stop_tasks.clone(),
+                )
+                .instrument(tracing::info_span!(parent: &span, "recovery")),
             ),
         ];
         tracing::info!(
@@ -246,7 +252,7 @@ impl Launcher {
             Some(m) => m.stop(deadline).await,
             None => 0,
         };
-        self.stop_tasks.send_replace(true);
+        self.stop_tasks.trigger();
         for t in self.tasks.drain(..) {
             let _ = t.await;
         }
@@ -338,15 +344,15 @@ struct HeartbeatTask {
     quiet: Arc<AtomicBool>,
     interval: Duration,
     control: mpsc::UnboundedSender<Control>,
-    stop: watch::Receiver<bool>,
+    stop: Shutdown,
 }
 
-async fn heartbeat_loop(mut t: HeartbeatTask) {
+async fn heartbeat_loop(t: HeartbeatTask) {
     let mut failing = false;
     loop {
         tokio::select! {
             _ = tokio::time::sleep(t.interval) => {}
-            _ = t.stop.wait_for(|s| *s) => return,
+            _ = t.stop.wait() => return,
         }
         let rtt = match t.store.ping().await {
             Ok(d) => d.as_micros() as u64,
@@ -390,16 +396,11 @@ async fn heartbeat_loop(mut t: HeartbeatTask) {
     }
 }
 
-async fn recovery_loop(
-    store: SharedStore,
-    local: LocalHost,
-    interval: Duration,
-    mut stop: watch::Receiver<bool>,
-) {
+async fn recovery_loop(store: SharedStore, local: LocalHost, interval: Duration, stop: Shutdown) {
     loop {
         tokio::select! {
             _ = tokio::time::sleep(interval) => {}
-            _ = stop.wait_for(|s| *s) => return,
+            _ = stop.wait() => return,
         }
         match store.recover_orphans(&local).await {
             Ok(0) => {}

@@ -8,10 +8,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rand::Rng;
-use tokio::sync::watch;
 
 use super::clock::Clock;
 use super::store::SharedStore;
+use crate::shutdown::Shutdown;
 
 /// Sidekiq's `average_scheduled_poll_interval`.
 pub const AVERAGE_POLL_SECS: f64 = 5.0;
@@ -59,11 +59,11 @@ impl Scheduler {
         processes as f64 * AVERAGE_POLL_SECS
     }
 
-    /// Polls until `stop` turns true.
-    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+    /// Polls until `stop` is triggered.
+    pub async fn run(self, stop: Shutdown) {
         // A random initial wait spreads processes that start together.
         let first = self.average_interval().await * rand::rng().random::<f64>();
-        if wait(first, &mut stop).await {
+        if wait(first, &stop).await {
             return;
         }
         loop {
@@ -74,7 +74,7 @@ impl Scheduler {
             } else {
                 interval * rand::rng().random::<f64>()
             };
-            if wait(secs, &mut stop).await {
+            if wait(secs, &stop).await {
                 return;
             }
         }
@@ -82,13 +82,13 @@ impl Scheduler {
 }
 
 /// Sleeps `secs`; true when told to stop meanwhile.
-async fn wait(secs: f64, stop: &mut watch::Receiver<bool>) -> bool {
-    if *stop.borrow() {
+async fn wait(secs: f64, stop: &Shutdown) -> bool {
+    if stop.is_triggered() {
         return true;
     }
     let slept = tokio::select! {
         _ = tokio::time::sleep(Duration::from_secs_f64(secs.max(0.0))) => true,
-        _ = stop.wait_for(|s| *s) => false,
+        _ = stop.wait() => false,
     };
-    !slept || *stop.borrow()
+    !slept || stop.is_triggered()
 }

@@ -51,9 +51,9 @@ pub mod web;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use crate::shutdown::Shutdown;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 pub use config::MailCatcherConfig;
@@ -73,7 +73,7 @@ pub enum MailCatcherError {
 pub struct MailCatcher {
     store: MessageStore,
     smtp_addr: SocketAddr,
-    shutdown: CancellationToken,
+    shutdown: Shutdown,
     smtp_task: JoinHandle<()>,
 }
 
@@ -96,7 +96,7 @@ impl MailCatcher {
         let smtp_addr = smtp_listener
             .local_addr()
             .map_err(MailCatcherError::Listener)?;
-        let shutdown = CancellationToken::new();
+        let shutdown = Shutdown::new();
         let ctx = Arc::new(smtp::session::SessionContext {
             store: store.clone(),
             config: Arc::new(config),
@@ -125,13 +125,12 @@ impl MailCatcher {
     /// The web UI and API over this catcher's store. Its live streams end
     /// when the catcher shuts down.
     pub fn web(&self) -> Result<MailWeb, MailCatcherError> {
-        MailWeb::new(self.store.clone(), self.shutdown.child_token())
-            .map_err(MailCatcherError::Templates)
+        MailWeb::new(self.store.clone(), self.shutdown.child()).map_err(MailCatcherError::Templates)
     }
 
     /// Stops accepting, tells connected clients 421, and waits for them.
     pub async fn shutdown(self) {
-        self.shutdown.cancel();
+        self.shutdown.trigger();
         if let Err(e) = self.smtp_task.await {
             tracing::error!(error = %e, "mail catcher SMTP task failed");
         }

@@ -8,9 +8,10 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use tokio::process::{Child, Command};
-use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::Instrument;
+
+use crate::shutdown::Shutdown;
 
 /// One supervised command: `<exe> args…` with extra environment.
 #[derive(Debug, Clone)]
@@ -22,7 +23,7 @@ pub struct ChildSpec {
 }
 
 pub struct Supervisor {
-    stop: watch::Sender<bool>,
+    stop: Shutdown,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -33,12 +34,12 @@ const HEALTHY_RUN: Duration = Duration::from_secs(10);
 
 impl Supervisor {
     pub fn start(exe: PathBuf, specs: Vec<ChildSpec>, grace: Duration) -> Supervisor {
-        let (stop, stop_rx) = watch::channel(false);
+        let stop = Shutdown::new();
         let tasks = specs
             .into_iter()
             .map(|spec| {
                 let span = tracing::info_span!("child", name = %spec.name);
-                tokio::spawn(supervise(exe.clone(), spec, stop_rx.clone(), grace).instrument(span))
+                tokio::spawn(supervise(exe.clone(), spec, stop.clone(), grace).instrument(span))
             })
             .collect();
         Supervisor { stop, tasks }
@@ -46,22 +47,17 @@ impl Supervisor {
 
     /// Stops every child and waits until all have exited.
     pub async fn stop(self) {
-        self.stop.send_replace(true);
+        self.stop.trigger();
         for t in self.tasks {
             let _ = t.await;
         }
     }
 }
 
-async fn supervise(
-    exe: PathBuf,
-    spec: ChildSpec,
-    mut stop: watch::Receiver<bool>,
-    grace: Duration,
-) {
+async fn supervise(exe: PathBuf, spec: ChildSpec, stop: Shutdown, grace: Duration) {
     let mut backoff = FIRST_BACKOFF;
     loop {
-        if *stop.borrow() {
+        if stop.is_triggered() {
             return;
         }
         let started = Instant::now();
@@ -82,7 +78,7 @@ async fn supervise(
                         }
                         false
                     }
-                    _ = stop.wait_for(|s| *s) => true,
+                    _ = stop.wait() => true,
                 };
                 if stopping {
                     terminate(&mut child, grace).await;
@@ -96,7 +92,7 @@ async fn supervise(
         }
         tokio::select! {
             _ = tokio::time::sleep(backoff) => {}
-            _ = stop.wait_for(|s| *s) => return,
+            _ = stop.wait() => return,
         }
         backoff = (backoff * 2).min(MAX_BACKOFF);
     }

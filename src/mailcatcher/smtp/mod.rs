@@ -10,9 +10,9 @@ pub(crate) mod session;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::shutdown::Shutdown;
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
-use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use session::SessionContext;
@@ -21,12 +21,12 @@ use session::SessionContext;
 pub(crate) async fn accept_loop(
     listener: TcpListener,
     ctx: Arc<SessionContext>,
-    shutdown: CancellationToken,
+    shutdown: Shutdown,
 ) {
     let mut sessions = JoinSet::new();
     loop {
         tokio::select! {
-            _ = shutdown.cancelled() => break,
+            _ = shutdown.wait() => break,
             Some(_) = sessions.join_next(), if !sessions.is_empty() => {}
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {

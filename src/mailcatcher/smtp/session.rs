@@ -6,10 +6,10 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use crate::shutdown::Shutdown;
 use smtp_proto::request::receiver::{DataReceiver, RequestReceiver};
 use smtp_proto::Request;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio_util::sync::CancellationToken;
 
 use super::reply::{self, Reply};
 use crate::mailcatcher::config::MailCatcherConfig;
@@ -61,7 +61,7 @@ pub(crate) async fn run<S>(
     mut stream: S,
     peer: SocketAddr,
     ctx: Arc<SessionContext>,
-    shutdown: CancellationToken,
+    shutdown: Shutdown,
 ) -> std::io::Result<()>
 where
     S: AsyncRead + AsyncWrite + Unpin,
@@ -74,7 +74,7 @@ where
     let mut buf = vec![0u8; 16 * 1024];
     loop {
         let read = tokio::select! {
-            _ = shutdown.cancelled() => {
+            _ = shutdown.wait() => {
                 return say_and_close(&mut stream, &reply::SHUTTING_DOWN).await;
             }
             read = tokio::time::timeout(idle, stream.read(&mut buf)) => read,
@@ -335,7 +335,7 @@ mod tests {
     async fn dialogue(ctx: Arc<SessionContext>, input: &str) -> Vec<String> {
         let (client, server) = tokio::io::duplex(1 << 16);
         let peer: SocketAddr = "127.0.0.1:9".parse().unwrap();
-        let task = tokio::spawn(run(server, peer, ctx, CancellationToken::new()));
+        let task = tokio::spawn(run(server, peer, ctx, Shutdown::new()));
         let (rd, mut wr) = tokio::io::split(client);
         wr.write_all(input.as_bytes()).await.unwrap();
         let mut lines = BufReader::new(rd).lines();

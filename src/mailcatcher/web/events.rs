@@ -5,12 +5,12 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
+use crate::shutdown::Shutdown;
 use actix_web::web::Bytes;
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 use tokio::sync::broadcast::{self, error::RecvError};
 use tokio::time::{interval_at, Instant, Interval};
-use tokio_util::sync::CancellationToken;
 
 use super::api::Summary;
 use super::WebState;
@@ -21,7 +21,7 @@ const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 struct Feed {
     rx: broadcast::Receiver<MailEvent>,
-    shutdown: CancellationToken,
+    shutdown: Shutdown,
     keep_alive: Interval,
     hello_sent: bool,
 }
@@ -45,7 +45,7 @@ pub(super) async fn stream(state: web::Data<WebState>) -> HttpResponse {
             ));
         }
         let chunk = tokio::select! {
-            _ = feed.shutdown.cancelled() => return None,
+            _ = feed.shutdown.wait() => return None,
             _ = feed.keep_alive.tick() => Bytes::from_static(b": keep-alive\n\n"),
             event = feed.rx.recv() => match event {
                 Ok(e) => Bytes::from(encode(&e)),

@@ -29,8 +29,8 @@ mod pages;
 
 use std::io;
 
+use crate::shutdown::Shutdown;
 use actix_web::{web, HttpRequest};
-use tokio_util::sync::CancellationToken;
 
 use super::store::MessageStore;
 
@@ -40,7 +40,7 @@ const INDEX_ROUTE: &str = "mailcatcher_index";
 struct WebState {
     store: MessageStore,
     templates: tera::Tera,
-    shutdown: CancellationToken,
+    shutdown: Shutdown,
 }
 
 /// The mail catcher's web UI and API over one store. Cheap to clone.
@@ -52,7 +52,7 @@ pub struct MailWeb {
 impl MailWeb {
     /// `shutdown` ends the live event streams (so a server can stop
     /// without waiting for open browser tabs).
-    pub fn new(store: MessageStore, shutdown: CancellationToken) -> Result<MailWeb, tera::Error> {
+    pub fn new(store: MessageStore, shutdown: Shutdown) -> Result<MailWeb, tera::Error> {
         Ok(MailWeb {
             state: web::Data::new(WebState {
                 store,
