@@ -11,6 +11,7 @@ use aho_corasick::{AhoCorasick, MatchKind};
 
 use super::gazetteer as g;
 use super::names;
+use super::spans::{covered, Hit};
 
 /// Characters of context kept on each side of an instance.
 const CONTEXT_CHARS: usize = 30;
@@ -83,14 +84,6 @@ static GAZETTEER: LazyLock<Option<Gazetteer>> = LazyLock::new(|| {
     }
 });
 
-/// A found mention, in bytes, before grouping.
-pub(super) struct Hit {
-    pub start: usize,
-    pub end: usize,
-    pub kind: &'static str,
-    pub country: Option<&'static str>,
-}
-
 /// Finds the entities of `text`, most relevant first.
 pub fn detect(text: &str) -> Vec<Entity> {
     let addresses = addresses(text);
@@ -132,13 +125,6 @@ fn is_word_boundary(text: &str, start: usize, end: usize) -> bool {
         .is_none_or(|c| !is_word_char(c));
     let after = text[end..].chars().next().is_none_or(|c| !is_word_char(c));
     before && after
-}
-
-/// Whether `start..end` overlaps one of `hits`, which are sorted by
-/// start and do not overlap each other (so their ends are sorted too).
-pub(super) fn covered(hits: &[Hit], start: usize, end: usize) -> bool {
-    let first_ending_after = hits.partition_point(|h| h.end <= start);
-    hits.get(first_ending_after).is_some_and(|h| h.start < end)
 }
 
 /// URLs and e-mail addresses: whitespace-separated chunks that look like one.
@@ -317,23 +303,6 @@ programming language invented by Matz in Japan.";
         assert_eq!(tokyo.instances.len(), 3);
         assert!(tokyo.relevance > find(&es, "Paris").relevance);
         assert_eq!(es[0].name, "Tokyo");
-    }
-
-    #[test]
-    fn covered_finds_overlaps_in_sorted_hits() {
-        let hit = |start, end| Hit {
-            start,
-            end,
-            kind: g::URL,
-            country: None,
-        };
-        let hits = [hit(0, 5), hit(10, 20), hit(30, 31)];
-        assert!(covered(&hits, 4, 6));
-        assert!(!covered(&hits, 5, 10));
-        assert!(covered(&hits, 19, 40));
-        assert!(covered(&hits, 0, 100));
-        assert!(!covered(&hits, 31, 40));
-        assert!(!covered(&[], 0, 1));
     }
 
     #[test]

@@ -4,13 +4,15 @@
 //! while).
 //!
 //! Layout: `keywords` (social tags, YAKE), `entities` (named entities),
-//! `names` (people and organisations by cue words),
+//! `names` (people and organisations by cue words), `spans` (mentions as
+//! byte spans, shared by both),
 //! `gazetteer` (the names entities are found by), `topics` (topic codes).
 
 pub mod entities;
 pub mod gazetteer;
 pub mod keywords;
 mod names;
+mod spans;
 pub mod topics;
 
 pub use entities::{Entity, Instance};

@@ -3,8 +3,8 @@
 //! a cue before ("invented by", "according to") or after ("said"), or a
 //! suffix ("Inc", "Foundation") marks as a name.
 
-use super::entities::{covered, Hit};
 use super::gazetteer as g;
+use super::spans::{covered, Hit};
 
 /// Articles that may open a name's run of capitals but are not part of it.
 const ARTICLES: &[&str] = &["The", "A", "An"];
