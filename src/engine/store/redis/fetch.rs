@@ -7,7 +7,6 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use bytes::Bytes;
 use redis::aio::{ConnectionManager, MultiplexedConnection};
 use redis::{AsyncConnectionConfig, Value};
 use tokio::sync::{mpsc, watch};
@@ -15,6 +14,7 @@ use tokio::task::JoinHandle;
 use tracing::Instrument;
 
 use super::scripts::{wip_key, FETCH, WIP_REGISTRY};
+use super::worker::held_unit;
 use crate::engine::queue::{QueueName, QueueSpec};
 use crate::engine::store::{Fetcher, Result, StoreError, UnitOfWork};
 
@@ -96,11 +96,7 @@ impl RedisFetcher {
                 .ok_or_else(|| StoreError::Corrupt("fetch script returned a bad index".into()))?;
             for j in jobs {
                 let raw: Vec<u8> = redis::from_redis_value(j)?;
-                out.push(UnitOfWork {
-                    queue: (*queue).clone(),
-                    raw: Bytes::from(raw),
-                    id: 0,
-                });
+                out.push(held_unit((*queue).clone(), raw));
             }
         }
         Ok(out)
@@ -236,11 +232,7 @@ impl Waiter {
                         .arg(&self.wip)
                         .query_async(c)
                         .await;
-                    let unit = UnitOfWork {
-                        queue: self.queue.clone(),
-                        raw: Bytes::from(raw),
-                        id: 0,
-                    };
+                    let unit = held_unit(self.queue.clone(), raw);
                     if self.tx.send(unit).is_err() {
                         // The fetcher is gone without closing; the job stays in
                         // the wip list and is recovered like a crash.

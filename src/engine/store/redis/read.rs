@@ -1,15 +1,76 @@
-//! Reads on Redis, shaped like Sidekiq's API (`Stats`, `Queue`, `JobSet`,
-//! `ProcessSet`, `WorkSet`, `Stats::History`).
+//! `ReadSide` on Redis, shaped like Sidekiq's API (`Stats`, `Queue`,
+//! `JobSet`, `ProcessSet`, `WorkSet`, `Stats::History`); the feed and
+//! metrics reads are in `feed`.
 
+use async_trait::async_trait;
 use redis::aio::ConnectionManager;
 
+use super::{feed, write, RedisStore};
 use crate::engine::clock::utc_date;
 use crate::engine::job::Job;
 use crate::engine::queue::QueueName;
 use crate::engine::store::{
-    DayStat, ProcessRecord, QueueSummary, QueuedJob, Result, SetKind, SortedEntry, Stats,
-    WorkRecord,
+    ClassMinute, DayStat, EntryKey, Histogram, JobRecord, Page, ProcessRecord, QueueSummary,
+    QueuedJob, ReadSide, Result, SetKind, SetQuery, SortedEntry, Stats, WorkRecord,
 };
+
+#[async_trait]
+impl ReadSide for RedisStore {
+    async fn stats(&self, now: f64) -> Result<Stats> {
+        stats(&mut self.con(), now).await
+    }
+
+    async fn queues(&self, now: f64) -> Result<Vec<QueueSummary>> {
+        queues(&mut self.con(), now).await
+    }
+
+    async fn queue_jobs(&self, queue: &QueueName, page: Page) -> Result<Vec<QueuedJob>> {
+        queue_jobs(&mut self.con(), queue, page).await
+    }
+
+    async fn set_size(&self, set: SetKind) -> Result<u64> {
+        Ok(redis::cmd("ZCARD")
+            .arg(set.key())
+            .query_async(&mut self.con())
+            .await?)
+    }
+
+    async fn set_entries(&self, query: &SetQuery) -> Result<Vec<SortedEntry>> {
+        set_entries(&mut self.con(), query).await
+    }
+
+    async fn find_entry(
+        &self,
+        set: SetKind,
+        key: &EntryKey,
+    ) -> Result<Option<SortedEntry>> {
+        write::find_or_take(&mut self.con(), set, key, false).await
+    }
+
+    async fn processes(&self, _now: f64) -> Result<Vec<ProcessRecord>> {
+        processes(&mut self.con()).await
+    }
+
+    async fn work(&self, _now: f64) -> Result<Vec<WorkRecord>> {
+        work(&mut self.con()).await
+    }
+
+    async fn history(&self, now: f64, days: u32) -> Result<Vec<DayStat>> {
+        history(&mut self.con(), now, days).await
+    }
+
+    async fn recent_jobs(&self, limit: u64, host: Option<&str>) -> Result<Vec<JobRecord>> {
+        feed::recent_jobs(&mut self.con(), limit, host).await
+    }
+
+    async fn class_metrics(&self, since: f64, now: f64) -> Result<Vec<ClassMinute>> {
+        feed::class_metrics(&mut self.con(), since, now).await
+    }
+
+    async fn class_histogram(&self, class: &str, since: f64, now: f64) -> Result<Histogram> {
+        feed::class_histogram(&mut self.con(), class, since, now).await
+    }
+}
 
 pub async fn stats(con: &mut ConnectionManager, now: f64) -> Result<Stats> {
     let (processed, failed, scheduled, retries, dead): (Option<u64>, Option<u64>, u64, u64, u64) =
@@ -89,10 +150,13 @@ pub async fn queues(con: &mut ConnectionManager, now: f64) -> Result<Vec<QueueSu
 pub async fn queue_jobs(
     con: &mut ConnectionManager,
     queue: &QueueName,
-    offset: u64,
-    limit: u64,
-    newest_first: bool,
+    page: Page,
 ) -> Result<Vec<QueuedJob>> {
+    let Page {
+        offset,
+        limit,
+        newest_first,
+    } = page;
     if limit == 0 {
         return Ok(Vec::new());
     }
@@ -133,19 +197,17 @@ fn glob_escape(s: &str) -> String {
     out
 }
 
-pub async fn set_entries(
-    con: &mut ConnectionManager,
-    set: SetKind,
-    offset: u64,
-    limit: u64,
-    newest_first: bool,
-    filter: Option<&str>,
-) -> Result<Vec<SortedEntry>> {
+pub async fn set_entries(con: &mut ConnectionManager, query: &SetQuery) -> Result<Vec<SortedEntry>> {
+    let Page {
+        offset,
+        limit,
+        newest_first,
+    } = query.page;
     if limit == 0 {
         return Ok(Vec::new());
     }
-    let key = set.key();
-    match filter.filter(|f| !f.is_empty()) {
+    let key = query.set.key();
+    match query.filter() {
         None => {
             let start = i64::try_from(offset).unwrap_or(i64::MAX / 2);
             let stop = start + i64::try_from(limit).unwrap_or(i64::MAX / 2) - 1;

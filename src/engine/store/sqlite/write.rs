@@ -8,11 +8,13 @@ use std::collections::{BTreeMap, HashMap};
 
 use rusqlite::{params, OptionalExtension, Transaction};
 
+use super::worker::row_id;
 use crate::engine::clock::utc_date;
 use crate::engine::job::Job;
 use crate::engine::store::metrics::{batch_deltas, minute_of, METRICS_KEEP_SECS};
-use crate::engine::store::redis::ack::failure_json;
-use crate::engine::store::{Completion, DeadLimits, Outcome, Result, UnitOfWork};
+use crate::engine::store::{
+    failure_json, queue_and_jid, Completion, DeadLimits, Outcome, Result, UnitOfWork,
+};
 
 /// sidekiq-failures' default `failures_max_count`.
 const FAILURES_MAX: u64 = 1000;
@@ -83,10 +85,7 @@ pub fn push(tx: &Transaction<'_>, jobs: &[NewJob]) -> Result<usize> {
 
 /// Inserts a sorted-set entry.
 pub fn insert_entry(tx: &Transaction<'_>, set: &str, score: f64, payload: &str) -> Result<()> {
-    let (queue, jid) = match Job::parse(payload) {
-        Ok(j) => (j.queue().as_str().to_owned(), j.jid().to_owned()),
-        Err(_) => (String::new(), String::new()),
-    };
+    let (queue, jid) = queue_and_jid(payload);
     tx.prepare_cached(
         "INSERT INTO jobs(state, queue, score, jid, payload) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
@@ -130,10 +129,7 @@ fn claimed_to_set(
     score: f64,
     payload: &str,
 ) -> Result<bool> {
-    let (queue, jid) = match Job::parse(payload) {
-        Ok(j) => (j.queue().as_str().to_owned(), j.jid().to_owned()),
-        Err(_) => (String::new(), String::new()),
-    };
+    let (queue, jid) = queue_and_jid(payload);
     let changed = tx
         .prepare_cached(
             "UPDATE jobs SET state = ?3, score = ?4, payload = ?5, queue = ?6, jid = ?7, pos = 0,
@@ -172,15 +168,16 @@ pub fn complete(
     let mut recent = tx.prepare_cached("INSERT INTO recent(record) VALUES (?1)")?;
     let mut processed = 0u64;
     for (i, c) in batch.iter().enumerate() {
+        let id = row_id(&c.unit)?;
         // Side effects only for rows this process still holds, so a batch
         // sent twice (or a job recovered meanwhile) changes nothing.
         let held = match &c.outcome {
-            Outcome::Done | Outcome::Discard => ack.execute(params![c.unit.id, identity])? > 0,
+            Outcome::Done | Outcome::Discard => ack.execute(params![id, identity])? > 0,
             Outcome::Retry { job, at } => {
-                claimed_to_set(tx, identity, c.unit.id, "retry", *at, &job.to_json())?
+                claimed_to_set(tx, identity, id, "retry", *at, &job.to_json())?
             }
             Outcome::Dead { job_json } => {
-                let held = claimed_to_set(tx, identity, c.unit.id, "dead", now, job_json)?;
+                let held = claimed_to_set(tx, identity, id, "dead", now, job_json)?;
                 any_dead |= held;
                 held
             }
@@ -299,12 +296,12 @@ pub fn requeue_front(
     Ok(moved)
 }
 
-pub fn requeue(tx: &Transaction<'_>, identity: &str, units: &[UnitOfWork]) -> Result<usize> {
-    let rows: Vec<(String, i64)> = units
+/// (queue, row id) of units this store handed out, for `requeue_front`.
+pub fn requeue_rows(units: &[UnitOfWork]) -> Result<Vec<(String, i64)>> {
+    units
         .iter()
-        .map(|u| (u.queue.as_str().to_owned(), u.id))
-        .collect();
-    requeue_front(tx, identity, &rows)
+        .map(|u| Ok((u.queue.as_str().to_owned(), row_id(u)?)))
+        .collect()
 }
 
 /// Returns everything `identity` holds to the front of its queues, oldest
