@@ -11,8 +11,10 @@ use kiqlab::engine::job::Retry;
 use kiqlab::engine::launcher::{Launcher, WorkerConfig};
 use kiqlab::engine::queue::{QueueName, QueueSpec};
 use kiqlab::engine::registry::{JobError, JobOptions, Registry};
+use kiqlab::engine::store::redis::RedisStore;
+use kiqlab::engine::store::sqlite::SqliteStore;
 use kiqlab::engine::store::url::StoreUrl;
-use kiqlab::engine::store::{self, SharedStore};
+use kiqlab::engine::store::{self, DeadLimits, SharedStore};
 
 use crate::support::{temp_dir, RedisServer};
 
@@ -68,6 +70,29 @@ impl Harness {
         store::open(&StoreUrl::parse(&self.url).expect("url"))
             .await
             .expect("reopen store")
+    }
+
+    /// Another handle on the same store whose dead set keeps to `limits`.
+    pub async fn with_dead_limits(&self, limits: DeadLimits) -> SharedStore {
+        match StoreUrl::parse(&self.url).expect("url") {
+            StoreUrl::Redis(u) => Arc::new(
+                RedisStore::connect(&u)
+                    .await
+                    .expect("connect")
+                    .with_dead_limits(limits),
+            ),
+            StoreUrl::Sqlite(p) => Arc::new(
+                SqliteStore::open(&p)
+                    .await
+                    .expect("open")
+                    .with_dead_limits(limits),
+            ),
+        }
+    }
+
+    /// The engine API over this store, on the system clock.
+    pub fn api(&self) -> kiqlab::engine::api::Api {
+        kiqlab::engine::api::Api::new(self.store.clone(), Arc::new(SystemClock))
     }
 
     pub fn client(&self) -> Client {

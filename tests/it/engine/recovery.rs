@@ -5,7 +5,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use kiqlab::engine::clock::now_secs;
-use kiqlab::engine::store::{Heartbeat, LocalHost, SetKind};
+use kiqlab::engine::store::{Heartbeat, LocalHost, Page, SetKind};
 use serde_json::json;
 
 use super::harness::{q, spec};
@@ -106,13 +106,13 @@ async fn jobs_of_a_process_without_heartbeat_are_recovered(h: Harness) {
     // Recovered jobs are next in line.
     let next = h
         .store
-        .queue_jobs(&q("default"), 0, 3, false)
+        .queue_jobs(&q("default"), Page::oldest(0, 3))
         .await
         .unwrap();
     let raws: Vec<_> = next.iter().map(|j| j.raw.clone()).collect();
     let held: Vec<_> = got
         .iter()
-        .map(|u| String::from_utf8(u.raw.to_vec()).unwrap())
+        .map(|u| String::from_utf8(u.payload.to_vec()).unwrap())
         .collect();
     assert_eq!(raws, held);
     assert_eq!(
