@@ -15,9 +15,9 @@ use super::errors;
 use super::settings::{WebSettings, MAX_FORM_BYTES, MAX_INTERNAL_BYTES};
 use super::state::AppState;
 use super::timing::{self, Timings};
+use crate::engine::api::SharedStore;
 use crate::engine::client::Client;
 use crate::engine::clock::SystemClock;
-use crate::engine::api::SharedStore;
 
 pub struct Application {
     port: u16,

@@ -15,7 +15,12 @@ impl Api {
     }
 
     /// The duration histogram of `class`'s successful runs from `since` to `until`.
-    pub async fn class_histogram(&self, class: &str, since: f64, until: f64) -> ApiResult<Histogram> {
+    pub async fn class_histogram(
+        &self,
+        class: &str,
+        since: f64,
+        until: f64,
+    ) -> ApiResult<Histogram> {
         self.read.class_histogram(class, since, until).await
     }
 }

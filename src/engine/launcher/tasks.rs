@@ -74,12 +74,9 @@ pub(super) async fn heartbeat_loop(t: HeartbeatTask) {
                 continue;
             }
         };
-        let beat = t.identity.beat(
-            Some(&t.probe),
-            t.clock.now(),
-            t.quiet.is_triggered(),
-            rtt,
-        );
+        let beat = t
+            .identity
+            .beat(Some(&t.probe), t.clock.now(), t.quiet.is_triggered(), rtt);
         match t.store.heartbeat(&beat).await {
             Ok(signal) => {
                 if failing {

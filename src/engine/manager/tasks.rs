@@ -60,8 +60,9 @@ async fn sweep(
             }
         }
     }
-    let (stranded, fresh): (Vec<UnitOfWork>, Vec<UnitOfWork>) =
-        unknown.into_iter().partition(|u| suspects.contains(&u.payload));
+    let (stranded, fresh): (Vec<UnitOfWork>, Vec<UnitOfWork>) = unknown
+        .into_iter()
+        .partition(|u| suspects.contains(&u.payload));
     *suspects = fresh.into_iter().map(|u| u.payload).collect();
     if !stranded.is_empty() {
         tracing::warn!(

@@ -100,7 +100,12 @@ pub async fn delete_job(
         .field("key_val")
         .filter(|v| !v.is_empty())
         .ok_or_else(|| DashError::bad("Say which job (key_val)."))?;
-    if !state.api.delete_queued(&summary.name, raw).await?.is_removed() {
+    if !state
+        .api
+        .delete_queued(&summary.name, raw)
+        .await?
+        .is_removed()
+    {
         return Err(DashError::not_found(
             "That job is no longer in the queue (a worker may have taken it).",
         ));

@@ -144,10 +144,7 @@ async fn retry_dead_and_discard_file_the_job_where_it_belongs(h: Harness) {
         (retries[0].score, retries[0].raw.as_str()),
         (NOW + 30.0, retry.to_json().as_str())
     );
-    let deads = store
-        .set_entries(&all(SetKind::Dead, false))
-        .await
-        .unwrap();
+    let deads = store.set_entries(&all(SetKind::Dead, false)).await.unwrap();
     assert_eq!((deads.len(), deads[0].score), (1, NOW));
     assert_eq!(deads[0].raw, dead.to_json());
     // sidekiq-failures: every failed execution, with the processor.
@@ -258,7 +255,10 @@ async fn due_retries_and_scheduled_jobs_move_to_their_queues(h: Harness) {
     assert_eq!(store.set_size(SetKind::Retry).await.unwrap(), 0);
     assert_eq!(store.set_size(SetKind::Dead).await.unwrap(), 1);
     assert_eq!(store.set_size(SetKind::Schedule).await.unwrap(), 1);
-    let mail = store.queue_jobs(&q("mail"), Page::oldest(0, 10)).await.unwrap();
+    let mail = store
+        .queue_jobs(&q("mail"), Page::oldest(0, 10))
+        .await
+        .unwrap();
     let moved = mail[0].job.as_ref().unwrap();
     assert_eq!(moved.enqueued_at(), Some(NOW + 10.0));
     assert_eq!(moved.created_at(), Some(NOW + 10.0));
@@ -334,7 +334,10 @@ async fn set_entries_page_filter_and_take_by_key(h: Harness) {
         jid: page[1].jid().to_owned(),
     };
     assert!(matches!(
-        store.take_entry(SetKind::Retry, &wrong_score).await.unwrap(),
+        store
+            .take_entry(SetKind::Retry, &wrong_score)
+            .await
+            .unwrap(),
         Removal::NotFound
     ));
     assert_eq!(store.set_size(SetKind::Retry).await.unwrap(), 5);

@@ -33,10 +33,7 @@ async fn a_fetch_cancelled_mid_claim_strands_nothing() {
         }
     }
     // Any write queues behind the writer's clean-up of cancelled claims.
-    store
-        .signal("w:1:a", &Signal::parse("noop"))
-        .await
-        .unwrap();
+    store.signal("w:1:a", &Signal::parse("noop")).await.unwrap();
     let waiting = store.queues(NOW).await.unwrap()[0].size as usize;
     assert_eq!(
         held.len() + waiting,

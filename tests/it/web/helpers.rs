@@ -224,7 +224,9 @@ impl TestApp {
             || async {
                 let entries = self
                     .store
-                    .set_entries(&SetQuery::new(SetKind::Retry, Page::oldest(0, 100)).matching(Some(jid)))
+                    .set_entries(
+                        &SetQuery::new(SetKind::Retry, Page::oldest(0, 100)).matching(Some(jid)),
+                    )
                     .await
                     .ok()?;
                 entries.into_iter().next()

@@ -1,11 +1,11 @@
 //! `ReadSide` on Redis, shaped like Sidekiq's API (`Stats`, `Queue`,
-//! `JobSet`, `ProcessSet`, `WorkSet`, `Stats::History`); the feed and
-//! metrics reads are in `feed`.
+//! `JobSet`, `Stats::History`); `ProcessSet` and `WorkSet` are read in
+//! `procs`, the feed and metrics in `feed`.
 
 use async_trait::async_trait;
 use redis::aio::ConnectionManager;
 
-use super::{feed, write, RedisStore};
+use super::{feed, procs, write, RedisStore};
 use crate::engine::clock::utc_date;
 use crate::engine::job::Job;
 use crate::engine::queue::QueueName;
@@ -39,20 +39,16 @@ impl ReadSide for RedisStore {
         set_entries(&mut self.con(), query).await
     }
 
-    async fn find_entry(
-        &self,
-        set: SetKind,
-        key: &EntryKey,
-    ) -> Result<Option<SortedEntry>> {
+    async fn find_entry(&self, set: SetKind, key: &EntryKey) -> Result<Option<SortedEntry>> {
         write::find_or_take(&mut self.con(), set, key, false).await
     }
 
     async fn processes(&self, _now: f64) -> Result<Vec<ProcessRecord>> {
-        processes(&mut self.con()).await
+        procs::processes(&mut self.con()).await
     }
 
     async fn work(&self, _now: f64) -> Result<Vec<WorkRecord>> {
-        work(&mut self.con()).await
+        procs::work(&mut self.con()).await
     }
 
     async fn history(&self, now: f64, days: u32) -> Result<Vec<DayStat>> {
@@ -87,7 +83,7 @@ pub async fn stats(con: &mut ConnectionManager, now: f64) -> Result<Stats> {
             .arg("dead")
             .query_async(con)
             .await?;
-    let procs = processes(con).await?;
+    let procs = procs::processes(con).await?;
     let queues = queues(con, now).await?;
     Ok(Stats {
         processed: processed.unwrap_or(0),
@@ -197,7 +193,10 @@ fn glob_escape(s: &str) -> String {
     out
 }
 
-pub async fn set_entries(con: &mut ConnectionManager, query: &SetQuery) -> Result<Vec<SortedEntry>> {
+pub async fn set_entries(
+    con: &mut ConnectionManager,
+    query: &SetQuery,
+) -> Result<Vec<SortedEntry>> {
     let Page {
         offset,
         limit,
@@ -256,89 +255,6 @@ pub async fn set_entries(con: &mut ConnectionManager, query: &SetQuery) -> Resul
                 .collect())
         }
     }
-}
-
-type ProcFields = (
-    Option<String>,
-    Option<u64>,
-    Option<f64>,
-    Option<String>,
-    Option<u64>,
-    Option<u64>,
-);
-
-/// Live processes; members whose heartbeat hash has expired are removed from
-/// `processes`, as `Sidekiq::ProcessSet#cleanup` does.
-pub async fn processes(con: &mut ConnectionManager) -> Result<Vec<ProcessRecord>> {
-    let mut ids: Vec<String> = redis::cmd("SMEMBERS")
-        .arg("processes")
-        .query_async(con)
-        .await?;
-    ids.sort();
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut pipe = redis::pipe();
-    for id in &ids {
-        pipe.cmd("HMGET")
-            .arg(id)
-            .arg("info")
-            .arg("busy")
-            .arg("beat")
-            .arg("quiet")
-            .arg("rss")
-            .arg("rtt_us");
-    }
-    let rows: Vec<ProcFields> = pipe.query_async(con).await?;
-    let mut out = Vec::new();
-    let mut gone = Vec::new();
-    for (id, (info, busy, beat, quiet, rss, rtt)) in ids.into_iter().zip(rows) {
-        let Some(info) = info.and_then(|i| serde_json::from_str(&i).ok()) else {
-            gone.push(id);
-            continue;
-        };
-        out.push(ProcessRecord {
-            identity: id,
-            info,
-            busy: busy.unwrap_or(0),
-            beat: beat.unwrap_or(0.0),
-            quiet: quiet.as_deref() == Some("true"),
-            rss_kb: rss.unwrap_or(0),
-            rtt_us: rtt.unwrap_or(0),
-        });
-    }
-    if !gone.is_empty() {
-        let _: () = redis::cmd("SREM")
-            .arg("processes")
-            .arg(&gone)
-            .query_async(con)
-            .await?;
-    }
-    Ok(out)
-}
-
-pub async fn work(con: &mut ConnectionManager) -> Result<Vec<WorkRecord>> {
-    let procs = processes(con).await?;
-    let mut out = Vec::new();
-    for p in procs {
-        let mut entries: Vec<(String, String)> = redis::cmd("HGETALL")
-            .arg(format!("{}:work", p.identity))
-            .query_async(con)
-            .await?;
-        if entries.is_empty() {
-            entries = redis::cmd("HGETALL")
-                .arg(format!("{}:workers", p.identity))
-                .query_async(con)
-                .await?;
-        }
-        out.extend(
-            entries
-                .iter()
-                .filter_map(|(tid, json)| WorkRecord::parse(&p.identity, tid, json)),
-        );
-    }
-    out.sort_by(|a, b| a.run_at.total_cmp(&b.run_at));
-    Ok(out)
 }
 
 pub async fn history(con: &mut ConnectionManager, now: f64, days: u32) -> Result<Vec<DayStat>> {

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 
 use super::scripts::wip_key;
-use super::{ack, fetch, procs, read, write, RedisStore};
+use super::{ack, fetch, procs, write, RedisStore};
 use crate::engine::queue::{QueueName, QueueSpec};
 use crate::engine::store::{
     Completion, Fetcher, Heartbeat, LocalHost, Receipt, Result, Signal, UnitOfWork, WorkerSide,
@@ -81,6 +81,6 @@ impl WorkerSide for RedisStore {
     }
 
     async fn process_count(&self) -> Result<u64> {
-        Ok(read::processes(&mut self.con()).await?.len() as u64)
+        Ok(procs::processes(&mut self.con()).await?.len() as u64)
     }
 }

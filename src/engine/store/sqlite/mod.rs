@@ -10,14 +10,16 @@
 //! - `conn`: connection pragmas, the writer thread, the read pool
 //! - `wake`: wake-ups for idle fetchers (in-process, and inotify on the WAL)
 //! - `fetch`: reliable fetch (claims) and waiting without polling
-//! - `write`: pushes, completions, requeues, due jobs
-//! - `worker`: `WorkerSide`, over `fetch`, `write` and `procs`
+//! - `write`: pushes, set entries, requeues, due jobs
+//! - `ack`: completions with their side effects, one transaction per batch
+//! - `worker`: `WorkerSide`, over `fetch`, `ack`, `write` and `procs`
 //! - `procs`: heartbeats, signals, processes, orphan recovery
 //! - `admin`: `AdminSide`, the dashboard's actions on sets and queues
 //! - `read`: `ReadSide`: stats, queues, sets, history, feed, metrics
 //! - `info`: the database's own figures (the dashboard's store panel)
 //! - `usage`: the worker-seconds meter (two `counters` rows)
 
+mod ack;
 mod admin;
 mod conn;
 mod fetch;
@@ -251,4 +253,3 @@ impl UsageLedger for SqliteStore {
         self.write(usage::reset).await
     }
 }
-

@@ -1,13 +1,13 @@
-//! `WorkerSide` on SQLite: fetchers (`fetch`), acknowledgements, requeues
-//! and due jobs (`write`), heartbeats and orphans (`procs`), and the rows a
-//! process has claimed. A unit's receipt is its row id.
+//! `WorkerSide` on SQLite: fetchers (`fetch`), acknowledgements (`ack`),
+//! requeues and due jobs (`write`), heartbeats and orphans (`procs`), and
+//! the rows a process has claimed. A unit's receipt is its row id.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use bytes::Bytes;
 
-use super::{fetch, procs, write, SqliteStore};
+use super::{ack, fetch, procs, write, SqliteStore};
 use crate::engine::queue::{QueueName, QueueSpec};
 use crate::engine::store::{
     Completion, Fetcher, Heartbeat, LocalHost, Receipt, Result, SetKind, Signal, UnitOfWork,
@@ -42,7 +42,7 @@ impl WorkerSide for SqliteStore {
         let batch = batch.to_vec();
         let identity = identity.to_owned();
         let limits = self.limits;
-        self.write(move |tx| write::complete(tx, &identity, &batch, now, limits))
+        self.write(move |tx| ack::complete(tx, &identity, &batch, now, limits))
             .await
     }
 
