@@ -17,6 +17,7 @@ use super::scripts::{wip_key, FETCH, WIP_REGISTRY};
 use super::worker::held_unit;
 use crate::engine::queue::{QueueName, QueueSpec};
 use crate::engine::store::{Fetcher, Result, StoreError, UnitOfWork};
+use crate::shutdown::Shutdown;
 
 /// How long one blocking `BLMOVE` waits; also the longest `close` can take.
 const BLOCK_SECS: f64 = 1.0;
@@ -30,7 +31,8 @@ pub struct RedisFetcher {
     rx: mpsc::UnboundedReceiver<UnitOfWork>,
     /// True while `fetch` is waiting; blocking waiters only block then.
     want: watch::Sender<bool>,
-    closed: watch::Sender<bool>,
+    /// Set once by `close`: the waiters stop between commands.
+    closed: Shutdown,
     waiters: HashMap<QueueName, JoinHandle<()>>,
 }
 
@@ -60,7 +62,7 @@ impl RedisFetcher {
             tx,
             rx,
             want: watch::channel(false).0,
-            closed: watch::channel(false).0,
+            closed: Shutdown::new(),
             waiters: HashMap::new(),
         }
     }
@@ -117,7 +119,7 @@ impl RedisFetcher {
                 wip,
                 tx: self.tx.clone(),
                 want: self.want.subscribe(),
-                closed: self.closed.subscribe(),
+                closed: self.closed.clone(),
             };
             let span = tracing::debug_span!("blmove", identity = %self.identity, queue = %q);
             let handle = tokio::spawn(waiter.run().instrument(span));
@@ -160,13 +162,20 @@ impl Fetcher for RedisFetcher {
 
     async fn close(mut self: Box<Self>) -> Result<Vec<UnitOfWork>> {
         self.want.send_replace(false);
-        self.closed.send_replace(true);
+        self.closed.trigger();
         for (_, h) in self.waiters.drain() {
             let _ = h.await;
         }
         let mut out = Vec::new();
         self.drain(&mut out);
         Ok(out)
+    }
+}
+
+impl Drop for RedisFetcher {
+    /// A fetcher dropped without `close` still stops its waiters.
+    fn drop(&mut self) {
+        self.closed.trigger();
     }
 }
 
@@ -179,7 +188,7 @@ struct Waiter {
     wip: String,
     tx: mpsc::UnboundedSender<UnitOfWork>,
     want: watch::Receiver<bool>,
-    closed: watch::Receiver<bool>,
+    closed: Shutdown,
 }
 
 impl Waiter {
@@ -187,13 +196,13 @@ impl Waiter {
         let mut con: Option<MultiplexedConnection> = None;
         let mut backoff = Duration::from_millis(100);
         loop {
-            if *self.closed.borrow() {
+            if self.closed.is_triggered() {
                 return;
             }
             if !*self.want.borrow() {
                 tokio::select! {
                     _ = self.want.wait_for(|w| *w) => {}
-                    _ = self.closed.wait_for(|c| *c) => return,
+                    _ = self.closed.wait() => return,
                 }
                 continue;
             }
@@ -252,7 +261,7 @@ impl Waiter {
     async fn pause(&mut self, backoff: &mut Duration) {
         tokio::select! {
             _ = tokio::time::sleep(*backoff) => {}
-            _ = self.closed.wait_for(|c| *c) => {}
+            _ = self.closed.wait() => {}
         }
         *backoff = (*backoff * 2).min(Duration::from_secs(5));
     }
