@@ -213,12 +213,9 @@ async fn a_lost_fetch_reply_is_swept_back(h: Harness) {
     // its identity that it never received. The sweep returns it to the queue.
     let launcher = h.launch(h.fast_config(1, spec(&["default"], true))).await;
     let identity = launcher.identity().identity.clone();
-    // Keep the worker at capacity (one slow job; no prefetch before jobs are
-    // timed) so it fetches nothing more.
-    h.client()
-        .perform_async("Slow", vec![json!(1.5)])
-        .await
-        .unwrap();
+    // Keep the worker at capacity (one job that waits for the test; no
+    // prefetch before jobs are timed) so it fetches nothing more.
+    h.client().perform_async("Gated", vec![]).await.unwrap();
     eventually(
         Duration::from_secs(10),
         "the worker at capacity",
@@ -242,7 +239,15 @@ async fn a_lost_fetch_reply_is_swept_back(h: Harness) {
         .unwrap();
     assert_eq!(got.len(), 1, "the stranded job");
     drop(thief);
-    assert_eq!(h.stats().await.enqueued, 0);
+    // The sweep (two in a row see it unknown) puts it back in the queue…
+    eventually(
+        Duration::from_secs(15),
+        "the stranded job swept back",
+        || async { (h.stats().await.enqueued == 1).then_some(()) },
+    )
+    .await;
+    // …and once the worker has room again, it runs.
+    h.gate.add_permits(1);
     eventually(Duration::from_secs(15), "the swept job to run", || async {
         h.ran().contains(&jid).then_some(())
     })

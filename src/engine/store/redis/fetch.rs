@@ -4,6 +4,7 @@
 //! when the worker is idle, so an idle worker never polls.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -30,7 +31,7 @@ pub struct RedisFetcher {
     tx: mpsc::UnboundedSender<UnitOfWork>,
     rx: mpsc::UnboundedReceiver<UnitOfWork>,
     /// True while `fetch` is waiting; blocking waiters only block then.
-    want: watch::Sender<bool>,
+    want: Arc<watch::Sender<bool>>,
     /// Set once by `close`: the waiters stop between commands.
     closed: Shutdown,
     waiters: HashMap<QueueName, JoinHandle<()>>,
@@ -61,7 +62,7 @@ impl RedisFetcher {
             keys,
             tx,
             rx,
-            want: watch::channel(false).0,
+            want: Arc::new(watch::channel(false).0),
             closed: Shutdown::new(),
             waiters: HashMap::new(),
         }
@@ -118,7 +119,8 @@ impl RedisFetcher {
                 queue_key,
                 wip,
                 tx: self.tx.clone(),
-                want: self.want.subscribe(),
+                wanted: self.want.subscribe(),
+                want: Arc::clone(&self.want),
                 closed: self.closed.clone(),
             };
             let span = tracing::debug_span!("blmove", identity = %self.identity, queue = %q);
@@ -187,7 +189,9 @@ struct Waiter {
     queue_key: String,
     wip: String,
     tx: mpsc::UnboundedSender<UnitOfWork>,
-    want: watch::Receiver<bool>,
+    wanted: watch::Receiver<bool>,
+    /// To withdraw the wish once served (see `run`).
+    want: Arc<watch::Sender<bool>>,
     closed: Shutdown,
 }
 
@@ -199,9 +203,9 @@ impl Waiter {
             if self.closed.is_triggered() {
                 return;
             }
-            if !*self.want.borrow() {
+            if !*self.wanted.borrow() {
                 tokio::select! {
-                    _ = self.want.wait_for(|w| *w) => {}
+                    _ = self.wanted.wait_for(|w| *w) => {}
                     _ = self.closed.wait() => return,
                 }
                 continue;
@@ -235,6 +239,11 @@ impl Waiter {
             match res {
                 Ok(Some(raw)) => {
                     backoff = Duration::from_millis(100);
+                    // The wish is served: withdraw it before handing the job
+                    // over, or this loop would block for another one before
+                    // `fetch` wakes up to withdraw it, and take a job the
+                    // worker has no room for.
+                    self.want.send_replace(false);
                     // Register the wip list (the batch script does it too).
                     let _: redis::RedisResult<()> = redis::cmd("SADD")
                         .arg(WIP_REGISTRY)
