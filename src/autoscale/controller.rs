@@ -20,7 +20,7 @@ use super::scaler::{Scaler, ScalerState};
 use super::usage::now_ms;
 use super::workload::{measure, Queues, Workload};
 use crate::engine::clock::now_secs;
-use crate::engine::store::{LocalHost, SharedStore, StoreError};
+use crate::engine::store::{LocalHost, ReadSide, SharedStore, StoreError};
 use crate::shutdown::Shutdown;
 
 #[derive(Debug, Clone)]
@@ -130,13 +130,13 @@ pub fn decide(
 /// Reads the workload and the live workers of `queues`.
 /// `last_done` carries the processed + failed counters between looks.
 pub async fn observe(
-    store: &SharedStore,
+    store: &dyn ReadSide,
     queues: &Queues,
     local: &LocalHost,
     last_done: &mut Option<u64>,
 ) -> Result<Observation, StoreError> {
     let now = now_secs();
-    let workload = measure(store.as_ref(), queues, now).await?;
+    let workload = measure(store, queues, now).await?;
     let mut obs = Observation {
         workload,
         ..Observation::default()
@@ -197,7 +197,7 @@ async fn run(
     let mut last_done = None;
     loop {
         let st = scaler.poll();
-        match observe(&store, &cfg.queues, &local, &mut last_done).await {
+        match observe(store.as_ref(), &cfg.queues, &local, &mut last_done).await {
             Ok(obs) => {
                 failing = false;
                 let (next, action) = decide(phase, &obs, &st, &cfg, Instant::now());

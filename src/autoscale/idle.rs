@@ -3,6 +3,7 @@
 //! retrying in the queues it serves, and nothing fetched or running here.
 //! The launcher then stops as on SIGTERM.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -10,11 +11,11 @@ use tokio::time::Instant;
 use super::workload::{measure, Queues};
 use crate::engine::clock::now_secs;
 use crate::engine::manager::Probe;
-use crate::engine::store::SharedStore;
+use crate::engine::store::ReadSide;
 
 #[derive(Clone)]
 pub struct IdleExit {
-    pub store: SharedStore,
+    pub store: Arc<dyn ReadSide>,
     pub queues: Queues,
     pub probe: Probe,
     pub idle: Duration,

@@ -3,7 +3,7 @@
 //! are already due, so that a worker's scheduler would queue them now).
 
 use crate::engine::queue::QueueName;
-use crate::engine::store::{SetKind, Store, StoreError};
+use crate::engine::store::{Page, ReadSide, SetKind, SetQuery, StoreError};
 
 /// Entries read per page when a set must be filtered by queue.
 const PAGE: u64 = 200;
@@ -53,7 +53,11 @@ impl Workload {
 }
 
 /// Reads the workload of `queues` at `now`.
-pub async fn measure(store: &dyn Store, queues: &Queues, now: f64) -> Result<Workload, StoreError> {
+pub async fn measure(
+    store: &dyn ReadSide,
+    queues: &Queues,
+    now: f64,
+) -> Result<Workload, StoreError> {
     let queued = store
         .queues(now)
         .await?
@@ -74,7 +78,7 @@ pub async fn measure(store: &dyn Store, queues: &Queues, now: f64) -> Result<Wor
 /// (entries for `queues`, of which due) in one sorted set. Entries are read
 /// oldest first, so the due ones come first.
 async fn count_set(
-    store: &dyn Store,
+    store: &dyn ReadSide,
     set: SetKind,
     queues: &Queues,
     now: f64,
@@ -86,7 +90,9 @@ async fn count_set(
     let (mut matching, mut due, mut seen) = (0u64, 0u64, 0u64);
     let mut past_due = false;
     while seen < size.min(SCAN_MAX) {
-        let page = store.set_entries(set, seen, PAGE, false, None).await?;
+        let page = store
+            .set_entries(&SetQuery::new(set, Page::oldest(seen, PAGE)))
+            .await?;
         if page.is_empty() {
             break;
         }

@@ -23,7 +23,7 @@ use crate::engine::launcher::{Launcher, WorkerConfig};
 use crate::engine::queue::{QueueName, QueueSpec};
 use crate::engine::registry::JobOptions;
 use crate::engine::store::url::StoreUrl;
-use crate::engine::store::{self, SharedStore};
+use crate::engine::store::{self, SharedStore, StoreKind};
 
 #[derive(Debug, Clone)]
 pub struct BenchConfig {
@@ -114,13 +114,11 @@ async fn enqueue(client: &Client, jobs: u64) -> anyhow::Result<f64> {
 
 /// The redis-server's pid, when it runs on this machine.
 async fn redis_pid(store: &SharedStore) -> Option<u32> {
-    let info = store.store_info().await.ok()?;
-    let pid: u32 = info
-        .iter()
-        .find(|(k, _)| k == "process_id")?
-        .1
-        .parse()
-        .ok()?;
+    let info = store.info().await.ok()?;
+    if info.kind != StoreKind::Redis {
+        return None;
+    }
+    let pid: u32 = info.field("process_id")?.parse().ok()?;
     proc_stats::is_process_named(pid, "redis-server").then_some(pid)
 }
 
@@ -150,7 +148,7 @@ async fn process(cfg: &BenchConfig, store: &SharedStore) -> anyhow::Result<RunFi
         let child = Command::new(&cfg.exe)
             .arg("worker")
             .arg("--store")
-            .arg(cfg.store.to_string_with_secret())
+            .arg(cfg.store.for_child())
             .args(["-c", &cfg.concurrency.to_string(), "-q", BENCH_QUEUE])
             .args(["--name", &format!("bench-{i:02}"), "-t", "5"])
             .stdin(Stdio::null())

@@ -115,13 +115,7 @@ impl AutoscaleArgs {
             args.push("-q".into());
             args.push(format!("{},{}", q.name, q.weight));
         }
-        let store = match ctx.store_url {
-            StoreUrl::Redis(r) => r.expose().to_owned(),
-            StoreUrl::Sqlite(p) => {
-                let p = std::path::absolute(p).unwrap_or_else(|_| p.clone());
-                format!("sqlite://{}", p.display())
-            }
-        };
+        let store = ctx.store_url.for_child();
         let j = ctx.jobs;
         let mut env = vec![
             ("KIQLAB_EXIT_WITH_PARENT".to_owned(), "true".to_owned()),

@@ -3,14 +3,14 @@
 //! one JSON object.
 
 use std::io::Write;
+use std::sync::Arc;
 
 use clap::Args as ClapArgs;
 use serde_json::json;
 
 use super::StoreArgs;
-use crate::autoscale::usage::{self, UsageReport};
-use crate::engine::clock::now_secs;
-use crate::engine::store::Stats;
+use crate::engine::api::{Api, Stats, UsageReport};
+use crate::engine::clock::SystemClock;
 
 #[derive(Debug, ClapArgs)]
 pub struct Args {
@@ -27,20 +27,19 @@ pub struct Args {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let store = args.store.open().await?;
+    let api = Api::new(args.store.open().await?, Arc::new(SystemClock));
     if args.reset_usage {
-        store.reset_worker_time().await?;
-        store.add_worker_time(0, usage::now_ms()).await?;
+        api.restart_usage().await?;
     }
-    let stats = store.stats(now_secs()).await?;
-    let usage = usage::report(store.as_ref(), usage::now_ms()).await?;
+    let stats = api.stats().await?;
+    let usage = api.usage().await?;
     let mut out = std::io::stdout().lock();
     if args.json {
         let mut v = to_json(&stats);
         v["usage"] = json!(usage);
         writeln!(out, "{v}")?;
     } else {
-        write!(out, "{}", to_text(&stats, &store.describe()))?;
+        write!(out, "{}", to_text(&stats, &api.describe()))?;
         write!(out, "{}", usage_text(usage.as_ref()))?;
     }
     Ok(())

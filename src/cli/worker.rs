@@ -134,10 +134,7 @@ impl Args {
 
 /// The address of a Redis server named by the URL, for picking our IP.
 async fn store_addr(url: &StoreUrl) -> Option<std::net::SocketAddr> {
-    let StoreUrl::Redis(r) = url else { return None };
-    let u = url::Url::parse(r.expose()).ok()?;
-    let host = u.host_str()?.to_owned();
-    let port = u.port().unwrap_or(6379);
+    let (host, port) = url.server()?;
     let mut addrs = tokio::net::lookup_host((host.as_str(), port)).await.ok()?;
     addrs.next()
 }

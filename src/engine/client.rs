@@ -10,7 +10,7 @@ use super::clock::Clock;
 use super::job::{float_value, new_jid, Job, Retry};
 use super::queue::QueueName;
 use super::registry::Registry;
-use super::store::{EncodedJob, Result, SharedStore};
+use super::store::{EncodedJob, Queueing, Result};
 
 /// `push_bulk` sends this many jobs per store call, as Sidekiq does.
 pub const BULK_BATCH: usize = 1000;
@@ -28,13 +28,14 @@ pub struct PushOptions {
 
 #[derive(Debug, Clone)]
 pub struct Client {
-    store: SharedStore,
+    store: Arc<dyn Queueing>,
     registry: Arc<Registry>,
     clock: Arc<dyn Clock>,
 }
 
 impl Client {
-    pub fn new(store: SharedStore, registry: Arc<Registry>, clock: Arc<dyn Clock>) -> Client {
+    /// A client pushing to `store` (a `SharedStore` coerces to it).
+    pub fn new(store: Arc<dyn Queueing>, registry: Arc<Registry>, clock: Arc<dyn Clock>) -> Client {
         Client {
             store,
             registry,
@@ -42,7 +43,8 @@ impl Client {
         }
     }
 
-    pub fn store(&self) -> &SharedStore {
+    /// Where this client pushes.
+    pub fn store(&self) -> &Arc<dyn Queueing> {
         &self.store
     }
 
@@ -74,22 +76,16 @@ impl Client {
 
     /// Pushes an existing payload (e.g. from a dashboard "retry"), refreshing
     /// its times as `Client.push` does.
-    pub async fn push_job(&self, mut job: Job) -> Result<String> {
-        refresh_times(&mut job, self.clock.now());
+    pub async fn push_job(&self, job: Job) -> Result<String> {
         let jid = job.jid().to_owned();
-        self.store.push(std::slice::from_ref(&job)).await?;
+        repush(self.store.as_ref(), vec![job], self.clock.now()).await?;
         Ok(jid)
     }
 
     /// `push_job` for many payloads in one store call (the dashboard's
     /// "retry all" and "add all to queue").
-    pub async fn push_jobs(&self, mut jobs: Vec<Job>) -> Result<usize> {
-        let now = self.clock.now();
-        for job in &mut jobs {
-            refresh_times(job, now);
-        }
-        self.store.push(&jobs).await?;
-        Ok(jobs.len())
+    pub async fn push_jobs(&self, jobs: Vec<Job>) -> Result<usize> {
+        repush(self.store.as_ref(), jobs, self.clock.now()).await
     }
 
     /// Pushes one job per argument list, in batches of 1,000 with several
@@ -131,6 +127,16 @@ impl Client {
         }
         job
     }
+}
+
+/// Pushes existing payloads in one store call, as `Client.push` does with
+/// a payload it is given again (see `refresh_times`). Returns how many.
+pub async fn repush(store: &dyn Queueing, mut jobs: Vec<Job>, now: f64) -> Result<usize> {
+    for job in &mut jobs {
+        refresh_times(job, now);
+    }
+    store.push(&jobs).await?;
+    Ok(jobs.len())
 }
 
 /// What `Client.push` does to a payload it is given again: `created_at` if

@@ -26,6 +26,14 @@ pub fn now_secs() -> f64 {
         .unwrap_or(0.0)
 }
 
+/// The wall clock in epoch milliseconds (the usage meter's unit).
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
 /// A clock that moves only when told to.
 #[derive(Debug)]
 pub struct ManualClock(AtomicU64);

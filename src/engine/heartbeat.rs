@@ -93,7 +93,7 @@ impl ProcessIdentity {
         let work = running
             .iter()
             .map(|(slot, r)| {
-                let payload = String::from_utf8_lossy(&r.unit.raw);
+                let payload = String::from_utf8_lossy(&r.unit.payload);
                 let tid = self
                     .tids
                     .get(*slot)

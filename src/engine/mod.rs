@@ -4,7 +4,7 @@
 //! - `queue`: queue names, `-q NAME[,WEIGHT]`, fetch order
 //! - `clock`: time as float epoch seconds, controllable in tests
 //! - `client`: `perform_async`, `perform_in`, `perform_at`, `push_bulk`
-//! - `store`: the `Store` trait and its Redis and SQLite implementations
+//! - `store`: narrow traits per consumer, and their Redis and SQLite implementations
 //! - `registry`: job classes by name, with their options and handlers
 //! - `retry`: Sidekiq 6.4's retry policy and backoff
 //! - `processor`: runs one job and decides its outcome
@@ -12,8 +12,10 @@
 //! - `scheduler`: moves due scheduled and retry jobs to their queues
 //! - `heartbeat`: process identity, heartbeats, signals, orphan recovery
 //! - `launcher`: the worker's lifecycle: start, quiet, stop with a deadline
+//! - `api`: the read and admin side the web node and `kiqlab stats` use
 //! - `builtin`: the job classes every worker knows (DemoWorker, UrgentWorker, NoopWorker)
 
+pub mod api;
 pub mod builtin;
 pub mod client;
 pub mod clock;

@@ -13,7 +13,7 @@ use super::clock::Clock;
 use super::job::{float_value, new_jid, Job, PayloadError};
 use super::registry::{JobContext, JobError, Registry, WorkerInfo};
 use super::retry::{self, Decision};
-use super::store::{Completion, JobRecord, Outcome, UnitOfWork};
+use super::store::{Completion, JobRecord, Outcome, RunOutcome, UnitOfWork};
 
 /// Payloads above this size are refused (straight to the dead set).
 pub const DEFAULT_MAX_PAYLOAD: usize = 1024 * 1024;
@@ -31,7 +31,7 @@ pub struct ProcessorEnv {
 pub async fn process(env: &ProcessorEnv, unit: &UnitOfWork) -> Completion {
     let started_at = env.clock.now();
     let timer = Instant::now();
-    let mut job = match Job::from_bytes(&unit.raw, env.max_payload) {
+    let mut job = match Job::from_bytes(&unit.payload, env.max_payload) {
         Ok(job) => job,
         Err(e) => return malformed(env, unit, &e, started_at),
     };
@@ -87,12 +87,12 @@ pub async fn process(env: &ProcessorEnv, unit: &UnitOfWork) -> Completion {
     }
 }
 
-fn outcome_name(o: &Outcome) -> &'static str {
+fn run_outcome(o: &Outcome) -> RunOutcome {
     match o {
-        Outcome::Done => "done",
-        Outcome::Retry { .. } => "retry",
-        Outcome::Dead { .. } => "dead",
-        Outcome::Discard => "discarded",
+        Outcome::Done => RunOutcome::Done,
+        Outcome::Retry { .. } => RunOutcome::Retry,
+        Outcome::Dead { .. } => RunOutcome::Dead,
+        Outcome::Discard => RunOutcome::Discarded,
     }
 }
 
@@ -114,7 +114,7 @@ fn record(
         pid: env.worker.pid,
         started_at,
         duration_ms,
-        outcome: outcome_name(outcome).to_owned(),
+        outcome: run_outcome(outcome),
         error,
     }
 }
@@ -142,10 +142,10 @@ fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
 /// A payload that cannot be run goes to the dead set, with the reason and as
 /// much of the original as is safe to keep.
 fn malformed(env: &ProcessorEnv, unit: &UnitOfWork, err: &PayloadError, now: f64) -> Completion {
-    tracing::error!(queue = %unit.queue, bytes = unit.raw.len(), error = %err, "malformed job payload; moving it to the dead set");
-    let job_json = malformed_dead_json(&unit.raw, unit.queue.as_str(), err, now);
+    tracing::error!(queue = %unit.queue, bytes = unit.payload.len(), error = %err, "malformed job payload; moving it to the dead set");
+    let job_json = malformed_dead_json(&unit.payload, unit.queue.as_str(), err, now);
     let outcome = Outcome::Dead { job_json };
-    let parsed: Option<Map<String, Value>> = serde_json::from_slice(&unit.raw).ok();
+    let parsed: Option<Map<String, Value>> = serde_json::from_slice(&unit.payload).ok();
     let field = |k: &str| {
         parsed
             .as_ref()
@@ -162,7 +162,7 @@ fn malformed(env: &ProcessorEnv, unit: &UnitOfWork, err: &PayloadError, now: f64
         pid: env.worker.pid,
         started_at: now,
         duration_ms: 0.0,
-        outcome: "dead".into(),
+        outcome: RunOutcome::Dead,
         error: Some(format!("Kiqlab::MalformedPayload: {err}")),
     };
     Completion {
@@ -249,11 +249,7 @@ mod tests {
     }
 
     fn unit(json: &str) -> UnitOfWork {
-        UnitOfWork {
-            queue: QueueName::default_queue(),
-            raw: bytes::Bytes::copy_from_slice(json.as_bytes()),
-            id: 0,
-        }
+        UnitOfWork::unheld(QueueName::default_queue(), json.to_owned())
     }
 
     fn job_unit(class: &str, retry: Retry) -> UnitOfWork {
@@ -269,7 +265,7 @@ mod tests {
             (r.host.as_str(), r.ip.as_str(), r.pid),
             ("worker-01", "10.0.0.11", 42)
         );
-        assert_eq!(r.outcome, "done");
+        assert_eq!(r.outcome, RunOutcome::Done);
     }
 
     #[tokio::test]
@@ -324,11 +320,10 @@ mod tests {
             assert_eq!(job.error_class(), Some("Kiqlab::MalformedPayload"));
             assert!(job.error_message().is_some_and(|m| !m.is_empty()));
         }
-        let bad_utf8 = UnitOfWork {
-            queue: QueueName::default_queue(),
-            raw: bytes::Bytes::from_static(b"{\"class\":\"\xff\"}"),
-            id: 0,
-        };
+        let bad_utf8 = UnitOfWork::unheld(
+            QueueName::default_queue(),
+            bytes::Bytes::from_static(b"{\"class\":\"\xff\"}"),
+        );
         let c = process(&env(), &bad_utf8).await;
         assert!(matches!(c.outcome, Outcome::Dead { .. }));
     }

@@ -55,6 +55,12 @@ impl fmt::Display for QueueName {
     }
 }
 
+impl serde::Serialize for QueueName {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 impl std::str::FromStr for QueueName {
     type Err = QueueError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {

@@ -10,21 +10,25 @@ use std::time::Duration;
 use rand::Rng;
 
 use super::clock::Clock;
-use super::store::SharedStore;
+use super::store::WorkerSide;
 use crate::shutdown::Shutdown;
 
 /// Sidekiq's `average_scheduled_poll_interval`.
 pub const AVERAGE_POLL_SECS: f64 = 5.0;
 
 pub struct Scheduler {
-    store: SharedStore,
+    store: Arc<dyn WorkerSide>,
     clock: Arc<dyn Clock>,
     /// Fixed average interval; `None` = Sidekiq's process-count rule.
     poll_interval: Option<f64>,
 }
 
 impl Scheduler {
-    pub fn new(store: SharedStore, clock: Arc<dyn Clock>, poll_interval: Option<f64>) -> Scheduler {
+    pub fn new(
+        store: Arc<dyn WorkerSide>,
+        clock: Arc<dyn Clock>,
+        poll_interval: Option<f64>,
+    ) -> Scheduler {
         Scheduler {
             store,
             clock,
@@ -52,8 +56,8 @@ impl Scheduler {
         if let Some(i) = self.poll_interval {
             return i.max(0.001);
         }
-        let processes = match self.store.processes(self.clock.now()).await {
-            Ok(p) => p.len().max(1),
+        let processes = match self.store.process_count().await {
+            Ok(n) => n.max(1),
             Err(_) => 1,
         };
         processes as f64 * AVERAGE_POLL_SECS

@@ -15,9 +15,9 @@ use super::errors;
 use super::settings::{WebSettings, MAX_FORM_BYTES, MAX_INTERNAL_BYTES};
 use super::state::AppState;
 use super::timing::{self, Timings};
+use crate::engine::api::SharedStore;
 use crate::engine::client::Client;
 use crate::engine::clock::SystemClock;
-use crate::engine::store::SharedStore;
 
 pub struct Application {
     port: u16,
@@ -54,10 +54,12 @@ impl Application {
             jobs.tagger_url = jobs.web_url.join(super::embedded::TAGGER_PATH)?;
         }
         let registry = Arc::new(crate::jobs::registry(&jobs));
+        let api = crate::engine::api::Api::new(store.clone(), Arc::new(SystemClock));
         let client = Client::new(store, registry.clone(), Arc::new(SystemClock));
         let state = web::Data::new(AppState::new(
             db.clone(),
             client,
+            api,
             registry,
             settings.internal_token.clone(),
             settings.mail_ui_url.clone(),

@@ -7,11 +7,11 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::db::Db;
+use crate::engine::api::{Api, StoreError};
 use crate::engine::client::Client;
 use crate::engine::job::Job;
 use crate::engine::queue::QueueName;
 use crate::engine::registry::{JobContext, JobError, Registry, WorkerInfo};
-use crate::engine::store::StoreError;
 use crate::secret::Secret;
 use crate::web::timing::Mode;
 
@@ -27,6 +27,8 @@ pub enum DispatchError {
 pub struct AppState {
     pub db: Db,
     pub client: Client,
+    /// The store's read and admin side (the dashboard).
+    pub api: Api,
     pub registry: Arc<Registry>,
     /// "created by web (host, IP)".
     pub hostname: String,
@@ -40,6 +42,7 @@ impl AppState {
     pub fn new(
         db: Db,
         client: Client,
+        api: Api,
         registry: Arc<Registry>,
         internal_token: Secret,
         mail_ui_url: String,
@@ -55,6 +58,7 @@ impl AppState {
         AppState {
             db,
             client,
+            api,
             registry,
             hostname,
             ip,

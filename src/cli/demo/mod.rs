@@ -18,7 +18,6 @@ use super::embedded_args::EmbeddedArgs;
 use super::jobs_args::parse_duration;
 use super::StoreArgs;
 use crate::config::{data_dir, process_env};
-use crate::engine::store::url::StoreUrl;
 use crate::jobs::config::SmtpAddress;
 use crate::jobs::JobsConfig;
 use crate::secret::Secret;
@@ -75,15 +74,6 @@ pub struct Args {
     /// Do not run the tagger (use the one KIQLAB_TAGGER_URL names)
     #[arg(long)]
     pub no_tagger: bool,
-}
-
-/// The store URL as a child must see it (with its password: passed in the
-/// environment, never on the command line or in a log).
-fn store_for_child(url: &StoreUrl) -> String {
-    match url {
-        StoreUrl::Redis(r) => r.expose().to_owned(),
-        StoreUrl::Sqlite(p) => format!("sqlite://{}", p.display()),
-    }
 }
 
 fn host_for_url(ip: IpAddr) -> String {
@@ -151,7 +141,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let mut specs = Vec::new();
     let worker_env = vec![
         ("KIQLAB_EXIT_WITH_PARENT".to_owned(), "true".to_owned()),
-        ("KIQLAB_STORE".to_owned(), store_for_child(&url)),
+        ("KIQLAB_STORE".to_owned(), url.for_child()),
         ("KIQLAB_WEB_URL".to_owned(), web_url.clone()),
         (
             "KIQLAB_INTERNAL_TOKEN".to_owned(),

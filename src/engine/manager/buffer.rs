@@ -59,11 +59,7 @@ mod tests {
     use crate::engine::queue::WeightedQueue;
 
     fn unit(q: &str, n: u8) -> UnitOfWork {
-        UnitOfWork {
-            queue: QueueName::parse(q).unwrap(),
-            raw: bytes::Bytes::from(vec![n]),
-            id: 0,
-        }
+        UnitOfWork::unheld(QueueName::parse(q).unwrap(), vec![n])
     }
 
     #[test]
@@ -80,8 +76,8 @@ mod tests {
         b.push(unit("default", 1));
         b.push(unit("default", 2));
         b.push(unit("urgent", 3));
-        assert_eq!(b.take(&spec).unwrap().1.raw[0], 3);
-        assert_eq!(b.take(&spec).unwrap().1.raw[0], 1);
+        assert_eq!(b.take(&spec).unwrap().1.payload[0], 3);
+        assert_eq!(b.take(&spec).unwrap().1.payload[0], 1);
         assert_eq!(b.drain().len(), 1);
         assert!(b.take(&spec).is_none());
     }

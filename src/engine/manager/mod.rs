@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use tokio::sync::{mpsc, watch, Notify, Semaphore};
+use tokio::sync::{mpsc, Notify, Semaphore};
 use tokio::task::JoinHandle;
 use tracing::Instrument;
 
@@ -19,7 +19,8 @@ mod tasks;
 
 use super::processor::ProcessorEnv;
 use super::queue::QueueSpec;
-use super::store::{Completion, Fetcher, SharedStore, UnitOfWork};
+use super::store::{Completion, Fetcher, UnitOfWork, WorkerSide};
+use crate::shutdown::Shutdown;
 use buffer::Buffer;
 use tasks::{acker_loop, fetch_loop, processor_loop};
 
@@ -60,7 +61,7 @@ pub struct Running {
 }
 
 struct Shared {
-    store: SharedStore,
+    store: Arc<dyn WorkerSide>,
     identity: String,
     env: ProcessorEnv,
     spec: QueueSpec,
@@ -71,6 +72,8 @@ struct Shared {
     /// Jobs fetched and not yet handed to the acknowledger.
     held: AtomicUsize,
     slot_freed: Notify,
+    /// Told when `held` drops to zero (what `stop` waits for).
+    drained: Notify,
     slots: Vec<Mutex<Option<Running>>>,
     /// Moving average of job durations, in ms (f64 bits).
     avg_ms: AtomicU64,
@@ -93,7 +96,7 @@ impl Shared {
     fn hold(&self, units: &[UnitOfWork]) {
         let mut local = lock(&self.local);
         for u in units {
-            *local.entry(u.raw.clone()).or_default() += 1;
+            *local.entry(u.payload.clone()).or_default() += 1;
         }
     }
 
@@ -125,6 +128,14 @@ impl Shared {
         }
     }
 
+    /// `n` held jobs are done with (finished, or given back); wakes `stop`
+    /// when none is left.
+    fn unhold(&self, n: usize) {
+        if n > 0 && self.held.fetch_sub(n, Ordering::AcqRel) == n {
+            self.drained.notify_waiters();
+        }
+    }
+
     fn record_duration(&self, ms: f64) {
         let old = f64::from_bits(self.avg_ms.load(Ordering::Relaxed));
         let new = old * 0.9 + ms * 0.1;
@@ -136,7 +147,8 @@ impl Shared {
 
 pub struct Manager {
     shared: Arc<Shared>,
-    quiet: watch::Sender<bool>,
+    /// Set once: stop fetching. The launcher holds a clone for its heartbeat.
+    quiet: Shutdown,
     fetch_task: Option<JoinHandle<()>>,
     processors: Vec<JoinHandle<()>>,
     acker: Option<JoinHandle<()>>,
@@ -145,7 +157,7 @@ pub struct Manager {
 
 impl Manager {
     pub fn start(
-        store: SharedStore,
+        store: Arc<dyn WorkerSide>,
         identity: String,
         env: ProcessorEnv,
         config: ManagerConfig,
@@ -162,6 +174,7 @@ impl Manager {
             available: Semaphore::new(0),
             held: AtomicUsize::new(0),
             slot_freed: Notify::new(),
+            drained: Notify::new(),
             slots: (0..concurrency).map(|_| Mutex::new(None)).collect(),
             avg_ms: AtomicU64::new(UNKNOWN_MS.to_bits()),
             last_done_ms: AtomicU64::new(0),
@@ -171,11 +184,12 @@ impl Manager {
             local: Mutex::new(HashMap::new()),
             sweep_interval: config.sweep_interval,
         });
-        let (quiet, quiet_rx) = watch::channel(false);
+        let quiet = Shutdown::new();
         let (done_tx, done_rx) = mpsc::unbounded_channel();
         let span = |name: &'static str| tracing::info_span!("manager", task = name, identity = %shared.identity);
-        let fetch_task =
-            tokio::spawn(fetch_loop(shared.clone(), fetcher, quiet_rx).instrument(span("fetch")));
+        let fetch_task = tokio::spawn(
+            fetch_loop(shared.clone(), fetcher, quiet.clone()).instrument(span("fetch")),
+        );
         let processors = (0..concurrency)
             .map(|i| {
                 tokio::spawn(
@@ -205,14 +219,35 @@ impl Manager {
     }
 
     pub fn is_quiet(&self) -> bool {
-        *self.quiet.borrow()
+        self.quiet.is_triggered()
+    }
+
+    /// The quiet latch, for those who report it (the heartbeat).
+    pub fn quiet_signal(&self) -> Shutdown {
+        self.quiet.clone()
     }
 
     /// Stops fetching; buffered jobs go back to their queues; running ones finish.
     pub async fn quiet(&mut self) {
-        self.quiet.send_replace(true);
+        self.quiet.trigger();
         if let Some(t) = self.fetch_task.take() {
             let _ = t.await;
+        }
+    }
+
+    /// Waits until no fetched job is left running, or `deadline`.
+    async fn drain(&self, deadline: tokio::time::Instant) {
+        loop {
+            // Registered before the check, so a job finishing in between is seen.
+            let drained = self.shared.drained.notified();
+            tokio::pin!(drained);
+            drained.as_mut().enable();
+            if self.held() == 0 {
+                return;
+            }
+            if tokio::time::timeout_at(deadline, drained).await.is_err() {
+                return;
+            }
         }
     }
 
@@ -220,9 +255,7 @@ impl Manager {
     /// and requeues them. Returns how many were requeued.
     pub async fn stop(mut self, deadline: tokio::time::Instant) -> usize {
         self.quiet().await;
-        while self.held() > 0 && tokio::time::Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        self.drain(deadline).await;
         for p in &self.processors {
             p.abort();
         }

@@ -6,11 +6,12 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 
 use super::{lock, requeue_with_retry, Running, Shared, ACK_BATCH, FETCH_BLOCK};
 use crate::engine::processor;
 use crate::engine::store::{Completion, Fetcher, UnitOfWork};
+use crate::shutdown::Shutdown;
 
 /// Adds fetched units to the buffer for the processors.
 fn accept(shared: &Shared, units: Vec<UnitOfWork>) {
@@ -53,15 +54,16 @@ async fn sweep(
     {
         let mut local = lock(&shared.local).clone();
         for u in held {
-            match local.get_mut(&u.raw) {
+            match local.get_mut(&u.payload) {
                 Some(n) if *n > 0 => *n -= 1,
                 _ => unknown.push(u),
             }
         }
     }
-    let (stranded, fresh): (Vec<UnitOfWork>, Vec<UnitOfWork>) =
-        unknown.into_iter().partition(|u| suspects.contains(&u.raw));
-    *suspects = fresh.into_iter().map(|u| u.raw).collect();
+    let (stranded, fresh): (Vec<UnitOfWork>, Vec<UnitOfWork>) = unknown
+        .into_iter()
+        .partition(|u| suspects.contains(&u.payload));
+    *suspects = fresh.into_iter().map(|u| u.payload).collect();
     if !stranded.is_empty() {
         tracing::warn!(
             jobs = stranded.len(),
@@ -74,13 +76,13 @@ async fn sweep(
 pub(super) async fn fetch_loop(
     shared: Arc<Shared>,
     mut fetcher: Box<dyn Fetcher>,
-    mut quiet: watch::Receiver<bool>,
+    quiet: Shutdown,
 ) {
     let mut backoff = Duration::from_millis(50);
     let mut suspects: HashSet<bytes::Bytes> = HashSet::new();
     let mut last_sweep = tokio::time::Instant::now();
     loop {
-        if *quiet.borrow() {
+        if quiet.is_triggered() {
             break;
         }
         if last_sweep.elapsed() >= shared.sweep_interval {
@@ -92,7 +94,7 @@ pub(super) async fn fetch_loop(
         if held >= cap {
             tokio::select! {
                 _ = shared.slot_freed.notified() => {}
-                _ = quiet.changed() => {}
+                _ = quiet.wait() => {}
                 _ = tokio::time::sleep(shared.sweep_interval) => {}
             }
             continue;
@@ -100,7 +102,7 @@ pub(super) async fn fetch_loop(
         let order = shared.spec.fetch_order();
         let fetched = tokio::select! {
             r = fetcher.fetch(&order, cap - held, FETCH_BLOCK) => r,
-            _ = quiet.wait_for(|q| *q) => break,
+            _ = quiet.wait() => break,
         };
         match fetched {
             Ok(units) => {
@@ -111,7 +113,7 @@ pub(super) async fn fetch_loop(
                 tracing::warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "fetch failed");
                 tokio::select! {
                     _ = tokio::time::sleep(backoff) => {}
-                    _ = quiet.wait_for(|q| *q) => break,
+                    _ = quiet.wait() => break,
                 }
                 backoff = (backoff * 2).min(Duration::from_secs(5));
             }
@@ -131,11 +133,11 @@ pub(super) async fn fetch_loop(
     }
     if !back.is_empty() {
         let n = back.len();
-        shared.release(back.iter().map(|u| &u.raw));
+        shared.release(back.iter().map(|u| &u.payload));
         requeue_with_retry(&shared, back).await;
         tracing::info!(jobs = n, "quiet: returned prefetched jobs to their queues");
     }
-    shared.held.fetch_sub(buffered, Ordering::AcqRel);
+    shared.unhold(buffered);
 }
 
 pub(super) async fn processor_loop(
@@ -167,7 +169,7 @@ pub(super) async fn processor_loop(
             let _ = done.send(completion);
         }
         shared.executed.fetch_add(1, Ordering::Relaxed);
-        shared.held.fetch_sub(1, Ordering::AcqRel);
+        shared.unhold(1);
         shared.slot_freed.notify_one();
     }
 }
@@ -191,7 +193,7 @@ pub(super) async fn acker_loop(shared: Arc<Shared>, mut rx: mpsc::UnboundedRecei
         let now = shared.env.clock.now();
         match shared.store.complete(&shared.identity, &buf, now).await {
             Ok(()) => {
-                shared.release(buf.iter().map(|c| &c.unit.raw));
+                shared.release(buf.iter().map(|c| &c.unit.payload));
                 buf.clear();
                 backoff = Duration::from_millis(50);
                 if shared.ack_failing.swap(false, Ordering::Relaxed) {

@@ -1,5 +1,8 @@
 //! Store addresses: `redis://…`, `rediss://…`, `unix://…` and `sqlite://PATH`,
-//! validated once at the edge and printed without passwords.
+//! validated once at the edge and printed without passwords. `StoreUrl` is
+//! the one list of store kinds; what differs per kind for callers (the
+//! address a child process gets, the server to route towards) is asked of
+//! it here rather than matched on elsewhere.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -91,12 +94,28 @@ impl StoreUrl {
         matches!(self, StoreUrl::Redis(_))
     }
 
-    /// The URL with its password, to hand to a child process.
-    pub fn to_string_with_secret(&self) -> String {
+    /// The URL as a child process must get it: with its password (so pass
+    /// it in the environment, never on a command line or in a log), and a
+    /// SQLite path made absolute (the child may run elsewhere).
+    pub fn for_child(&self) -> String {
         match self {
             StoreUrl::Redis(u) => u.expose().to_owned(),
-            StoreUrl::Sqlite(p) => format!("sqlite://{}", p.display()),
+            StoreUrl::Sqlite(p) => {
+                let p = std::path::absolute(p).unwrap_or_else(|_| p.clone());
+                format!("sqlite://{}", p.display())
+            }
         }
+    }
+
+    /// Host and port of the server behind a networked store (`None` for an
+    /// embedded one, or a Unix socket), to pick the local IP routed towards it.
+    pub fn server(&self) -> Option<(String, u16)> {
+        let StoreUrl::Redis(r) = self else {
+            return None;
+        };
+        let u = url::Url::parse(r.expose()).ok()?;
+        let host = u.host_str().filter(|h| !h.is_empty())?.to_owned();
+        Some((host, u.port().unwrap_or(6379)))
     }
 }
 
@@ -146,6 +165,19 @@ mod tests {
             StoreUrl::parse("sqlite://"),
             Err(StoreUrlError::EmptySqlitePath)
         );
+    }
+
+    #[test]
+    fn children_get_the_secret_and_an_absolute_path() {
+        let u = StoreUrl::parse("redis://:pw@10.0.0.1:6380/2").unwrap();
+        assert_eq!(u.for_child(), "redis://:pw@10.0.0.1:6380/2");
+        assert_eq!(u.server(), Some(("10.0.0.1".to_owned(), 6380)));
+        let r = StoreUrl::parse("redis://h").unwrap();
+        assert_eq!(r.server(), Some(("h".to_owned(), 6379)));
+        let s = StoreUrl::parse("sqlite://rel/jobs.db").unwrap();
+        let child = s.for_child();
+        assert!(child.starts_with("sqlite:///") && child.ends_with("rel/jobs.db"));
+        assert_eq!(s.server(), None);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! `/sidekiq/busy`: the Busy tab: cards (processes, threads, busy,
 //! utilization, RSS, worker time against always-on), the live processes with quiet/stop each and for all,
-//! and the jobs in progress. `POST` sends "TSTP" (quiet) or "TERM" (stop)
+//! and the jobs in progress. `POST` sends quiet ("TSTP") or stop ("TERM")
 //! through the store, as Sidekiq::Web does.
 
 use actix_web::http::StatusCode;
@@ -11,8 +11,7 @@ use serde_json::Value;
 use super::error::{DashError, DashResult};
 use super::params::{ActionForm, ListQuery, Paging};
 use super::view::{self, JobView};
-use crate::engine::clock::now_secs;
-use crate::engine::store::{ProcessRecord, WorkRecord};
+use crate::engine::api::{ProcessRecord, Signal, SignalOutcome, Target, WorkRecord};
 use crate::web::auth::Admin;
 use crate::web::routes::html;
 use crate::web::state::AppState;
@@ -94,11 +93,7 @@ impl ProcessView {
             concurrency: p.concurrency(),
             busy: p.busy,
             quiet: p.quiet,
-            embedded: p
-                .info
-                .get("embedded")
-                .and_then(Value::as_bool)
-                .unwrap_or(false),
+            embedded: p.is_embedded(),
             beat: p.beat,
         }
     }
@@ -137,10 +132,8 @@ pub async fn page(
 ) -> DashResult<HttpResponse> {
     let paging = Paging::parse(&query, 100)?;
     let (mut ctx, _) = view::context(&state, &admin, "busy", "Busy").await?;
-    let store = state.client.store();
-    let now = now_secs();
-    let procs = store.processes(now).await?;
-    let work = store.work(now).await?;
+    let procs = state.api.processes().await?;
+    let work = state.api.work().await?;
     let threads: u64 = procs.iter().map(ProcessRecord::concurrency).sum();
     let busy: u64 = procs.iter().map(|p| p.busy).sum();
     let rss: u64 = procs.iter().map(|p| p.rss_kb).sum();
@@ -157,7 +150,7 @@ pub async fn page(
     );
     ctx.insert("rss_kb", &rss);
     // The autoscaler's meter: worker-seconds used against one always-on worker.
-    let usage = crate::autoscale::report(store.as_ref(), crate::autoscale::usage::now_ms()).await?;
+    let usage = state.api.usage().await?;
     ctx.insert(
         "usage",
         &usage.as_ref().map(|u| UsageView {
@@ -192,36 +185,21 @@ pub async fn signal(
     let form = ActionForm::parse(&body)?;
     let wants = |name: &str| form.field(name).is_some() || form.action.as_deref() == Some(name);
     let signal = if wants("quiet") {
-        "TSTP"
+        Signal::Quiet
     } else if wants("stop") {
-        "TERM"
+        Signal::Stop
     } else {
         return Err(DashError::bad("Say quiet or stop."));
     };
-    let store = state.client.store();
-    let procs = store.processes(now_secs()).await?;
-    match form.field("identity").filter(|i| !i.is_empty()) {
-        Some(identity) => {
-            if !procs.iter().any(|p| p.identity == identity) {
-                return Err(DashError::not_found(format!(
-                    "There is no live process {identity:?} (it may have stopped)."
-                )));
-            }
-            store.signal(identity, signal).await?;
-            tracing::info!(identity, signal, "signalled a process from the dashboard");
-        }
-        None => {
-            for p in &procs {
-                if !ProcessView::new(p).embedded {
-                    store.signal(&p.identity, signal).await?;
-                }
-            }
-            tracing::info!(
-                signal,
-                processes = procs.len(),
-                "signalled every process from the dashboard"
-            );
-        }
+    let target = match form.field("identity").filter(|i| !i.is_empty()) {
+        Some(identity) => Target::Process(identity.to_owned()),
+        None => Target::All,
+    };
+    if state.api.signal(&target, &signal).await? == SignalOutcome::NoSuchProcess {
+        let identity = form.field("identity").unwrap_or("");
+        return Err(DashError::not_found(format!(
+            "There is no live process {identity:?} (it may have stopped)."
+        )));
     }
     Ok(super::see_other("/sidekiq/busy"))
 }

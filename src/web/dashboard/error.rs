@@ -3,7 +3,7 @@
 
 use actix_web::http::StatusCode;
 
-use crate::engine::store::StoreError;
+use crate::engine::api::StoreError;
 use crate::web::errors::page_error;
 use crate::web::templates::RenderError;
 

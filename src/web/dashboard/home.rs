@@ -8,53 +8,15 @@ use serde::Deserialize;
 use super::error::DashResult;
 use super::params;
 use super::view;
-use crate::engine::clock::now_secs;
 use crate::web::auth::Admin;
 use crate::web::routes::html;
 use crate::web::state::AppState;
 use crate::web::templates;
 
-/// The Redis `INFO` fields Sidekiq::Web shows.
-pub const REDIS_FIELDS: [&str; 5] = [
-    "redis_version",
-    "uptime_in_days",
-    "connected_clients",
-    "used_memory_human",
-    "used_memory_peak_human",
-];
-
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct DaysQuery {
     days: Option<String>,
-}
-
-/// The store panel, from `Store::store_info`.
-pub struct Panel {
-    /// "redis" or "sqlite".
-    pub store: &'static str,
-    pub version: String,
-    /// Redis' five fields, or every SQLite figure.
-    pub fields: Vec<(String, String)>,
-}
-
-pub fn panel(info: Vec<(String, String)>) -> Panel {
-    let value = |name: &str| info.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
-    match value("redis_version") {
-        Some(version) => Panel {
-            store: "redis",
-            version,
-            fields: REDIS_FIELDS
-                .iter()
-                .filter_map(|f| info.iter().find(|(k, _)| k == f).cloned())
-                .collect(),
-        },
-        None => Panel {
-            store: "sqlite",
-            version: value("sqlite_version").unwrap_or_default(),
-            fields: info,
-        },
-    }
 }
 
 pub async fn page(
@@ -64,14 +26,13 @@ pub async fn page(
 ) -> DashResult<HttpResponse> {
     let days = params::days(query.days.as_deref())?;
     let (mut ctx, _) = view::context(&state, &admin, "dashboard", "Dashboard").await?;
-    let store = state.client.store();
-    let mut history = store.history(now_secs(), days).await?;
-    history.reverse();
+    let history = state.api.history(days).await?;
     ctx.insert("days", &days);
     ctx.insert("history_json", &serde_json::to_string(&history)?);
-    let panel = panel(store.store_info().await?);
-    ctx.insert("store_kind", panel.store);
-    ctx.insert("info", &panel.fields);
+    // The store panel: its kind picks the heading, `headline` the figures.
+    let info = state.api.store_info().await?;
+    ctx.insert("store_kind", info.kind.as_str());
+    ctx.insert("info", &info.headline);
     Ok(html(
         actix_web::http::StatusCode::OK,
         templates::render("sidekiq/dashboard.html", &ctx)?,
@@ -81,6 +42,6 @@ pub async fn page(
 /// `HEAD /sidekiq/`: 200 when the store answers a ping (Sidekiq reads the
 /// default queue's length for the same purpose).
 pub async fn head(state: web::Data<AppState>, _admin: Admin) -> DashResult<HttpResponse> {
-    let _ = state.client.store().ping().await?;
+    let _ = state.api.ping().await?;
     Ok(HttpResponse::Ok().finish())
 }

@@ -12,9 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::error::{DashError, DashResult};
 use super::params;
 use super::view;
-use crate::engine::clock::now_secs;
-use crate::engine::store::metrics::{minute_of, BUCKET_LABELS};
-use crate::engine::store::ClassMinute;
+use crate::engine::api::{minute_of, ClassMinute, BUCKET_LABELS};
 use crate::web::auth::Admin;
 use crate::web::routes::html;
 use crate::web::state::AppState;
@@ -116,9 +114,9 @@ pub async fn index(
         substr: query.substr.clone(),
         ..Default::default()
     })?;
-    let now = now_secs();
+    let now = state.api.now();
     let since = now - f64::from(hours) * 3600.0;
-    let rows = state.client.store().class_metrics(since, now).await?;
+    let rows = state.api.class_metrics(since, now).await?;
     let mut all = totals(&rows);
     if let Some(f) = &filter {
         let f = f.to_lowercase();
@@ -157,16 +155,16 @@ pub async fn class(
         return Err(DashError::bad("That is not a job class name."));
     }
     let hours = params::period_hours(query.period.as_deref())?;
-    let now = now_secs();
+    let now = state.api.now();
     let since = now - f64::from(hours) * 3600.0;
-    let store = state.client.store();
-    let rows: Vec<ClassMinute> = store
+    let rows: Vec<ClassMinute> = state
+        .api
         .class_metrics(since, now)
         .await?
         .into_iter()
         .filter(|r| r.class == class)
         .collect();
-    let hist = store.class_histogram(&class, since, now).await?;
+    let hist = state.api.class_histogram(&class, since, now).await?;
     let max = hist.iter().copied().max().unwrap_or(0).max(1);
     let buckets: Vec<Bucket> = hist
         .iter()

@@ -11,14 +11,13 @@
 //! - `stats`: `/stats` and `/stats/queues` JSON in Sidekiq's shape
 //! - `busy`: processes, jobs in progress, quiet/stop
 //! - `queues`: queues, a queue's jobs, clear and delete
-//! - `sets`: Retries, Scheduled, Dead, Failures: lists, detail, actions
-//! - `actions`: what retry, add to queue, kill, delete and reset do
+//! - `sets`: Retries, Scheduled, Dead, Failures: lists, detail, and their
+//!   actions (done by `engine::api`)
 //! - `metrics`: per-class metrics and histograms
 //! - `recent`: the recent-jobs feed by host
 //! - `assets`: the embedded script, stylesheet and uPlot
 //! - `error`: the one error enum, as readable pages
 
-mod actions;
 mod assets;
 mod busy;
 mod error;

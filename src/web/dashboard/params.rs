@@ -6,7 +6,7 @@
 use serde::Deserialize;
 
 use super::error::DashError;
-use crate::engine::store::{EntryKey, SetKind};
+use crate::engine::api::{EntryKey, SetAction, SetKind};
 
 /// Most rows one page may ask for.
 pub const MAX_COUNT: u64 = 1000;
@@ -207,6 +207,18 @@ impl Action {
 
     pub fn parse(s: &str) -> Option<Action> {
         Action::NAMES.iter().find(|(n, _)| *n == s).map(|(_, a)| *a)
+    }
+
+    /// What the action does to entries; `None` for Reset, which is about
+    /// the counter.
+    pub fn on_entries(self) -> Option<SetAction> {
+        match self {
+            Action::Retry => Some(SetAction::Retry),
+            Action::AddToQueue => Some(SetAction::AddToQueue),
+            Action::Delete => Some(SetAction::Delete),
+            Action::Kill => Some(SetAction::Kill),
+            Action::Reset => None,
+        }
     }
 
     pub fn name(self) -> &'static str {

@@ -8,9 +8,8 @@ use actix_web::{web, HttpResponse};
 use super::error::{DashError, DashResult};
 use super::params::{self, ActionForm, ListQuery, Paging};
 use super::view::{self, JobView};
-use crate::engine::clock::now_secs;
+use crate::engine::api::{Page, QueueSummary};
 use crate::engine::queue::QueueName;
-use crate::engine::store::QueueSummary;
 use crate::web::auth::Admin;
 use crate::web::routes::html;
 use crate::web::state::AppState;
@@ -29,12 +28,9 @@ pub async fn index(state: web::Data<AppState>, admin: Admin) -> DashResult<HttpR
 async fn known(state: &AppState, name: &str) -> DashResult<QueueSummary> {
     let q = QueueName::parse(name).map_err(|e| DashError::bad(format!("{e}.")))?;
     state
-        .client
-        .store()
-        .queues(now_secs())
+        .api
+        .queue(&q)
         .await?
-        .into_iter()
-        .find(|s| s.name == q)
         .ok_or_else(|| DashError::not_found(format!("There is no queue named {name:?}.")))
 }
 
@@ -49,11 +45,12 @@ pub async fn show(
     let summary = known(&state, &name).await?;
     let (mut ctx, _) =
         view::context(&state, &admin, "queues", &format!("Queue {}", summary.name)).await?;
-    let jobs = state
-        .client
-        .store()
-        .queue_jobs(&summary.name, paging.offset(), paging.count, newest_first)
-        .await?;
+    let page = Page {
+        offset: paging.offset(),
+        limit: paging.count,
+        newest_first,
+    };
+    let jobs = state.api.queue_jobs(&summary.name, page).await?;
     let views: Vec<JobView> = jobs
         .iter()
         .map(|j| JobView::new(&j.raw, j.job.as_ref()))
@@ -80,8 +77,7 @@ pub async fn update(
     let summary = known(&state, &name).await?;
     match form.action.as_deref() {
         Some("delete") => {
-            let n = state.client.store().clear_queue(&summary.name).await?;
-            tracing::info!(queue = %summary.name, jobs = n, "cleared a queue from the dashboard");
+            state.api.clear_queue(&summary.name).await?;
             Ok(super::see_other("/sidekiq/queues"))
         }
         _ if form.field("pause").is_some() || form.field("unpause").is_some() => Err(
@@ -105,10 +101,10 @@ pub async fn delete_job(
         .filter(|v| !v.is_empty())
         .ok_or_else(|| DashError::bad("Say which job (key_val)."))?;
     if !state
-        .client
-        .store()
+        .api
         .delete_queued(&summary.name, raw)
         .await?
+        .is_removed()
     {
         return Err(DashError::not_found(
             "That job is no longer in the queue (a worker may have taken it).",

@@ -11,8 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::error::{DashError, DashResult};
 use super::params::{ListQuery, Paging};
 use super::view;
-use crate::engine::clock::now_secs;
-use crate::engine::store::JobRecord;
+use crate::engine::api::JobRecord;
 use crate::web::auth::Admin;
 use crate::web::routes::html;
 use crate::web::state::AppState;
@@ -52,10 +51,10 @@ pub async fn page(
     if host.is_some_and(|h| h.len() > 255 || h.chars().any(char::is_control)) {
         return Err(DashError::bad("That is not a host name."));
     }
-    let store = state.client.store();
-    let records = store.recent_jobs(paging.count, host).await?;
-    let mut hosts: BTreeSet<String> = store
-        .processes(now_secs())
+    let records = state.api.recent_jobs(paging.count, host).await?;
+    let mut hosts: BTreeSet<String> = state
+        .api
+        .processes()
         .await?
         .iter()
         .map(|p| p.hostname().to_owned())

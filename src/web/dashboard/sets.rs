@@ -6,10 +6,10 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 
-use super::actions;
 use super::error::{DashError, DashResult};
 use super::params::{self, Action, ActionForm, ListQuery, Paging, SetTab};
 use super::view::{self, JobView};
+use crate::engine::api::{ActionOutcome, Page, SetAction, SetQuery};
 use crate::web::auth::Admin;
 use crate::web::routes::html;
 use crate::web::state::AppState;
@@ -42,17 +42,14 @@ pub async fn index(
     let newest_first = params::newest_first(&query, tab.newest_first())?;
     let filter = params::substr(&query)?;
     let (mut ctx, _) = view::context(&state, &admin, tab.segment(), tab.title()).await?;
-    let store = state.client.store();
-    let total = store.set_size(tab.set()).await?;
-    let entries = store
-        .set_entries(
-            tab.set(),
-            paging.offset(),
-            paging.count,
-            newest_first,
-            filter.as_deref(),
-        )
-        .await?;
+    let total = state.api.set_size(tab.set()).await?;
+    let page = Page {
+        offset: paging.offset(),
+        limit: paging.count,
+        newest_first,
+    };
+    let query = SetQuery::new(tab.set(), page).matching(filter.clone());
+    let entries = state.api.set_page(&query).await?;
     let full = entries.len() as u64 == paging.count;
     let views: Vec<JobView> = entries
         .iter()
@@ -85,13 +82,11 @@ pub async fn show(
     let (segment, key) = path.into_inner();
     let tab = SetTab::parse(&segment)?;
     let key = params::entry_key(&key)?;
-    let store = state.client.store();
-    let entry = store.find_entry(tab.set(), &key).await?.ok_or_else(|| {
-        DashError::not_found(format!(
-            "That job is no longer in {}: it may have been retried, run or deleted.",
-            tab.title()
-        ))
-    })?;
+    let entry = state
+        .api
+        .find_entry(tab.set(), &key)
+        .await?
+        .ok_or_else(|| gone(tab))?;
     let title = format!("{} job", tab.title());
     let (mut ctx, _) = view::context(&state, &admin, tab.segment(), &title).await?;
     tab_context(&mut ctx, tab);
@@ -108,6 +103,20 @@ pub async fn show(
     ))
 }
 
+fn gone(tab: SetTab) -> DashError {
+    DashError::not_found(format!(
+        "That job is no longer in {}: it may have been retried, run or deleted.",
+        tab.title()
+    ))
+}
+
+/// The action a form asks for on entries of `tab`.
+fn entry_action(form: &ActionForm, tab: SetTab) -> DashResult<SetAction> {
+    Action::allowed_in(form.action()?, tab.actions(), tab.title())?
+        .on_entries()
+        .ok_or_else(|| DashError::bad("That button is not for single jobs."))
+}
+
 /// `POST /TAB` with `key[]` rows and an action.
 pub async fn bulk(
     state: web::Data<AppState>,
@@ -117,12 +126,13 @@ pub async fn bulk(
 ) -> DashResult<HttpResponse> {
     let tab = SetTab::parse(&path)?;
     let form = ActionForm::parse(&body)?;
-    let action = Action::allowed_in(form.action()?, tab.actions(), tab.title())?;
+    let action = entry_action(&form, tab)?;
     if form.keys.is_empty() {
         return Err(DashError::bad("Select at least one job first."));
     }
     for key in &form.keys {
-        actions::apply_one(&state, tab, key, action).await?;
+        // Rows already gone (another admin, a worker) are not an error here.
+        state.api.apply(tab.set(), key, action).await?;
     }
     Ok(super::see_other(&format!("/sidekiq/{}", tab.segment())))
 }
@@ -138,12 +148,9 @@ pub async fn act(
     let tab = SetTab::parse(&segment)?;
     let key = params::entry_key(&key)?;
     let form = ActionForm::parse(&body)?;
-    let action = Action::allowed_in(form.action()?, tab.actions(), tab.title())?;
-    if !actions::apply_one(&state, tab, &key, action).await? {
-        return Err(DashError::not_found(format!(
-            "That job is no longer in {}: it may have been retried, run or deleted.",
-            tab.title()
-        )));
+    let action = entry_action(&form, tab)?;
+    if state.api.apply(tab.set(), &key, action).await? == ActionOutcome::NotFound {
+        return Err(gone(tab));
     }
     Ok(super::see_other(&format!("/sidekiq/{}", tab.segment())))
 }
@@ -157,7 +164,12 @@ pub async fn all(
     let (segment, action) = path.into_inner();
     let tab = SetTab::parse(&segment)?;
     let action = Action::allowed_in(&action, tab.all_actions(), tab.title())?;
-    actions::apply_all(&state, tab, action).await?;
+    match action.on_entries() {
+        Some(a) => {
+            state.api.apply_all(tab.set(), a).await?;
+        }
+        None => state.api.reset_failed_counter().await?,
+    }
     Ok(super::see_other(&format!("/sidekiq/{}", tab.segment())))
 }
 

@@ -6,24 +6,21 @@ use actix_web::{web, HttpResponse};
 use serde_json::{json, Map, Value};
 
 use super::error::DashResult;
-use super::home::panel;
-use crate::engine::clock::now_secs;
 use crate::web::auth::Admin;
 use crate::web::state::AppState;
 
 pub async fn stats(state: web::Data<AppState>, _admin: Admin) -> DashResult<HttpResponse> {
-    let store = state.client.store();
-    let now = now_secs();
-    let s = store.stats(now).await?;
-    let panel = panel(store.store_info().await?);
-    let mut figures: Map<String, Value> = panel
-        .fields
+    let now = state.api.now();
+    let s = state.api.stats().await?;
+    let info = state.api.store_info().await?;
+    let mut figures: Map<String, Value> = info
+        .headline
         .into_iter()
         .map(|(k, v)| (k, Value::String(v)))
         .collect();
     // Sidekiq 8 names the store; kiqlab may be on SQLite.
-    figures.insert("store_name".into(), Value::from(panel.store));
-    figures.insert("store_version".into(), Value::from(panel.version));
+    figures.insert("store_name".into(), Value::from(info.kind.as_str()));
+    figures.insert("store_version".into(), Value::from(info.version));
     let time = chrono::DateTime::from_timestamp(now as i64, 0).unwrap_or_default();
     let mut sidekiq = s.counters_json();
     sidekiq.insert("default_latency".into(), s.default_latency().into());
@@ -36,7 +33,7 @@ pub async fn stats(state: web::Data<AppState>, _admin: Admin) -> DashResult<Http
 }
 
 pub async fn queues(state: web::Data<AppState>, _admin: Admin) -> DashResult<HttpResponse> {
-    let mut qs = state.client.store().queues(now_secs()).await?;
+    let mut qs = state.api.queues().await?;
     qs.sort_by(|a, b| b.size.cmp(&a.size).then_with(|| a.name.cmp(&b.name)));
     let body: Map<String, Value> = qs
         .into_iter()

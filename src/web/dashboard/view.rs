@@ -7,10 +7,9 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::error::DashResult;
-use crate::engine::clock::now_secs;
+use crate::engine::api::Stats;
 use crate::engine::job::Job;
 use crate::engine::retry::decompress_backtrace;
-use crate::engine::store::Stats;
 use crate::web::auth::Admin;
 use crate::web::state::AppState;
 use crate::web::templates;
@@ -25,15 +24,14 @@ pub async fn context(
     tab: &str,
     title: &str,
 ) -> DashResult<(tera::Context, Stats)> {
-    let store = state.client.store();
-    let stats = store.stats(now_secs()).await?;
+    let stats = state.api.stats().await?;
     let mut ctx = templates::context("dashboard", title);
     ctx.insert("tab", tab);
     ctx.insert("csrf_token", &admin.csrf_token());
     ctx.insert("user", &admin.user.username);
-    ctx.insert("store", &store.describe());
+    ctx.insert("store", &state.api.describe());
     ctx.insert("summary", &stats);
-    ctx.insert("now", &now_secs());
+    ctx.insert("now", &state.api.now());
     Ok((ctx, stats))
 }
 

@@ -9,9 +9,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::domain::Invalid;
+use crate::engine::api::StoreError;
 use crate::engine::client::PushOptions;
 use crate::engine::registry::JobError;
-use crate::engine::store::StoreError;
 use crate::web::errors::page_error;
 use crate::web::routes::html;
 use crate::web::state::AppState;

@@ -1,11 +1,11 @@
 //! Pushing: perform_async, perform_in/at, push_bulk, payload shape and order.
 
-use std::time::Duration;
+use std::sync::Arc;
 
 use kiqlab::engine::client::PushOptions;
-use kiqlab::engine::clock::now_secs;
+use kiqlab::engine::clock::{now_secs, ManualClock};
 use kiqlab::engine::job::Job;
-use kiqlab::engine::store::SetKind;
+use kiqlab::engine::store::{Page, SetKind, SetQuery};
 use serde_json::json;
 
 use super::harness::{q, spec};
@@ -28,7 +28,7 @@ async fn perform_async_writes_sidekiq_payload(h: Harness) {
     assert_eq!(jid.len(), 24);
     let jobs = h
         .store
-        .queue_jobs(&q("default"), 0, 10, false)
+        .queue_jobs(&q("default"), Page::oldest(0, 10))
         .await
         .unwrap();
     assert_eq!(jobs.len(), 1);
@@ -48,7 +48,7 @@ async fn perform_async_writes_sidekiq_payload(h: Harness) {
         .unwrap();
     let urgent = h
         .store
-        .queue_jobs(&q("urgent"), 0, 10, false)
+        .queue_jobs(&q("urgent"), Page::oldest(0, 10))
         .await
         .unwrap();
     assert!(urgent[0]
@@ -66,7 +66,7 @@ async fn perform_in_schedules_without_at(h: Harness) {
     assert_eq!(h.store.set_size(SetKind::Schedule).await.unwrap(), 1);
     let e = &h
         .store
-        .set_entries(SetKind::Schedule, 0, 10, false, None)
+        .set_entries(&SetQuery::new(SetKind::Schedule, Page::oldest(0, 10)))
         .await
         .unwrap()[0];
     assert!(e.score >= before + 60.0 && e.score < before + 62.0);
@@ -79,7 +79,7 @@ async fn perform_in_schedules_without_at(h: Harness) {
     assert_eq!(h.store.set_size(SetKind::Schedule).await.unwrap(), 0);
     let queued = h
         .store
-        .queue_jobs(&q("default"), 0, 10, false)
+        .queue_jobs(&q("default"), Page::oldest(0, 10))
         .await
         .unwrap();
     let job = queued[0].job.clone().unwrap();
@@ -116,7 +116,7 @@ async fn push_bulk_keeps_order_and_counts(h: Harness) {
     // The first pushed is the first to run.
     let next = h
         .store
-        .queue_jobs(&q("default"), 0, 3, false)
+        .queue_jobs(&q("default"), Page::oldest(0, 3))
         .await
         .unwrap();
     let firsts: Vec<_> = next
@@ -124,7 +124,11 @@ async fn push_bulk_keeps_order_and_counts(h: Harness) {
         .map(|j| j.job.as_ref().unwrap().args()[0].clone())
         .collect();
     assert_eq!(firsts, vec![json!(0), json!(1), json!(2)]);
-    let newest = h.store.queue_jobs(&q("default"), 0, 1, true).await.unwrap();
+    let newest = h
+        .store
+        .queue_jobs(&q("default"), Page::newest(0, 1))
+        .await
+        .unwrap();
     assert_eq!(newest[0].job.as_ref().unwrap().args()[0], json!(9999));
     // Scheduled in bulk:
     let opts = PushOptions {
@@ -146,7 +150,9 @@ async fn push_bulk_keeps_order_and_counts(h: Harness) {
 }
 
 async fn queues_are_listed_with_size_and_latency(h: Harness) {
-    let c = h.client();
+    // Pushed at t0 by the test's clock; read 2.5 s later by the same clock.
+    let t0 = now_secs().floor();
+    let c = h.client_with(Arc::new(ManualClock::new(t0)));
     c.perform_async("DemoWorker", vec![json!(0), json!("a")])
         .await
         .unwrap();
@@ -160,16 +166,11 @@ async fn queues_are_listed_with_size_and_latency(h: Harness) {
     )
     .await
     .unwrap();
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    let queues = h.store.queues(now_secs()).await.unwrap();
+    let queues = h.store.queues(t0 + 2.5).await.unwrap();
     let names: Vec<_> = queues.iter().map(|q| q.name.as_str()).collect();
     assert_eq!(names, vec!["default", "low"]);
     assert!(queues.iter().all(|q| q.size == 1));
-    assert!(
-        queues[0].latency_s >= 0.04,
-        "latency {}",
-        queues[0].latency_s
-    );
+    assert_eq!(queues[0].latency_s, 2.5);
     let s = h.stats().await;
     assert_eq!((s.enqueued, s.processed, s.failed), (2, 0, 0));
     // A queue stays listed when empty, until cleared.

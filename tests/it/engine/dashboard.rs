@@ -7,7 +7,9 @@ use std::time::Duration;
 use kiqlab::engine::clock::now_secs;
 use kiqlab::engine::job::{Job, Retry};
 use kiqlab::engine::store::metrics::{bucket_for, BUCKETS};
-use kiqlab::engine::store::{Completion, JobRecord, Outcome, SetKind, UnitOfWork};
+use kiqlab::engine::store::{
+    Completion, JobRecord, Outcome, Page, RunOutcome, SetKind, SetQuery, UnitOfWork,
+};
 use serde_json::json;
 
 use super::harness::{q, spec};
@@ -18,8 +20,15 @@ store_test!(
     pop_and_add_entries_in_bulk,
 );
 
-fn record(u: &UnitOfWork, class: &str, host: &str, ms: f64, outcome: &str, now: f64) -> JobRecord {
-    let job = Job::parse(std::str::from_utf8(&u.raw).unwrap()).unwrap();
+fn record(
+    u: &UnitOfWork,
+    class: &str,
+    host: &str,
+    ms: f64,
+    outcome: RunOutcome,
+    now: f64,
+) -> JobRecord {
+    let job = Job::parse(std::str::from_utf8(&u.payload).unwrap()).unwrap();
     JobRecord {
         jid: job.jid().to_owned(),
         class: class.to_owned(),
@@ -29,8 +38,8 @@ fn record(u: &UnitOfWork, class: &str, host: &str, ms: f64, outcome: &str, now: 
         pid: 42,
         started_at: now - ms / 1000.0,
         duration_ms: ms,
-        outcome: outcome.to_owned(),
-        error: (outcome != "done").then(|| "RuntimeError: boom".to_owned()),
+        outcome,
+        error: outcome.failed().then(|| "RuntimeError: boom".to_owned()),
     }
 }
 
@@ -71,7 +80,11 @@ async fn feed_metrics_and_histogram_follow_completions(h: Harness) {
                 class,
                 host,
                 ms,
-                if fail { "discarded" } else { "done" },
+                if fail {
+                    RunOutcome::Discarded
+                } else {
+                    RunOutcome::Done
+                },
                 now,
             )),
         })
@@ -152,7 +165,7 @@ async fn pop_and_add_entries_in_bulk(h: Harness) {
     // Found by key and left in place.
     let first = &h
         .store
-        .set_entries(SetKind::Retry, 0, 1, false, None)
+        .set_entries(&SetQuery::new(SetKind::Retry, Page::oldest(0, 1)))
         .await
         .unwrap()[0];
     let found = h

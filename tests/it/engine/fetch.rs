@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use kiqlab::engine::client::PushOptions;
 use kiqlab::engine::clock::now_secs;
-use kiqlab::engine::store::{Completion, Outcome};
+use kiqlab::engine::store::{Completion, Outcome, Page};
 use serde_json::json;
 
 use super::harness::{q, spec};
@@ -40,7 +40,7 @@ async fn fetch_is_fifo_and_exact(h: Harness) {
     let jids = push_n(&h, "default", 5).await;
     let queued = h
         .store
-        .queue_jobs(&q("default"), 0, 5, false)
+        .queue_jobs(&q("default"), Page::oldest(0, 5))
         .await
         .unwrap();
     let mut f = h
@@ -52,7 +52,7 @@ async fn fetch_is_fifo_and_exact(h: Harness) {
     assert_eq!(units.len(), 3);
     for (u, (j, raw)) in units.iter().zip(jids.iter().zip(queued.iter())) {
         assert_eq!(
-            std::str::from_utf8(&u.raw).unwrap(),
+            std::str::from_utf8(&u.payload).unwrap(),
             raw.raw,
             "payload unchanged"
         );
@@ -131,7 +131,11 @@ async fn two_fetchers_never_share_a_job(h: Harness) {
             }
         }
     );
-    let all: Vec<_> = ra.iter().chain(rb.iter()).map(|u| u.raw.clone()).collect();
+    let all: Vec<_> = ra
+        .iter()
+        .chain(rb.iter())
+        .map(|u| u.payload.clone())
+        .collect();
     let unique: HashSet<_> = all.iter().collect();
     assert_eq!(all.len(), 2000);
     assert_eq!(unique.len(), 2000);
@@ -153,8 +157,8 @@ async fn requeue_puts_jobs_back_in_front(h: Harness) {
     h.store.requeue(id, first.clone()).await.unwrap();
     assert_eq!(h.stats().await.enqueued, 5);
     let again = f.fetch(&order, 3, Duration::ZERO).await.unwrap();
-    let a: Vec<_> = first.iter().map(|u| u.raw.clone()).collect();
-    let b: Vec<_> = again.iter().map(|u| u.raw.clone()).collect();
+    let a: Vec<_> = first.iter().map(|u| u.payload.clone()).collect();
+    let b: Vec<_> = again.iter().map(|u| u.payload.clone()).collect();
     assert_eq!(a, b, "requeued jobs come back first, in order");
     // Requeuing a unit this process does not hold does nothing.
     h.store
@@ -166,42 +170,39 @@ async fn requeue_puts_jobs_back_in_front(h: Harness) {
 }
 
 async fn blocking_fetch_wakes_on_push_from_another_connection(h: Harness) {
+    // The fetch may block far longer than a wake-up (or SQLite's fallback
+    // poll) takes: returning the job before the block is over is the point,
+    // so nothing here depends on how fast a loaded machine is.
+    const BLOCK: Duration = Duration::from_secs(30);
     let s = spec(&["urgent", "default"], false);
     let mut f = h.store.fetcher("me:1:aaaaaaaaaaaa", &s).await.unwrap();
     let other = h.reopen().await;
     let pusher = tokio::spawn(async move {
+        // Gives the fetch time to start waiting; if it has not, it finds the
+        // job at once, which proves less but fails nothing.
         tokio::time::sleep(Duration::from_millis(300)).await;
         let c = kiqlab::engine::client::Client::new(
             other,
             std::sync::Arc::new(kiqlab::engine::builtin::registry()),
             std::sync::Arc::new(kiqlab::engine::clock::SystemClock),
         );
-        let pushed_at = Instant::now();
         c.perform_async("NoopWorker", vec![]).await.unwrap();
-        pushed_at
     });
     let start = Instant::now();
-    let units = f
-        .fetch(&s.fetch_order(), 5, Duration::from_secs(5))
-        .await
-        .unwrap();
-    let woke = Instant::now();
-    let pushed_at = pusher.await.unwrap();
+    let units = f.fetch(&s.fetch_order(), 5, BLOCK).await.unwrap();
+    pusher.await.unwrap();
     assert_eq!(units.len(), 1);
-    assert!(
-        start.elapsed() < Duration::from_secs(4),
-        "woke by the push, not the timeout"
-    );
-    let lag = woke.saturating_duration_since(pushed_at);
-    assert!(lag < Duration::from_millis(1000), "pickup took {lag:?}");
-    // With nothing pushed, the wait ends at the timeout with nothing.
+    assert!(start.elapsed() < BLOCK, "woke by the push, not the timeout");
+    // With nothing pushed, the wait ends at the timeout with nothing. A
+    // real-time wait on purpose: the block's length is what is tested, and
+    // only its lower bound, which a slow machine cannot break.
     let t = Instant::now();
     assert!(f
         .fetch(&s.fetch_order(), 5, Duration::from_millis(300))
         .await
         .unwrap()
         .is_empty());
-    assert!(t.elapsed() >= Duration::from_millis(250));
+    assert!(t.elapsed() >= Duration::from_millis(300));
     let late = f.close().await.unwrap();
     assert!(late.is_empty());
 }
@@ -255,7 +256,7 @@ async fn acknowledging_a_batch_twice_counts_once(h: Harness) {
         .unwrap();
     let units = f.fetch(&[q("default")], 2, Duration::ZERO).await.unwrap();
     let failed_job = units[1].clone();
-    let mut job = kiqlab::engine::job::Job::from_bytes(&failed_job.raw, 1 << 20).unwrap();
+    let mut job = kiqlab::engine::job::Job::from_bytes(&failed_job.payload, 1 << 20).unwrap();
     job.set("error_message", json!("boom"));
     job.set("retry_count", json!(0));
     let batch = vec![

@@ -11,8 +11,10 @@ use kiqlab::engine::job::Retry;
 use kiqlab::engine::launcher::{Launcher, WorkerConfig};
 use kiqlab::engine::queue::{QueueName, QueueSpec};
 use kiqlab::engine::registry::{JobError, JobOptions, Registry};
+use kiqlab::engine::store::redis::RedisStore;
+use kiqlab::engine::store::sqlite::SqliteStore;
 use kiqlab::engine::store::url::StoreUrl;
-use kiqlab::engine::store::{self, SharedStore};
+use kiqlab::engine::store::{self, DeadLimits, SharedStore};
 
 use crate::support::{temp_dir, RedisServer};
 
@@ -23,6 +25,9 @@ pub struct Harness {
     _dir: tempfile::TempDir,
     /// jids run by the `Record` class (and `DemoWorker` in `recording_registry`).
     pub ran: Arc<Mutex<Vec<String>>>,
+    /// Each `Gated` job takes one permit before it finishes: the test
+    /// decides when (`gate.add_permits`), not a timer.
+    pub gate: Arc<tokio::sync::Semaphore>,
 }
 
 impl Harness {
@@ -49,6 +54,7 @@ impl Harness {
             redis,
             _dir: temp_dir(),
             ran: Arc::new(Mutex::new(Vec::new())),
+            gate: Arc::new(tokio::sync::Semaphore::new(0)),
         }
     }
 
@@ -60,6 +66,7 @@ impl Harness {
             redis: None,
             _dir: temp_dir(),
             ran: Arc::new(Mutex::new(Vec::new())),
+            gate: Arc::new(tokio::sync::Semaphore::new(0)),
         }
     }
 
@@ -68,6 +75,29 @@ impl Harness {
         store::open(&StoreUrl::parse(&self.url).expect("url"))
             .await
             .expect("reopen store")
+    }
+
+    /// Another handle on the same store whose dead set keeps to `limits`.
+    pub async fn with_dead_limits(&self, limits: DeadLimits) -> SharedStore {
+        match StoreUrl::parse(&self.url).expect("url") {
+            StoreUrl::Redis(u) => Arc::new(
+                RedisStore::connect(&u)
+                    .await
+                    .expect("connect")
+                    .with_dead_limits(limits),
+            ),
+            StoreUrl::Sqlite(p) => Arc::new(
+                SqliteStore::open(&p)
+                    .await
+                    .expect("open")
+                    .with_dead_limits(limits),
+            ),
+        }
+    }
+
+    /// The engine API over this store, on the system clock.
+    pub fn api(&self) -> kiqlab::engine::api::Api {
+        kiqlab::engine::api::Api::new(self.store.clone(), Arc::new(SystemClock))
     }
 
     pub fn client(&self) -> Client {
@@ -79,7 +109,8 @@ impl Harness {
     }
 
     /// Built-ins plus: `Record` (records its jid), `Fail` (always fails),
-    /// `Slow(secs)` (sleeps, then records), `FailOnce` (fails on its first try).
+    /// `Slow(secs)` (sleeps, then records), `Gated` (waits for the test's
+    /// `gate`, then records), `FailOnce` (fails on its first try).
     pub fn registry(&self) -> Registry {
         let mut r = builtin::registry();
         let ran = self.ran.clone();
@@ -107,6 +138,17 @@ impl Harness {
             async move {
                 let secs: f64 = ctx.arg(0, "seconds")?;
                 tokio::time::sleep(Duration::from_secs_f64(secs)).await;
+                ran.lock().unwrap().push(ctx.jid().to_owned());
+                Ok(())
+            }
+        });
+        let (ran, gate) = (self.ran.clone(), self.gate.clone());
+        r.register("Gated", JobOptions::default(), move |ctx| {
+            let (ran, gate) = (ran.clone(), gate.clone());
+            async move {
+                if let Ok(permit) = gate.acquire().await {
+                    permit.forget();
+                }
                 ran.lock().unwrap().push(ctx.jid().to_owned());
                 Ok(())
             }

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use kiqlab::engine::client::PushOptions;
 use kiqlab::engine::clock::now_secs;
+use kiqlab::engine::store::{Page, Signal};
 use serde_json::json;
 
 use super::harness::{q, spec};
@@ -68,7 +69,7 @@ async fn heartbeat_shows_process_and_work(h: Harness) {
 async fn quiet_and_stop_via_store_signals(h: Harness) {
     let mut launcher = h.launch(h.fast_config(2, spec(&["default"], true))).await;
     let identity = launcher.identity().identity.clone();
-    h.store.signal(&identity, "TSTP").await.unwrap();
+    h.store.signal(&identity, &Signal::Quiet).await.unwrap();
     let c = tokio::time::timeout(Duration::from_secs(10), launcher.next_control())
         .await
         .expect("quiet arrives with a heartbeat");
@@ -87,12 +88,12 @@ async fn quiet_and_stop_via_store_signals(h: Harness) {
         },
     )
     .await;
-    // Quiet: new work stays in the queue.
+    // Quiet: new work stays in the queue. `quiet()` returned after the
+    // fetch task ended, so no wait is needed to show that nothing is
+    // fetched: the job must still be there, unrun, once TERM (carried by a
+    // later heartbeat) has stopped the worker.
     let jid = h.client().perform_async("Record", vec![]).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(400)).await;
-    assert!(!h.ran().contains(&jid));
-    assert_eq!(h.stats().await.enqueued, 1);
-    h.store.signal(&identity, "TERM").await.unwrap();
+    h.store.signal(&identity, &Signal::Stop).await.unwrap();
     let report = tokio::time::timeout(
         Duration::from_secs(20),
         launcher.run_until_stopped(false, std::future::pending()),
@@ -100,7 +101,9 @@ async fn quiet_and_stop_via_store_signals(h: Harness) {
     .await
     .expect("TERM through the store stops the worker")
     .unwrap();
-    assert_eq!(report.requeued, 0);
+    assert_eq!((report.requeued, report.executed), (0, 0));
+    assert!(!h.ran().contains(&jid));
+    assert_eq!(h.stats().await.enqueued, 1);
     assert!(h.store.processes(now_secs()).await.unwrap().is_empty());
 }
 
@@ -126,7 +129,7 @@ async fn stop_pushes_unfinished_jobs_back(h: Harness) {
     // They come back in their original order, and a restart finishes them.
     let queued = h
         .store
-        .queue_jobs(&q("default"), 0, 10, false)
+        .queue_jobs(&q("default"), Page::oldest(0, 10))
         .await
         .unwrap();
     let order: Vec<String> = queued

@@ -1,12 +1,17 @@
 //! The engine conformance suite: every test here runs unchanged against the
 //! Redis store (a private redis-server) and the SQLite store (a fresh file).
 
+pub mod fixtures;
 mod harness;
 
+mod api;
 mod client;
 mod dashboard;
 mod fetch;
 mod lifecycle;
+mod outcomes;
+mod processes;
+mod queues;
 mod recovery;
 mod redis_only;
 mod retries;

@@ -5,7 +5,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use kiqlab::engine::clock::now_secs;
-use kiqlab::engine::store::{Heartbeat, LocalHost, SetKind};
+use kiqlab::engine::store::{Heartbeat, LocalHost, Page, SetKind};
 use serde_json::json;
 
 use super::harness::{q, spec};
@@ -106,13 +106,13 @@ async fn jobs_of_a_process_without_heartbeat_are_recovered(h: Harness) {
     // Recovered jobs are next in line.
     let next = h
         .store
-        .queue_jobs(&q("default"), 0, 3, false)
+        .queue_jobs(&q("default"), Page::oldest(0, 3))
         .await
         .unwrap();
     let raws: Vec<_> = next.iter().map(|j| j.raw.clone()).collect();
     let held: Vec<_> = got
         .iter()
-        .map(|u| String::from_utf8(u.raw.to_vec()).unwrap())
+        .map(|u| String::from_utf8(u.payload.to_vec()).unwrap())
         .collect();
     assert_eq!(raws, held);
     assert_eq!(
@@ -213,12 +213,9 @@ async fn a_lost_fetch_reply_is_swept_back(h: Harness) {
     // its identity that it never received. The sweep returns it to the queue.
     let launcher = h.launch(h.fast_config(1, spec(&["default"], true))).await;
     let identity = launcher.identity().identity.clone();
-    // Keep the worker at capacity (one slow job; no prefetch before jobs are
-    // timed) so it fetches nothing more.
-    h.client()
-        .perform_async("Slow", vec![json!(1.5)])
-        .await
-        .unwrap();
+    // Keep the worker at capacity (one job that waits for the test; no
+    // prefetch before jobs are timed) so it fetches nothing more.
+    h.client().perform_async("Gated", vec![]).await.unwrap();
     eventually(
         Duration::from_secs(10),
         "the worker at capacity",
@@ -242,7 +239,15 @@ async fn a_lost_fetch_reply_is_swept_back(h: Harness) {
         .unwrap();
     assert_eq!(got.len(), 1, "the stranded job");
     drop(thief);
-    assert_eq!(h.stats().await.enqueued, 0);
+    // The sweep (two in a row see it unknown) puts it back in the queue…
+    eventually(
+        Duration::from_secs(15),
+        "the stranded job swept back",
+        || async { (h.stats().await.enqueued == 1).then_some(()) },
+    )
+    .await;
+    // …and once the worker has room again, it runs.
+    h.gate.add_permits(1);
     eventually(Duration::from_secs(15), "the swept job to run", || async {
         h.ran().contains(&jid).then_some(())
     })

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use kiqlab::engine::job::Job;
-use kiqlab::engine::store::SetKind;
+use kiqlab::engine::store::{Page, SetKind, SetQuery};
 use redis::Commands;
 use serde_json::json;
 
@@ -50,7 +50,7 @@ async fn malformed_payloads_go_dead_and_the_worker_keeps_running() {
     assert_eq!(ran, valid);
     for e in h
         .store
-        .set_entries(SetKind::Dead, 0, 10, false, None)
+        .set_entries(&SetQuery::new(SetKind::Dead, Page::oldest(0, 10)))
         .await
         .unwrap()
     {

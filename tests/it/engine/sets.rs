@@ -3,7 +3,7 @@
 
 use kiqlab::engine::clock::now_secs;
 use kiqlab::engine::job::{Job, Retry};
-use kiqlab::engine::store::{EntryKey, SetKind};
+use kiqlab::engine::store::{EntryKey, Page, Removal, SetKind, SetQuery};
 use serde_json::json;
 
 use super::harness::q;
@@ -34,27 +34,27 @@ async fn set_paging_filter_and_take(h: Harness) {
     assert_eq!(h.store.set_size(SetKind::Retry).await.unwrap(), 30);
     let page = h
         .store
-        .set_entries(SetKind::Retry, 25, 25, false, None)
+        .set_entries(&SetQuery::new(SetKind::Retry, Page::oldest(25, 25)))
         .await
         .unwrap();
     assert_eq!(page.len(), 5);
     assert_eq!(page[0].score, 1025.0);
     let newest = h
         .store
-        .set_entries(SetKind::Retry, 0, 2, true, None)
+        .set_entries(&SetQuery::new(SetKind::Retry, Page::newest(0, 2)))
         .await
         .unwrap();
     assert_eq!(newest[0].score, 1029.0);
     let found = h
         .store
-        .set_entries(SetKind::Retry, 0, 25, false, Some("arg-1"))
+        .set_entries(&SetQuery::new(SetKind::Retry, Page::oldest(0, 25)).matching(Some("arg-1")))
         .await
         .unwrap();
     // arg-1, arg-10 … arg-19
     assert_eq!(found.len(), 11);
     let none = h
         .store
-        .set_entries(SetKind::Retry, 0, 25, false, Some("*[?"))
+        .set_entries(&SetQuery::new(SetKind::Retry, Page::oldest(0, 25)).matching(Some("*[?")))
         .await
         .unwrap();
     assert!(none.is_empty());
@@ -66,24 +66,21 @@ async fn set_paging_filter_and_take(h: Harness) {
         .take_entry(SetKind::Retry, &key)
         .await
         .unwrap()
+        .into_option()
         .unwrap();
     assert_eq!(taken.raw, target.raw);
-    assert!(h
-        .store
-        .take_entry(SetKind::Retry, &key)
-        .await
-        .unwrap()
-        .is_none());
+    assert!(matches!(
+        h.store.take_entry(SetKind::Retry, &key).await.unwrap(),
+        Removal::NotFound
+    ));
     let wrong = EntryKey {
         score: key.score,
         jid: "ffffffffffffffffffffffff".into(),
     };
-    assert!(h
-        .store
-        .take_entry(SetKind::Retry, &wrong)
-        .await
-        .unwrap()
-        .is_none());
+    assert!(matches!(
+        h.store.take_entry(SetKind::Retry, &wrong).await.unwrap(),
+        Removal::NotFound
+    ));
     assert_eq!(h.store.set_size(SetKind::Retry).await.unwrap(), 29);
 }
 
@@ -109,7 +106,7 @@ async fn dead_set_is_trimmed_by_count_and_age(h: Harness) {
     // The newest are kept.
     let oldest = h
         .store
-        .set_entries(SetKind::Dead, 0, 1, false, None)
+        .set_entries(&SetQuery::new(SetKind::Dead, Page::oldest(0, 1)))
         .await
         .unwrap();
     assert_eq!(oldest[0].job.as_ref().unwrap().args()[0], json!("arg-7"));
@@ -134,22 +131,26 @@ async fn clear_set_and_delete_queued(h: Harness) {
         .unwrap();
     let jobs = h
         .store
-        .queue_jobs(&q("default"), 0, 10, false)
+        .queue_jobs(&q("default"), Page::oldest(0, 10))
         .await
         .unwrap();
-    assert!(h
-        .store
-        .delete_queued(&q("default"), &jobs[0].raw)
-        .await
-        .unwrap());
-    assert!(!h
-        .store
-        .delete_queued(&q("default"), &jobs[0].raw)
-        .await
-        .unwrap());
+    assert_eq!(
+        h.store
+            .delete_queued(&q("default"), &jobs[0].raw)
+            .await
+            .unwrap(),
+        Removal::Removed(())
+    );
+    assert_eq!(
+        h.store
+            .delete_queued(&q("default"), &jobs[0].raw)
+            .await
+            .unwrap(),
+        Removal::NotFound
+    );
     let left = h
         .store
-        .queue_jobs(&q("default"), 0, 10, false)
+        .queue_jobs(&q("default"), Page::oldest(0, 10))
         .await
         .unwrap();
     assert_eq!(left.len(), 1);

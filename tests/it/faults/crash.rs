@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use kiqlab::engine::client::PushOptions;
 use kiqlab::engine::clock::now_secs;
-use kiqlab::engine::store::SetKind;
+use kiqlab::engine::store::{Page, SetKind, SetQuery};
 use serde_json::json;
 
 use crate::engine::{store_test, Harness};
@@ -140,7 +140,7 @@ async fn panicking_handler_is_a_retried_failure(h: Harness) {
         "the panic in the retry set",
         || async {
             h.store
-                .set_entries(SetKind::Retry, 0, 1, false, None)
+                .set_entries(&SetQuery::new(SetKind::Retry, Page::oldest(0, 1)))
                 .await
                 .unwrap()
                 .pop()

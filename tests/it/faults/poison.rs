@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use kiqlab::engine::job::Job;
-use kiqlab::engine::store::SetKind;
+use kiqlab::engine::store::{Page, SetKind, SetQuery};
 use redis::Commands;
 
 use crate::engine::Harness;
@@ -71,7 +71,7 @@ async fn a_thousand_malformed_entries_go_dead_with_reasons() {
     let mut reasons = std::collections::BTreeMap::<String, usize>::new();
     for e in h
         .store
-        .set_entries(SetKind::Dead, 0, 2000, false, None)
+        .set_entries(&SetQuery::new(SetKind::Dead, Page::oldest(0, 2000)))
         .await
         .unwrap()
     {

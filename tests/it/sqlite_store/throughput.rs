@@ -8,7 +8,8 @@
 use std::time::{Duration, Instant};
 
 use kiqlab::engine::clock::now_secs;
-use kiqlab::engine::store::{Completion, Outcome, Store};
+use kiqlab::engine::store::prelude::*;
+use kiqlab::engine::store::{Completion, Outcome, RunOutcome};
 
 use super::{fresh, job, q, record, spec};
 
@@ -61,7 +62,7 @@ async fn push_then_fetch_and_complete_in_batches() {
                     .map(|u| Completion {
                         unit: u.clone(),
                         outcome: Outcome::Done,
-                        record: Some(record(u, "done", t)),
+                        record: Some(record(u, RunOutcome::Done, t)),
                     })
                     .collect();
                 store.complete(&identity, &batch, t).await.unwrap();

@@ -9,7 +9,7 @@ use kiqlab::engine::clock::SystemClock;
 use kiqlab::engine::launcher::{Launcher, WorkerConfig};
 use kiqlab::engine::queue::QueueSpec;
 use kiqlab::engine::store::url::StoreUrl;
-use kiqlab::engine::store::{self, SetKind, SharedStore, SortedEntry};
+use kiqlab::engine::store::{self, Page, SetKind, SetQuery, SharedStore, SortedEntry};
 use kiqlab::jobs::config::SmtpAddress;
 use kiqlab::jobs::JobsConfig;
 use kiqlab::secret::Secret;
@@ -224,7 +224,9 @@ impl TestApp {
             || async {
                 let entries = self
                     .store
-                    .set_entries(SetKind::Retry, 0, 100, false, Some(jid))
+                    .set_entries(
+                        &SetQuery::new(SetKind::Retry, Page::oldest(0, 100)).matching(Some(jid)),
+                    )
                     .await
                     .ok()?;
                 entries.into_iter().next()

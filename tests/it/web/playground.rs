@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use kiqlab::engine::clock::now_secs;
 use kiqlab::engine::queue::QueueName;
-use kiqlab::engine::store::SetKind;
+use kiqlab::engine::store::{Page, SetKind, SetQuery};
 
 use super::spawn_app;
 use crate::support::eventually;
@@ -46,7 +46,7 @@ async fn console_steps_enqueue_what_they_say() {
         .contains("perform_at 2030-01-01T10:00:00"));
     let scheduled = app
         .store
-        .set_entries(SetKind::Schedule, 0, 10, false, None)
+        .set_entries(&SetQuery::new(SetKind::Schedule, Page::oldest(0, 10)))
         .await
         .unwrap();
     assert_eq!(scheduled.len(), 2);
@@ -58,7 +58,7 @@ async fn console_steps_enqueue_what_they_say() {
     assert!(r.text().await.unwrap().contains("one UrgentWorker"));
     let q = app
         .store
-        .queue_jobs(&QueueName::parse("urgent").unwrap(), 0, 10, false)
+        .queue_jobs(&QueueName::parse("urgent").unwrap(), Page::oldest(0, 10))
         .await
         .unwrap();
     assert_eq!(q.len(), 1);

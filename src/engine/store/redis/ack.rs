@@ -5,11 +5,11 @@
 use redis::aio::ConnectionManager;
 
 use super::scripts::{wip_key, ACK};
+use super::worker::stored_bytes;
 use super::write::score_arg;
 use crate::engine::clock::utc_date;
-use crate::engine::job::{float_value, Job};
 use crate::engine::store::metrics::{batch_deltas, METRICS_KEEP_SECS};
-use crate::engine::store::{Completion, DeadLimits, Outcome, Result};
+use crate::engine::store::{failure_json, Completion, DeadLimits, Outcome, Result};
 
 /// Daily stat keys live five years, as Sidekiq's `STATS_TTL`.
 const STATS_TTL: u64 = 5 * 365 * 24 * 60 * 60;
@@ -20,6 +20,7 @@ pub const RECENT_MAX: i64 = 1000;
 pub const RECENT_KEY: &str = "kiqlab:recent";
 /// Sidekiq 7 per-minute metrics expire after 8 hours.
 const METRICS_TTL: i64 = METRICS_KEEP_SECS;
+
 pub async fn complete(
     con: &mut ConnectionManager,
     identity: &str,
@@ -64,7 +65,7 @@ pub async fn complete(
             Outcome::Dead { job_json } => ("x", job_json.clone(), String::new()),
         };
         inv.arg(idx)
-            .arg(c.unit.raw.as_ref())
+            .arg(stored_bytes(&c.unit)?.as_ref())
             .arg(kind)
             .arg(payload)
             .arg(score)
@@ -149,34 +150,6 @@ pub fn metrics_key(now: f64) -> String {
 pub fn histogram_key(class: &str, now: f64) -> String {
     let t = chrono::DateTime::from_timestamp(now as i64, 0).unwrap_or_default();
     format!("{class}-{}", t.format("%d-%H:%-M"))
-}
-
-/// The entry sidekiq-failures keeps for a failed execution: the job with its
-/// error fields, plus `processor` (host:pid).
-pub(crate) fn failure_json(c: &Completion) -> Option<String> {
-    let record = c.record.as_ref()?;
-    let mut job = match &c.outcome {
-        Outcome::Done => return None,
-        Outcome::Retry { job, .. } => job.clone(),
-        Outcome::Dead { job_json } => Job::parse(job_json).ok()?,
-        Outcome::Discard => {
-            let raw = std::str::from_utf8(&c.unit.raw).ok()?;
-            let mut job = Job::parse(raw).ok()?;
-            if let Some(e) = &record.error {
-                job.set("error_message", serde_json::Value::from(e.as_str()));
-            }
-            job
-        }
-    };
-    job.set(
-        "processor",
-        serde_json::Value::from(format!("{}:{}", record.host, record.pid)),
-    );
-    job.set(
-        "failed_at",
-        float_value(record.started_at + record.duration_ms / 1000.0),
-    );
-    Some(job.to_json())
 }
 
 #[cfg(test)]

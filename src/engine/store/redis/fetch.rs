@@ -4,10 +4,10 @@
 //! when the worker is idle, so an idle worker never polls.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use bytes::Bytes;
 use redis::aio::{ConnectionManager, MultiplexedConnection};
 use redis::{AsyncConnectionConfig, Value};
 use tokio::sync::{mpsc, watch};
@@ -15,8 +15,10 @@ use tokio::task::JoinHandle;
 use tracing::Instrument;
 
 use super::scripts::{wip_key, FETCH, WIP_REGISTRY};
+use super::worker::held_unit;
 use crate::engine::queue::{QueueName, QueueSpec};
 use crate::engine::store::{Fetcher, Result, StoreError, UnitOfWork};
+use crate::shutdown::Shutdown;
 
 /// How long one blocking `BLMOVE` waits; also the longest `close` can take.
 const BLOCK_SECS: f64 = 1.0;
@@ -29,8 +31,9 @@ pub struct RedisFetcher {
     tx: mpsc::UnboundedSender<UnitOfWork>,
     rx: mpsc::UnboundedReceiver<UnitOfWork>,
     /// True while `fetch` is waiting; blocking waiters only block then.
-    want: watch::Sender<bool>,
-    closed: watch::Sender<bool>,
+    want: Arc<watch::Sender<bool>>,
+    /// Set once by `close`: the waiters stop between commands.
+    closed: Shutdown,
     waiters: HashMap<QueueName, JoinHandle<()>>,
 }
 
@@ -59,8 +62,8 @@ impl RedisFetcher {
             keys,
             tx,
             rx,
-            want: watch::channel(false).0,
-            closed: watch::channel(false).0,
+            want: Arc::new(watch::channel(false).0),
+            closed: Shutdown::new(),
             waiters: HashMap::new(),
         }
     }
@@ -96,11 +99,7 @@ impl RedisFetcher {
                 .ok_or_else(|| StoreError::Corrupt("fetch script returned a bad index".into()))?;
             for j in jobs {
                 let raw: Vec<u8> = redis::from_redis_value(j)?;
-                out.push(UnitOfWork {
-                    queue: (*queue).clone(),
-                    raw: Bytes::from(raw),
-                    id: 0,
-                });
+                out.push(held_unit((*queue).clone(), raw));
             }
         }
         Ok(out)
@@ -120,8 +119,9 @@ impl RedisFetcher {
                 queue_key,
                 wip,
                 tx: self.tx.clone(),
-                want: self.want.subscribe(),
-                closed: self.closed.subscribe(),
+                wanted: self.want.subscribe(),
+                want: Arc::clone(&self.want),
+                closed: self.closed.clone(),
             };
             let span = tracing::debug_span!("blmove", identity = %self.identity, queue = %q);
             let handle = tokio::spawn(waiter.run().instrument(span));
@@ -164,13 +164,20 @@ impl Fetcher for RedisFetcher {
 
     async fn close(mut self: Box<Self>) -> Result<Vec<UnitOfWork>> {
         self.want.send_replace(false);
-        self.closed.send_replace(true);
+        self.closed.trigger();
         for (_, h) in self.waiters.drain() {
             let _ = h.await;
         }
         let mut out = Vec::new();
         self.drain(&mut out);
         Ok(out)
+    }
+}
+
+impl Drop for RedisFetcher {
+    /// A fetcher dropped without `close` still stops its waiters.
+    fn drop(&mut self) {
+        self.closed.trigger();
     }
 }
 
@@ -182,8 +189,10 @@ struct Waiter {
     queue_key: String,
     wip: String,
     tx: mpsc::UnboundedSender<UnitOfWork>,
-    want: watch::Receiver<bool>,
-    closed: watch::Receiver<bool>,
+    wanted: watch::Receiver<bool>,
+    /// To withdraw the wish once served (see `run`).
+    want: Arc<watch::Sender<bool>>,
+    closed: Shutdown,
 }
 
 impl Waiter {
@@ -191,13 +200,13 @@ impl Waiter {
         let mut con: Option<MultiplexedConnection> = None;
         let mut backoff = Duration::from_millis(100);
         loop {
-            if *self.closed.borrow() {
+            if self.closed.is_triggered() {
                 return;
             }
-            if !*self.want.borrow() {
+            if !*self.wanted.borrow() {
                 tokio::select! {
-                    _ = self.want.wait_for(|w| *w) => {}
-                    _ = self.closed.wait_for(|c| *c) => return,
+                    _ = self.wanted.wait_for(|w| *w) => {}
+                    _ = self.closed.wait() => return,
                 }
                 continue;
             }
@@ -230,17 +239,18 @@ impl Waiter {
             match res {
                 Ok(Some(raw)) => {
                     backoff = Duration::from_millis(100);
+                    // The wish is served: withdraw it before handing the job
+                    // over, or this loop would block for another one before
+                    // `fetch` wakes up to withdraw it, and take a job the
+                    // worker has no room for.
+                    self.want.send_replace(false);
                     // Register the wip list (the batch script does it too).
                     let _: redis::RedisResult<()> = redis::cmd("SADD")
                         .arg(WIP_REGISTRY)
                         .arg(&self.wip)
                         .query_async(c)
                         .await;
-                    let unit = UnitOfWork {
-                        queue: self.queue.clone(),
-                        raw: Bytes::from(raw),
-                        id: 0,
-                    };
+                    let unit = held_unit(self.queue.clone(), raw);
                     if self.tx.send(unit).is_err() {
                         // The fetcher is gone without closing; the job stays in
                         // the wip list and is recovered like a crash.
@@ -260,7 +270,7 @@ impl Waiter {
     async fn pause(&mut self, backoff: &mut Duration) {
         tokio::select! {
             _ = tokio::time::sleep(*backoff) => {}
-            _ = self.closed.wait_for(|c| *c) => {}
+            _ = self.closed.wait() => {}
         }
         *backoff = (*backoff * 2).min(Duration::from_secs(5));
     }

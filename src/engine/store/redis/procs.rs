@@ -1,5 +1,6 @@
-//! Processes on Redis: heartbeats, clearing them, and returning the held
-//! jobs of dead processes to their queues.
+//! The process registry on Redis: heartbeats (and the signals they pick
+//! up), clearing them, returning the held jobs of dead processes to their
+//! queues, and reading it back as `Sidekiq::ProcessSet` and `WorkSet` do.
 
 use std::collections::BTreeMap;
 
@@ -7,7 +8,7 @@ use redis::aio::ConnectionManager;
 
 use super::scripts::{parse_wip_key, RECOVER, WIP_REGISTRY};
 use super::write::score_arg;
-use crate::engine::store::{Heartbeat, LocalHost, Result};
+use crate::engine::store::{Heartbeat, LocalHost, ProcessRecord, Result, WorkRecord};
 
 pub async fn recover_orphans(con: &mut ConnectionManager, local: &LocalHost) -> Result<usize> {
     let keys: Vec<String> = redis::cmd("SMEMBERS")
@@ -143,4 +144,87 @@ pub async fn clear_heartbeat(con: &mut ConnectionManager, identity: &str) -> Res
         }
     }
     forget_process(con, identity).await
+}
+
+type ProcFields = (
+    Option<String>,
+    Option<u64>,
+    Option<f64>,
+    Option<String>,
+    Option<u64>,
+    Option<u64>,
+);
+
+/// Live processes; members whose heartbeat hash has expired are removed from
+/// `processes`, as `Sidekiq::ProcessSet#cleanup` does.
+pub async fn processes(con: &mut ConnectionManager) -> Result<Vec<ProcessRecord>> {
+    let mut ids: Vec<String> = redis::cmd("SMEMBERS")
+        .arg("processes")
+        .query_async(con)
+        .await?;
+    ids.sort();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut pipe = redis::pipe();
+    for id in &ids {
+        pipe.cmd("HMGET")
+            .arg(id)
+            .arg("info")
+            .arg("busy")
+            .arg("beat")
+            .arg("quiet")
+            .arg("rss")
+            .arg("rtt_us");
+    }
+    let rows: Vec<ProcFields> = pipe.query_async(con).await?;
+    let mut out = Vec::new();
+    let mut gone = Vec::new();
+    for (id, (info, busy, beat, quiet, rss, rtt)) in ids.into_iter().zip(rows) {
+        let Some(info) = info.and_then(|i| serde_json::from_str(&i).ok()) else {
+            gone.push(id);
+            continue;
+        };
+        out.push(ProcessRecord {
+            identity: id,
+            info,
+            busy: busy.unwrap_or(0),
+            beat: beat.unwrap_or(0.0),
+            quiet: quiet.as_deref() == Some("true"),
+            rss_kb: rss.unwrap_or(0),
+            rtt_us: rtt.unwrap_or(0),
+        });
+    }
+    if !gone.is_empty() {
+        let _: () = redis::cmd("SREM")
+            .arg("processes")
+            .arg(&gone)
+            .query_async(con)
+            .await?;
+    }
+    Ok(out)
+}
+
+pub async fn work(con: &mut ConnectionManager) -> Result<Vec<WorkRecord>> {
+    let procs = processes(con).await?;
+    let mut out = Vec::new();
+    for p in procs {
+        let mut entries: Vec<(String, String)> = redis::cmd("HGETALL")
+            .arg(format!("{}:work", p.identity))
+            .query_async(con)
+            .await?;
+        if entries.is_empty() {
+            entries = redis::cmd("HGETALL")
+                .arg(format!("{}:workers", p.identity))
+                .query_async(con)
+                .await?;
+        }
+        out.extend(
+            entries
+                .iter()
+                .filter_map(|(tid, json)| WorkRecord::parse(&p.identity, tid, json)),
+        );
+    }
+    out.sort_by(|a, b| a.run_at.total_cmp(&b.run_at));
+    Ok(out)
 }

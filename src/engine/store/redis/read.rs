@@ -1,15 +1,72 @@
-//! Reads on Redis, shaped like Sidekiq's API (`Stats`, `Queue`, `JobSet`,
-//! `ProcessSet`, `WorkSet`, `Stats::History`).
+//! `ReadSide` on Redis, shaped like Sidekiq's API (`Stats`, `Queue`,
+//! `JobSet`, `Stats::History`); `ProcessSet` and `WorkSet` are read in
+//! `procs`, the feed and metrics in `feed`.
 
+use async_trait::async_trait;
 use redis::aio::ConnectionManager;
 
+use super::{feed, procs, write, RedisStore};
 use crate::engine::clock::utc_date;
 use crate::engine::job::Job;
 use crate::engine::queue::QueueName;
 use crate::engine::store::{
-    DayStat, ProcessRecord, QueueSummary, QueuedJob, Result, SetKind, SortedEntry, Stats,
-    WorkRecord,
+    ClassMinute, DayStat, EntryKey, Histogram, JobRecord, Page, ProcessRecord, QueueSummary,
+    QueuedJob, ReadSide, Result, SetKind, SetQuery, SortedEntry, Stats, WorkRecord,
 };
+
+#[async_trait]
+impl ReadSide for RedisStore {
+    async fn stats(&self, now: f64) -> Result<Stats> {
+        stats(&mut self.con(), now).await
+    }
+
+    async fn queues(&self, now: f64) -> Result<Vec<QueueSummary>> {
+        queues(&mut self.con(), now).await
+    }
+
+    async fn queue_jobs(&self, queue: &QueueName, page: Page) -> Result<Vec<QueuedJob>> {
+        queue_jobs(&mut self.con(), queue, page).await
+    }
+
+    async fn set_size(&self, set: SetKind) -> Result<u64> {
+        Ok(redis::cmd("ZCARD")
+            .arg(set.key())
+            .query_async(&mut self.con())
+            .await?)
+    }
+
+    async fn set_entries(&self, query: &SetQuery) -> Result<Vec<SortedEntry>> {
+        set_entries(&mut self.con(), query).await
+    }
+
+    async fn find_entry(&self, set: SetKind, key: &EntryKey) -> Result<Option<SortedEntry>> {
+        write::find_or_take(&mut self.con(), set, key, false).await
+    }
+
+    async fn processes(&self, _now: f64) -> Result<Vec<ProcessRecord>> {
+        procs::processes(&mut self.con()).await
+    }
+
+    async fn work(&self, _now: f64) -> Result<Vec<WorkRecord>> {
+        procs::work(&mut self.con()).await
+    }
+
+    async fn history(&self, now: f64, days: u32) -> Result<Vec<DayStat>> {
+        history(&mut self.con(), now, days).await
+    }
+
+    async fn recent_jobs(&self, limit: u64, host: Option<&str>) -> Result<Vec<JobRecord>> {
+        feed::recent_jobs(&mut self.con(), limit, host).await
+    }
+
+    async fn class_metrics(&self, since: f64, now: f64) -> Result<Vec<ClassMinute>> {
+        feed::class_metrics(&mut self.con(), since, now).await
+    }
+
+    async fn class_histogram(&self, class: &str, since: f64, now: f64) -> Result<Histogram> {
+        feed::class_histogram(&mut self.con(), class, since, now).await
+    }
+}
 
 pub async fn stats(con: &mut ConnectionManager, now: f64) -> Result<Stats> {
     let (processed, failed, scheduled, retries, dead): (Option<u64>, Option<u64>, u64, u64, u64) =
@@ -26,7 +83,7 @@ pub async fn stats(con: &mut ConnectionManager, now: f64) -> Result<Stats> {
             .arg("dead")
             .query_async(con)
             .await?;
-    let procs = processes(con).await?;
+    let procs = procs::processes(con).await?;
     let queues = queues(con, now).await?;
     Ok(Stats {
         processed: processed.unwrap_or(0),
@@ -89,10 +146,13 @@ pub async fn queues(con: &mut ConnectionManager, now: f64) -> Result<Vec<QueueSu
 pub async fn queue_jobs(
     con: &mut ConnectionManager,
     queue: &QueueName,
-    offset: u64,
-    limit: u64,
-    newest_first: bool,
+    page: Page,
 ) -> Result<Vec<QueuedJob>> {
+    let Page {
+        offset,
+        limit,
+        newest_first,
+    } = page;
     if limit == 0 {
         return Ok(Vec::new());
     }
@@ -135,17 +195,18 @@ fn glob_escape(s: &str) -> String {
 
 pub async fn set_entries(
     con: &mut ConnectionManager,
-    set: SetKind,
-    offset: u64,
-    limit: u64,
-    newest_first: bool,
-    filter: Option<&str>,
+    query: &SetQuery,
 ) -> Result<Vec<SortedEntry>> {
+    let Page {
+        offset,
+        limit,
+        newest_first,
+    } = query.page;
     if limit == 0 {
         return Ok(Vec::new());
     }
-    let key = set.key();
-    match filter.filter(|f| !f.is_empty()) {
+    let key = query.set.key();
+    match query.filter() {
         None => {
             let start = i64::try_from(offset).unwrap_or(i64::MAX / 2);
             let stop = start + i64::try_from(limit).unwrap_or(i64::MAX / 2) - 1;
@@ -194,89 +255,6 @@ pub async fn set_entries(
                 .collect())
         }
     }
-}
-
-type ProcFields = (
-    Option<String>,
-    Option<u64>,
-    Option<f64>,
-    Option<String>,
-    Option<u64>,
-    Option<u64>,
-);
-
-/// Live processes; members whose heartbeat hash has expired are removed from
-/// `processes`, as `Sidekiq::ProcessSet#cleanup` does.
-pub async fn processes(con: &mut ConnectionManager) -> Result<Vec<ProcessRecord>> {
-    let mut ids: Vec<String> = redis::cmd("SMEMBERS")
-        .arg("processes")
-        .query_async(con)
-        .await?;
-    ids.sort();
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut pipe = redis::pipe();
-    for id in &ids {
-        pipe.cmd("HMGET")
-            .arg(id)
-            .arg("info")
-            .arg("busy")
-            .arg("beat")
-            .arg("quiet")
-            .arg("rss")
-            .arg("rtt_us");
-    }
-    let rows: Vec<ProcFields> = pipe.query_async(con).await?;
-    let mut out = Vec::new();
-    let mut gone = Vec::new();
-    for (id, (info, busy, beat, quiet, rss, rtt)) in ids.into_iter().zip(rows) {
-        let Some(info) = info.and_then(|i| serde_json::from_str(&i).ok()) else {
-            gone.push(id);
-            continue;
-        };
-        out.push(ProcessRecord {
-            identity: id,
-            info,
-            busy: busy.unwrap_or(0),
-            beat: beat.unwrap_or(0.0),
-            quiet: quiet.as_deref() == Some("true"),
-            rss_kb: rss.unwrap_or(0),
-            rtt_us: rtt.unwrap_or(0),
-        });
-    }
-    if !gone.is_empty() {
-        let _: () = redis::cmd("SREM")
-            .arg("processes")
-            .arg(&gone)
-            .query_async(con)
-            .await?;
-    }
-    Ok(out)
-}
-
-pub async fn work(con: &mut ConnectionManager) -> Result<Vec<WorkRecord>> {
-    let procs = processes(con).await?;
-    let mut out = Vec::new();
-    for p in procs {
-        let mut entries: Vec<(String, String)> = redis::cmd("HGETALL")
-            .arg(format!("{}:work", p.identity))
-            .query_async(con)
-            .await?;
-        if entries.is_empty() {
-            entries = redis::cmd("HGETALL")
-                .arg(format!("{}:workers", p.identity))
-                .query_async(con)
-                .await?;
-        }
-        out.extend(
-            entries
-                .iter()
-                .filter_map(|(tid, json)| WorkRecord::parse(&p.identity, tid, json)),
-        );
-    }
-    out.sort_by(|a, b| a.run_at.total_cmp(&b.run_at));
-    Ok(out)
 }
 
 pub async fn history(con: &mut ConnectionManager, now: f64, days: u32) -> Result<Vec<DayStat>> {

@@ -1,11 +1,12 @@
-//! Writes on Redis: pushes, requeues, the scheduler's moves, and sorted-set
-//! entries for the dashboard's actions.
+//! Writes on Redis: pushes, requeues, the scheduler's moves, and finding an
+//! entry of a sorted set by its key (and taking it out).
 
 use std::collections::BTreeMap;
 
 use redis::aio::ConnectionManager;
 
 use super::scripts::{wip_key, MOVE_DUE, REQUEUE};
+use super::worker::stored_bytes;
 use crate::engine::job::Job;
 use crate::engine::store::{
     DeadLimits, EncodedJob, EntryKey, Result, SetKind, SortedEntry, UnitOfWork,
@@ -52,15 +53,6 @@ pub(super) fn score_arg(score: f64) -> String {
     crate::engine::store::format_score(score)
 }
 
-fn add_dead(pipe: &mut redis::Pipeline, json: &str, now: f64, limits: DeadLimits) {
-    pipe.cmd("ZADD")
-        .arg("dead")
-        .arg(score_arg(now))
-        .arg(json)
-        .ignore();
-    trim_dead(pipe, now, limits);
-}
-
 /// Trims the dead set to its limits, as Sidekiq does after each kill.
 pub(crate) fn trim_dead(pipe: &mut redis::Pipeline, now: f64, limits: DeadLimits) {
     pipe.cmd("ZREMRANGEBYSCORE")
@@ -92,7 +84,7 @@ pub async fn requeue(
             .arg(2)
             .arg(wip_key(identity, u.queue.as_str()))
             .arg(format!("queue:{}", u.queue))
-            .arg(u.raw.as_ref())
+            .arg(stored_bytes(u)?.as_ref())
             .ignore();
     }
     let _: () = pipe.query_async(con).await?;
@@ -158,16 +150,6 @@ pub async fn enqueue_due(con: &mut ConnectionManager, now: f64) -> Result<usize>
     Ok(moved)
 }
 
-/// Finds `<score>-<jid>` as Sidekiq::Web does (ZRANGEBYSCORE score score, then
-/// match the jid) and removes it.
-pub async fn take_entry(
-    con: &mut ConnectionManager,
-    set: SetKind,
-    key: &EntryKey,
-) -> Result<Option<SortedEntry>> {
-    find_or_take(con, set, key, true).await
-}
-
 /// Finds `<score>-<jid>` by score, then jid; removes it when `take`.
 pub async fn find_or_take(
     con: &mut ConnectionManager,
@@ -201,27 +183,4 @@ pub async fn find_or_take(
         }
     }
     Ok(None)
-}
-
-pub async fn add_entry(
-    con: &mut ConnectionManager,
-    set: SetKind,
-    score: f64,
-    job: &Job,
-    limits: DeadLimits,
-) -> Result<()> {
-    let mut pipe = redis::pipe();
-    pipe.atomic();
-    let json = job.to_json();
-    if set == SetKind::Dead {
-        add_dead(&mut pipe, &json, score, limits);
-    } else {
-        pipe.cmd("ZADD")
-            .arg(set.key())
-            .arg(score_arg(score))
-            .arg(&json)
-            .ignore();
-    }
-    let _: () = pipe.query_async(con).await?;
-    Ok(())
 }

@@ -1,21 +1,93 @@
-//! The dashboard's actions on sets and queues: take an entry out of a set,
-//! add one, clear a set or a queue, delete one queued job, reset counters.
+//! `AdminSide` on SQLite, the dashboard's actions on sets and queues: take
+//! an entry out of a set (by key, or the lowest in batches), add or restore
+//! entries, clear a set or a queue, delete one queued job, send a signal,
+//! reset counters. Each runs in one write transaction.
 
+use async_trait::async_trait;
 use rusqlite::{params, Transaction};
 
 use super::write::{insert_entry, trim_dead};
+use super::{procs, SqliteStore};
 use crate::engine::job::Job;
 use crate::engine::queue::QueueName;
-use crate::engine::store::{DeadLimits, EntryKey, Result, SetKind, SortedEntry};
+use crate::engine::store::{
+    AdminSide, DeadLimits, EntryKey, Removal, Result, SetKind, Signal, SortedEntry,
+};
 
-/// Finds `<score>-<jid>` as Sidekiq::Web does (entries with exactly that
-/// score, then the jid of the payload) and removes it.
-pub fn take_entry(
-    tx: &Transaction<'_>,
-    set: SetKind,
-    key: &EntryKey,
-) -> Result<Option<SortedEntry>> {
-    find_or_take(tx, set, key, true)
+#[async_trait]
+impl AdminSide for SqliteStore {
+    async fn take_entry(&self, set: SetKind, key: &EntryKey) -> Result<Removal<SortedEntry>> {
+        let key = key.clone();
+        let taken = self
+            .write(move |tx| find_or_take(tx, set, &key, true))
+            .await?;
+        Ok(match taken {
+            Some(e) => Removal::Removed(e),
+            None => Removal::NotFound,
+        })
+    }
+
+    async fn pop_entries(&self, set: SetKind, limit: u64) -> Result<Vec<SortedEntry>> {
+        self.write(move |tx| pop_entries(tx, set, limit)).await
+    }
+
+    async fn add_entries(&self, set: SetKind, entries: &[(f64, Job)]) -> Result<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let entries = entries.to_vec();
+        let limits = self.limits;
+        self.write(move |tx| add_entries(tx, set, &entries, limits))
+            .await
+    }
+
+    async fn restore_entries(&self, set: SetKind, entries: &[SortedEntry]) -> Result<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let rows: Vec<(f64, String)> = entries.iter().map(|e| (e.score, e.raw.clone())).collect();
+        self.write(move |tx| {
+            for (score, raw) in &rows {
+                insert_entry(tx, set.key(), *score, raw)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn clear_set(&self, set: SetKind) -> Result<u64> {
+        self.write(move |tx| clear_set(tx, set)).await
+    }
+
+    async fn clear_queue(&self, queue: &QueueName) -> Result<u64> {
+        let queue = queue.clone();
+        self.write(move |tx| clear_queue(tx, &queue)).await
+    }
+
+    async fn delete_queued(&self, queue: &QueueName, raw: &str) -> Result<Removal> {
+        let queue = queue.clone();
+        let raw = raw.to_owned();
+        let deleted = self
+            .write(move |tx| delete_queued(tx, &queue, &raw))
+            .await?;
+        Ok(if deleted {
+            Removal::Removed(())
+        } else {
+            Removal::NotFound
+        })
+    }
+
+    async fn signal(&self, identity: &str, signal: &Signal) -> Result<()> {
+        let identity = identity.to_owned();
+        let signal = signal.as_str().to_owned();
+        self.write(move |tx| procs::signal(tx, &identity, &signal))
+            .await
+    }
+
+    async fn reset_stats(&self, processed: bool, failed: bool) -> Result<()> {
+        self.write(move |tx| reset_stats(tx, processed, failed))
+            .await
+    }
 }
 
 /// Finds `<score>-<jid>` by score, then jid; removes it when `take`.
@@ -47,20 +119,6 @@ pub fn find_or_take(
         return Ok(Some(entry));
     }
     Ok(None)
-}
-
-pub fn add_entry(
-    tx: &Transaction<'_>,
-    set: SetKind,
-    score: f64,
-    job: &Job,
-    limits: DeadLimits,
-) -> Result<()> {
-    insert_entry(tx, set.key(), score, &job.to_json())?;
-    if set == SetKind::Dead {
-        trim_dead(tx, score, limits)?;
-    }
-    Ok(())
 }
 
 /// Takes up to `limit` lowest-score entries out of a set, in order.

@@ -8,19 +8,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use bytes::Bytes;
 use rusqlite::{params, Transaction};
 use tokio::time::Instant;
 
 use super::conn::immediate;
-use super::write::requeue;
+use super::worker::claimed_unit;
+use super::write::{requeue_front, requeue_rows};
 use super::Shared;
 use crate::engine::clock::now_secs;
 use crate::engine::queue::{QueueName, QueueSpec};
 use crate::engine::store::{Fetcher, Result, UnitOfWork};
 
-/// Fallback poll while idle, in case a wake-up is missed (or inotify is unavailable).
-const FALLBACK_POLL: Duration = Duration::from_secs(1);
 /// Re-checks after a wake-up that found nothing, covering the moment between
 /// a WAL write and its commit becoming visible.
 const SETTLE: [Duration; 3] = [
@@ -35,15 +33,23 @@ pub struct SqliteFetcher {
     queues: Vec<QueueName>,
     /// The last claim filled the batch: skip the read check next time.
     busy: bool,
+    /// The fallback poll while idle (`super::IDLE_POLL` unless changed).
+    idle_poll: Duration,
 }
 
 impl SqliteFetcher {
-    pub(super) fn new(shared: Arc<Shared>, identity: &str, spec: &QueueSpec) -> SqliteFetcher {
+    pub(super) fn new(
+        shared: Arc<Shared>,
+        identity: &str,
+        spec: &QueueSpec,
+        idle_poll: Duration,
+    ) -> SqliteFetcher {
         SqliteFetcher {
             shared,
             identity: identity.into(),
             queues: spec.queues().to_vec(),
             busy: false,
+            idle_poll,
         }
     }
 
@@ -76,7 +82,9 @@ impl SqliteFetcher {
             .run(
                 move |conn| immediate(conn, |tx| claim(tx, &identity, &order, max)),
                 // The fetch was cancelled while claiming: put the jobs back.
-                move |conn, units| match immediate(conn, |tx| requeue(tx, &back, &units)) {
+                move |conn, units: Vec<UnitOfWork>| match immediate(conn, |tx| {
+                    requeue_front(tx, &back, &requeue_rows(&units)?)
+                }) {
                     Ok(_) => shared.wake.notify(),
                     Err(e) => tracing::error!(
                         identity = %back, error = %e,
@@ -115,11 +123,10 @@ pub fn claim(
             .collect::<rusqlite::Result<_>>()?;
         // RETURNING gives no order guarantee.
         rows.sort_unstable_by_key(|&(id, pos, _)| (pos, id));
-        out.extend(rows.into_iter().map(|(id, _, payload)| UnitOfWork {
-            queue: q.clone(),
-            raw: Bytes::from(payload),
-            id,
-        }));
+        out.extend(
+            rows.into_iter()
+                .map(|(id, _, payload)| claimed_unit(q.clone(), id, payload)),
+        );
     }
     Ok(out)
 }
@@ -166,7 +173,7 @@ impl Fetcher for SqliteFetcher {
             let pause = SETTLE
                 .get(settle)
                 .copied()
-                .unwrap_or(FALLBACK_POLL)
+                .unwrap_or(self.idle_poll)
                 .min(deadline - now);
             tokio::select! {
                 changed = wake.changed() => {

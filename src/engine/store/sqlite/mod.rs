@@ -5,24 +5,31 @@
 //!
 //! # Layout
 //!
+//! - this file: opening the file, `Backend`, `Queueing` and `UsageLedger`
 //! - `schema`: tables, indexes and migrations (`PRAGMA user_version`)
 //! - `conn`: connection pragmas, the writer thread, the read pool
 //! - `wake`: wake-ups for idle fetchers (in-process, and inotify on the WAL)
 //! - `fetch`: reliable fetch (claims) and waiting without polling
-//! - `write`: pushes, completions, requeues, due jobs
+//! - `write`: pushes, set entries, requeues, due jobs
+//! - `ack`: completions with their side effects, one transaction per batch
+//! - `worker`: `WorkerSide`, over `fetch`, `ack`, `write` and `procs`
 //! - `procs`: heartbeats, signals, processes, orphan recovery
-//! - `admin`: the dashboard's actions on sets and queues
-//! - `read`: stats, queues, sets, history, feed, metrics, file figures
+//! - `admin`: `AdminSide`, the dashboard's actions on sets and queues
+//! - `read`: `ReadSide`: stats, queues, sets, history, feed, metrics
+//! - `info`: the database's own figures (the dashboard's store panel)
 //! - `usage`: the worker-seconds meter (two `counters` rows)
 
+mod ack;
 mod admin;
 mod conn;
 mod fetch;
+mod info;
 mod procs;
 mod read;
 mod schema;
 mod usage;
 mod wake;
+mod worker;
 mod write;
 
 use std::path::{Path, PathBuf};
@@ -31,19 +38,19 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 
-pub use read::SqliteInfo;
+pub use info::SqliteInfo;
 
 use self::conn::{Readers, Writer};
 use self::wake::Wake;
 use self::write::NewJob;
-use super::EncodedJob;
 use super::{
-    ClassMinute, Completion, DayStat, DeadLimits, EntryKey, Fetcher, Heartbeat, Histogram,
-    JobRecord, LocalHost, ProcessRecord, QueueSummary, QueuedJob, Result, SetKind, SortedEntry,
-    Stats, Store, StoreError, UnitOfWork, WorkRecord, WorkerTime,
+    Backend, DeadLimits, EncodedJob, Queueing, Result, StoreError, StoreInfo, StoreKind,
+    UsageLedger, WorkerTime,
 };
-use crate::engine::job::Job;
-use crate::engine::queue::{QueueName, QueueSpec};
+
+/// How long an idle fetcher sleeps between looks when no wake-up comes (in
+/// case one is missed, or inotify is unavailable).
+pub const IDLE_POLL: Duration = Duration::from_secs(1);
 
 /// What every handle and fetcher of one open database shares.
 #[derive(Debug)]
@@ -61,6 +68,7 @@ pub struct SqliteStore {
     /// The path as given, for `describe`.
     shown: PathBuf,
     limits: DeadLimits,
+    idle_poll: Duration,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -83,16 +91,23 @@ impl SqliteStore {
         self
     }
 
+    /// Changes how often this handle's idle fetchers look without a wake-up
+    /// (`IDLE_POLL`); tests make it long to show that wake-ups alone suffice.
+    pub fn with_idle_poll(mut self, every: Duration) -> SqliteStore {
+        self.idle_poll = every;
+        self
+    }
+
     /// The absolute path of the database file.
     pub fn path(&self) -> &Path {
         &self.shared.path
     }
 
     /// File sizes, pages and row counts, for the dashboard's store panel.
-    pub async fn info(&self) -> Result<SqliteInfo> {
+    pub async fn file_info(&self) -> Result<SqliteInfo> {
         let path = self.shared.path.clone();
         self.read(move |tx| {
-            let mut info = read::info(tx)?;
+            let mut info = info::info(tx)?;
             let size = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
             let mut wal = path.clone().into_os_string();
             wal.push("-wal");
@@ -183,17 +198,14 @@ fn open_blocking(shown: PathBuf) -> Result<SqliteStore> {
         shared: Arc::new(shared),
         shown,
         limits: DeadLimits::default(),
+        idle_poll: IDLE_POLL,
     })
 }
 
 #[async_trait]
-impl Store for SqliteStore {
+impl Backend for SqliteStore {
     fn describe(&self) -> String {
         format!("sqlite://{}", self.shown.display())
-    }
-
-    async fn store_info(&self) -> Result<Vec<(String, String)>> {
-        Ok(self.info().await?.pairs())
     }
 
     async fn ping(&self) -> Result<Duration> {
@@ -203,6 +215,20 @@ impl Store for SqliteStore {
         Ok(start.elapsed())
     }
 
+    async fn info(&self) -> Result<StoreInfo> {
+        let info = self.file_info().await?;
+        let fields = info.pairs();
+        Ok(StoreInfo {
+            kind: StoreKind::Sqlite,
+            version: info.sqlite_version,
+            headline: fields.clone(),
+            fields,
+        })
+    }
+}
+
+#[async_trait]
+impl Queueing for SqliteStore {
     async fn push_encoded(&self, jobs: &[EncodedJob]) -> Result<()> {
         if jobs.is_empty() {
             return Ok(());
@@ -211,97 +237,10 @@ impl Store for SqliteStore {
         self.write_ready(move |tx| write::push(tx, &rows)).await?;
         Ok(())
     }
+}
 
-    async fn fetcher(&self, identity: &str, queues: &QueueSpec) -> Result<Box<dyn Fetcher>> {
-        Ok(Box::new(fetch::SqliteFetcher::new(
-            Arc::clone(&self.shared),
-            identity,
-            queues,
-        )))
-    }
-
-    async fn complete(&self, identity: &str, batch: &[Completion], now: f64) -> Result<()> {
-        if batch.is_empty() {
-            return Ok(());
-        }
-        let batch = batch.to_vec();
-        let identity = identity.to_owned();
-        let limits = self.limits;
-        self.write(move |tx| write::complete(tx, &identity, &batch, now, limits))
-            .await
-    }
-
-    async fn held(&self, identity: &str, queues: &[QueueName]) -> Result<Vec<UnitOfWork>> {
-        let identity = identity.to_owned();
-        let queues = queues.to_vec();
-        self.read(move |tx| {
-            let mut stmt = tx.prepare_cached(
-                "SELECT id, payload FROM jobs
-                 WHERE state = 'claimed' AND claimed_by = ?1 AND queue = ?2 ORDER BY id",
-            )?;
-            let mut out = Vec::new();
-            for q in &queues {
-                let rows = stmt.query_map(rusqlite::params![identity, q.as_str()], |r| {
-                    Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
-                })?;
-                for row in rows {
-                    let (id, payload) = row?;
-                    out.push(UnitOfWork {
-                        queue: q.clone(),
-                        raw: bytes::Bytes::from(payload),
-                        id,
-                    });
-                }
-            }
-            Ok(out)
-        })
-        .await
-    }
-
-    async fn requeue(&self, identity: &str, units: Vec<UnitOfWork>) -> Result<()> {
-        if units.is_empty() {
-            return Ok(());
-        }
-        let identity = identity.to_owned();
-        self.write_ready(move |tx| write::requeue(tx, &identity, &units))
-            .await?;
-        Ok(())
-    }
-
-    async fn enqueue_due(&self, now: f64) -> Result<usize> {
-        let mut moved = 0;
-        for set in [SetKind::Retry, SetKind::Schedule] {
-            loop {
-                let (n, seen) = self
-                    .write_ready_pair(move |tx| write::move_due(tx, set.key(), now))
-                    .await?;
-                moved += n;
-                if seen < write::due_batch() {
-                    break;
-                }
-            }
-        }
-        Ok(moved)
-    }
-
-    async fn recover_orphans(&self, local: &LocalHost) -> Result<usize> {
-        let local = local.clone();
-        self.write_ready(move |tx| procs::recover_orphans(tx, &local))
-            .await
-    }
-
-    async fn heartbeat(&self, beat: &Heartbeat) -> Result<Option<String>> {
-        let beat = beat.clone();
-        self.write(move |tx| procs::heartbeat(tx, &beat)).await
-    }
-
-    async fn clear_heartbeat(&self, identity: &str) -> Result<()> {
-        let identity = identity.to_owned();
-        self.write_ready(move |tx| procs::clear_heartbeat(tx, &identity))
-            .await?;
-        Ok(())
-    }
-
+#[async_trait]
+impl UsageLedger for SqliteStore {
     async fn add_worker_time(&self, ms: u64, now_ms: u64) -> Result<()> {
         self.write(move |tx| usage::add(tx, ms, now_ms)).await
     }
@@ -312,138 +251,5 @@ impl Store for SqliteStore {
 
     async fn reset_worker_time(&self) -> Result<()> {
         self.write(usage::reset).await
-    }
-
-    async fn stats(&self, now: f64) -> Result<Stats> {
-        self.read(move |tx| read::stats(tx, now)).await
-    }
-
-    async fn queues(&self, now: f64) -> Result<Vec<QueueSummary>> {
-        self.read(move |tx| read::queues(tx, now)).await
-    }
-
-    async fn queue_jobs(
-        &self,
-        queue: &QueueName,
-        offset: u64,
-        limit: u64,
-        newest_first: bool,
-    ) -> Result<Vec<QueuedJob>> {
-        let queue = queue.clone();
-        self.read(move |tx| read::queue_jobs(tx, &queue, offset, limit, newest_first))
-            .await
-    }
-
-    async fn set_size(&self, set: SetKind) -> Result<u64> {
-        self.read(move |tx| read::set_size(tx, set)).await
-    }
-
-    async fn set_entries(
-        &self,
-        set: SetKind,
-        offset: u64,
-        limit: u64,
-        newest_first: bool,
-        filter: Option<&str>,
-    ) -> Result<Vec<SortedEntry>> {
-        let filter = filter.map(str::to_owned);
-        self.read(move |tx| {
-            read::set_entries(tx, set, offset, limit, newest_first, filter.as_deref())
-        })
-        .await
-    }
-
-    async fn find_entry(&self, set: SetKind, key: &EntryKey) -> Result<Option<SortedEntry>> {
-        let key = key.clone();
-        self.read(move |tx| admin::find_or_take(tx, set, &key, false))
-            .await
-    }
-
-    async fn take_entry(&self, set: SetKind, key: &EntryKey) -> Result<Option<SortedEntry>> {
-        let key = key.clone();
-        self.write(move |tx| admin::take_entry(tx, set, &key)).await
-    }
-
-    async fn add_entry(&self, set: SetKind, score: f64, job: &Job) -> Result<()> {
-        let job = job.clone();
-        let limits = self.limits;
-        self.write(move |tx| admin::add_entry(tx, set, score, &job, limits))
-            .await
-    }
-
-    async fn clear_set(&self, set: SetKind) -> Result<u64> {
-        self.write(move |tx| admin::clear_set(tx, set)).await
-    }
-
-    async fn clear_queue(&self, queue: &QueueName) -> Result<u64> {
-        let queue = queue.clone();
-        self.write(move |tx| admin::clear_queue(tx, &queue)).await
-    }
-
-    async fn delete_queued(&self, queue: &QueueName, raw: &str) -> Result<bool> {
-        let queue = queue.clone();
-        let raw = raw.to_owned();
-        self.write(move |tx| admin::delete_queued(tx, &queue, &raw))
-            .await
-    }
-
-    async fn processes(&self, _now: f64) -> Result<Vec<ProcessRecord>> {
-        let (live, expired) = self.read(procs::processes).await?;
-        if expired {
-            self.write(procs::prune).await?;
-        }
-        Ok(live)
-    }
-
-    async fn work(&self, _now: f64) -> Result<Vec<WorkRecord>> {
-        self.read(procs::work).await
-    }
-
-    async fn signal(&self, identity: &str, signal: &str) -> Result<()> {
-        let identity = identity.to_owned();
-        let signal = signal.to_owned();
-        self.write(move |tx| procs::signal(tx, &identity, &signal))
-            .await
-    }
-
-    async fn history(&self, now: f64, days: u32) -> Result<Vec<DayStat>> {
-        self.read(move |tx| read::history(tx, now, days)).await
-    }
-
-    async fn reset_stats(&self, processed: bool, failed: bool) -> Result<()> {
-        self.write(move |tx| admin::reset_stats(tx, processed, failed))
-            .await
-    }
-
-    async fn pop_entries(&self, set: SetKind, limit: u64) -> Result<Vec<SortedEntry>> {
-        self.write(move |tx| admin::pop_entries(tx, set, limit))
-            .await
-    }
-
-    async fn add_entries(&self, set: SetKind, entries: &[(f64, Job)]) -> Result<()> {
-        if entries.is_empty() {
-            return Ok(());
-        }
-        let entries = entries.to_vec();
-        let limits = self.limits;
-        self.write(move |tx| admin::add_entries(tx, set, &entries, limits))
-            .await
-    }
-
-    async fn recent_jobs(&self, limit: u64, host: Option<&str>) -> Result<Vec<JobRecord>> {
-        let host = host.map(str::to_owned);
-        self.read(move |tx| read::recent_jobs(tx, limit, host.as_deref()))
-            .await
-    }
-
-    async fn class_metrics(&self, since: f64, now: f64) -> Result<Vec<ClassMinute>> {
-        self.read(move |tx| read::class_metrics(tx, since, now))
-            .await
-    }
-
-    async fn class_histogram(&self, class: &str, since: f64, now: f64) -> Result<Histogram> {
-        let class = class.to_owned();
-        self.read(move |tx| read::class_histogram(tx, &class, since, now))
-            .await
     }
 }

@@ -1,19 +1,83 @@
-//! Reads for `kiqlab stats` and the dashboard, shaped like Sidekiq's API
-//! (`Stats`, `Queue`, `JobSet`, `Stats::History`), plus the recent-jobs feed,
-//! per-class metrics and the database's own figures. All run on read
-//! connections, each in one snapshot.
+//! `ReadSide` on SQLite, shaped like Sidekiq's API (`Stats`, `Queue`,
+//! `JobSet`, `Stats::History`), plus the recent-jobs feed and per-class
+//! metrics. All run on read connections, each in one snapshot.
 
+use async_trait::async_trait;
 use rusqlite::{params, OptionalExtension, Transaction};
-use serde::Serialize;
 
 use super::procs::busy_totals;
+use super::{admin, procs, SqliteStore};
 use crate::engine::clock::utc_date;
 use crate::engine::job::Job;
 use crate::engine::queue::QueueName;
 use crate::engine::store::metrics::{minute_of, ClassMinute, Histogram, BUCKETS};
 use crate::engine::store::{
-    DayStat, JobRecord, QueueSummary, QueuedJob, Result, SetKind, SortedEntry, Stats,
+    DayStat, EntryKey, JobRecord, Page, ProcessRecord, QueueSummary, QueuedJob, ReadSide, Result,
+    SetKind, SetQuery, SortedEntry, Stats, WorkRecord,
 };
+
+#[async_trait]
+impl ReadSide for SqliteStore {
+    async fn stats(&self, now: f64) -> Result<Stats> {
+        self.read(move |tx| stats(tx, now)).await
+    }
+
+    async fn queues(&self, now: f64) -> Result<Vec<QueueSummary>> {
+        self.read(move |tx| queues(tx, now)).await
+    }
+
+    async fn queue_jobs(&self, queue: &QueueName, page: Page) -> Result<Vec<QueuedJob>> {
+        let queue = queue.clone();
+        self.read(move |tx| queue_jobs(tx, &queue, page)).await
+    }
+
+    async fn set_size(&self, set: SetKind) -> Result<u64> {
+        self.read(move |tx| set_size(tx, set)).await
+    }
+
+    async fn set_entries(&self, query: &SetQuery) -> Result<Vec<SortedEntry>> {
+        let query = query.clone();
+        self.read(move |tx| set_entries(tx, &query)).await
+    }
+
+    async fn find_entry(&self, set: SetKind, key: &EntryKey) -> Result<Option<SortedEntry>> {
+        let key = key.clone();
+        self.read(move |tx| admin::find_or_take(tx, set, &key, false))
+            .await
+    }
+
+    async fn processes(&self, _now: f64) -> Result<Vec<ProcessRecord>> {
+        let (live, expired) = self.read(procs::processes).await?;
+        if expired {
+            self.write(procs::prune).await?;
+        }
+        Ok(live)
+    }
+
+    async fn work(&self, _now: f64) -> Result<Vec<WorkRecord>> {
+        self.read(procs::work).await
+    }
+
+    async fn history(&self, now: f64, days: u32) -> Result<Vec<DayStat>> {
+        self.read(move |tx| history(tx, now, days)).await
+    }
+
+    async fn recent_jobs(&self, limit: u64, host: Option<&str>) -> Result<Vec<JobRecord>> {
+        let host = host.map(str::to_owned);
+        self.read(move |tx| recent_jobs(tx, limit, host.as_deref()))
+            .await
+    }
+
+    async fn class_metrics(&self, since: f64, now: f64) -> Result<Vec<ClassMinute>> {
+        self.read(move |tx| class_metrics(tx, since, now)).await
+    }
+
+    async fn class_histogram(&self, class: &str, since: f64, now: f64) -> Result<Histogram> {
+        let class = class.to_owned();
+        self.read(move |tx| class_histogram(tx, &class, since, now))
+            .await
+    }
+}
 
 pub fn counter(tx: &Transaction<'_>, name: &str) -> Result<u64> {
     let v: Option<i64> = tx
@@ -80,13 +144,12 @@ fn sql_i64(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-pub fn queue_jobs(
-    tx: &Transaction<'_>,
-    queue: &QueueName,
-    offset: u64,
-    limit: u64,
-    newest_first: bool,
-) -> Result<Vec<QueuedJob>> {
+pub fn queue_jobs(tx: &Transaction<'_>, queue: &QueueName, page: Page) -> Result<Vec<QueuedJob>> {
+    let Page {
+        offset,
+        limit,
+        newest_first,
+    } = page;
     let sql = if newest_first {
         "SELECT payload FROM jobs WHERE state = 'ready' AND queue = ?1
          ORDER BY pos DESC, id DESC LIMIT ?2 OFFSET ?3"
@@ -106,14 +169,12 @@ pub fn queue_jobs(
 
 /// Entries by score (ties by payload bytes, as Redis orders members), with
 /// an optional case-sensitive substring filter on the payload.
-pub fn set_entries(
-    tx: &Transaction<'_>,
-    set: SetKind,
-    offset: u64,
-    limit: u64,
-    newest_first: bool,
-    filter: Option<&str>,
-) -> Result<Vec<SortedEntry>> {
+pub fn set_entries(tx: &Transaction<'_>, query: &SetQuery) -> Result<Vec<SortedEntry>> {
+    let Page {
+        offset,
+        limit,
+        newest_first,
+    } = query.page;
     let order = if newest_first {
         "score DESC, payload DESC"
     } else {
@@ -124,11 +185,15 @@ pub fn set_entries(
          AND (?2 IS NULL OR instr(payload, ?2) > 0)
          ORDER BY {order} LIMIT ?3 OFFSET ?4"
     );
-    let filter = filter.filter(|f| !f.is_empty());
     let rows: Vec<(f64, String)> = tx
         .prepare_cached(&sql)?
         .query_map(
-            params![set.key(), filter, sql_i64(limit), sql_i64(offset)],
+            params![
+                query.set.key(),
+                query.filter(),
+                sql_i64(limit),
+                sql_i64(offset)
+            ],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?
         .collect::<rusqlite::Result<_>>()?;
@@ -206,91 +271,4 @@ pub fn class_histogram(
         }
     }
     Ok(out)
-}
-
-/// The database's own figures, for the dashboard's store panel.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SqliteInfo {
-    pub path: String,
-    pub file_bytes: u64,
-    pub wal_bytes: u64,
-    pub page_size: u64,
-    pub page_count: u64,
-    pub freelist_count: u64,
-    pub schema_version: i64,
-    pub sqlite_version: String,
-    /// Jobs per state (`ready`, `claimed`, `schedule`, `retry`, `dead`, `failed`).
-    pub jobs: Vec<(String, u64)>,
-    pub queues: u64,
-    pub processes: u64,
-    pub recent: u64,
-}
-
-impl SqliteInfo {
-    /// As `(name, value)` pairs, like `RedisStore::info`.
-    pub fn pairs(&self) -> Vec<(String, String)> {
-        let mut out = vec![
-            ("path".to_owned(), self.path.clone()),
-            ("sqlite_version".to_owned(), self.sqlite_version.clone()),
-            ("schema_version".to_owned(), self.schema_version.to_string()),
-            ("file_bytes".to_owned(), self.file_bytes.to_string()),
-            ("wal_bytes".to_owned(), self.wal_bytes.to_string()),
-            ("page_size".to_owned(), self.page_size.to_string()),
-            ("page_count".to_owned(), self.page_count.to_string()),
-            ("freelist_count".to_owned(), self.freelist_count.to_string()),
-            ("queues".to_owned(), self.queues.to_string()),
-            ("processes".to_owned(), self.processes.to_string()),
-            ("recent".to_owned(), self.recent.to_string()),
-        ];
-        out.extend(
-            self.jobs
-                .iter()
-                .map(|(s, n)| (format!("jobs_{s}"), n.to_string())),
-        );
-        out
-    }
-}
-
-/// Everything but the file sizes, which the caller fills in.
-pub fn info(tx: &Transaction<'_>) -> Result<SqliteInfo> {
-    let pragma = |name: &str| -> Result<i64> {
-        Ok(tx.query_row(&format!("PRAGMA {name}"), [], |r| r.get(0))?)
-    };
-    let count = |sql: &str| -> Result<u64> {
-        let n: i64 = tx.query_row(sql, [], |r| r.get(0))?;
-        Ok(n.max(0) as u64)
-    };
-    // One indexed count per state (a GROUP BY would scan the whole table).
-    let mut jobs: Vec<(String, u64)> = vec![
-        (
-            "claimed".to_owned(),
-            count("SELECT count(*) FROM jobs WHERE state = 'claimed'")?,
-        ),
-        (
-            "ready".to_owned(),
-            count("SELECT count(*) FROM jobs WHERE state = 'ready'")?,
-        ),
-    ];
-    for set in SetKind::ALL {
-        let n: i64 = tx
-            .prepare_cached("SELECT count(*) FROM jobs WHERE state = ?1 AND score IS NOT NULL")?
-            .query_row([set.key()], |r| r.get(0))?;
-        jobs.push((set.key().to_owned(), n.max(0) as u64));
-    }
-    jobs.retain(|(_, n)| *n > 0);
-    jobs.sort();
-    Ok(SqliteInfo {
-        path: String::new(),
-        file_bytes: 0,
-        wal_bytes: 0,
-        page_size: pragma("page_size")?.max(0) as u64,
-        page_count: pragma("page_count")?.max(0) as u64,
-        freelist_count: pragma("freelist_count")?.max(0) as u64,
-        schema_version: pragma("user_version")?,
-        sqlite_version: rusqlite::version().to_owned(),
-        jobs,
-        queues: count("SELECT count(*) FROM queues")?,
-        processes: busy_totals(tx)?.0,
-        recent: count("SELECT count(*) FROM recent")?,
-    })
 }

@@ -1,23 +1,16 @@
-//! Moves of jobs between states: pushes, acknowledgements with their retry,
-//! dead, counter, failure, feed and metrics side effects (one transaction per
-//! batch), requeues to the front of a queue, and the scheduler's moves of due
-//! jobs. Each function runs inside a transaction its caller opened with
-//! `BEGIN IMMEDIATE`.
+//! Moves of jobs between states: pushes, set entries (and the sets' trims),
+//! requeues to the front of a queue, and the scheduler's moves of due jobs
+//! (acknowledgements are in `ack`). Each function runs inside a transaction
+//! its caller opened with `BEGIN IMMEDIATE`.
 
 use std::collections::{BTreeMap, HashMap};
 
 use rusqlite::{params, OptionalExtension, Transaction};
 
-use crate::engine::clock::utc_date;
+use super::worker::row_id;
 use crate::engine::job::Job;
-use crate::engine::store::metrics::{batch_deltas, minute_of, METRICS_KEEP_SECS};
-use crate::engine::store::redis::ack::failure_json;
-use crate::engine::store::{Completion, DeadLimits, Outcome, Result, UnitOfWork};
+use crate::engine::store::{queue_and_jid, DeadLimits, Result, UnitOfWork};
 
-/// sidekiq-failures' default `failures_max_count`.
-const FAILURES_MAX: u64 = 1000;
-/// Length of the recent-jobs feed.
-pub const RECENT_MAX: i64 = 1000;
 /// Due jobs moved per transaction, so other writers get a turn.
 const DUE_BATCH: usize = 100;
 
@@ -83,10 +76,7 @@ pub fn push(tx: &Transaction<'_>, jobs: &[NewJob]) -> Result<usize> {
 
 /// Inserts a sorted-set entry.
 pub fn insert_entry(tx: &Transaction<'_>, set: &str, score: f64, payload: &str) -> Result<()> {
-    let (queue, jid) = match Job::parse(payload) {
-        Ok(j) => (j.queue().as_str().to_owned(), j.jid().to_owned()),
-        Err(_) => (String::new(), String::new()),
-    };
+    let (queue, jid) = queue_and_jid(payload);
     tx.prepare_cached(
         "INSERT INTO jobs(state, queue, score, jid, payload) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
@@ -95,7 +85,7 @@ pub fn insert_entry(tx: &Transaction<'_>, set: &str, score: f64, payload: &str) 
 }
 
 /// Keeps only the newest `keep` entries of a set.
-fn trim_set(tx: &Transaction<'_>, set: &str, keep: u64) -> Result<()> {
+pub fn trim_set(tx: &Transaction<'_>, set: &str, keep: u64) -> Result<()> {
     let n: i64 = tx
         .prepare_cached("SELECT count(*) FROM jobs WHERE state = ?1 AND score IS NOT NULL")?
         .query_row([set], |r| r.get(0))?;
@@ -118,154 +108,6 @@ pub fn trim_dead(tx: &Transaction<'_>, now: f64, limits: DeadLimits) -> Result<(
     )?
     .execute([now - limits.timeout_secs])?;
     trim_set(tx, "dead", limits.max_jobs)
-}
-
-/// Turns this identity's claimed row `id` into a set entry, or inserts the
-/// entry when the row is gone (it was recovered, or never held).
-fn claimed_to_set(
-    tx: &Transaction<'_>,
-    identity: &str,
-    id: i64,
-    set: &str,
-    score: f64,
-    payload: &str,
-) -> Result<bool> {
-    let (queue, jid) = match Job::parse(payload) {
-        Ok(j) => (j.queue().as_str().to_owned(), j.jid().to_owned()),
-        Err(_) => (String::new(), String::new()),
-    };
-    let changed = tx
-        .prepare_cached(
-            "UPDATE jobs SET state = ?3, score = ?4, payload = ?5, queue = ?6, jid = ?7, pos = 0,
-                 claimed_by = NULL, claimed_at = NULL
-             WHERE id = ?1 AND state = 'claimed' AND claimed_by = ?2",
-        )?
-        .execute(params![id, identity, set, score, payload, queue, jid])?;
-    Ok(changed > 0)
-}
-
-fn add_counter(tx: &Transaction<'_>, name: &str, n: u64) -> Result<()> {
-    tx.prepare_cached(
-        "INSERT INTO counters(name, value) VALUES (?1, ?2)
-         ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
-    )?
-    .execute(params![name, i64::try_from(n).unwrap_or(i64::MAX)])?;
-    Ok(())
-}
-
-/// Acknowledges a batch and records its outcomes, as `redis/write.rs` does.
-pub fn complete(
-    tx: &Transaction<'_>,
-    identity: &str,
-    batch: &[Completion],
-    now: f64,
-    limits: DeadLimits,
-) -> Result<()> {
-    let mut failed = 0u64;
-    let mut any_dead = false;
-    let mut failures = Vec::new();
-    // Indexes of the completions this call acknowledged.
-    let mut counted: Vec<usize> = Vec::new();
-    let mut ack = tx.prepare_cached(
-        "DELETE FROM jobs WHERE id = ?1 AND state = 'claimed' AND claimed_by = ?2",
-    )?;
-    let mut recent = tx.prepare_cached("INSERT INTO recent(record) VALUES (?1)")?;
-    let mut processed = 0u64;
-    for (i, c) in batch.iter().enumerate() {
-        // Side effects only for rows this process still holds, so a batch
-        // sent twice (or a job recovered meanwhile) changes nothing.
-        let held = match &c.outcome {
-            Outcome::Done | Outcome::Discard => ack.execute(params![c.unit.id, identity])? > 0,
-            Outcome::Retry { job, at } => {
-                claimed_to_set(tx, identity, c.unit.id, "retry", *at, &job.to_json())?
-            }
-            Outcome::Dead { job_json } => {
-                let held = claimed_to_set(tx, identity, c.unit.id, "dead", now, job_json)?;
-                any_dead |= held;
-                held
-            }
-        };
-        if !held {
-            continue;
-        }
-        processed += 1;
-        if c.failed() {
-            failed += 1;
-        }
-        if let Some(f) = failure_json(c) {
-            failures.push(f);
-        }
-        if let Some(r) = &c.record {
-            if let Ok(s) = serde_json::to_string(r) {
-                recent.execute([s])?;
-            }
-            counted.push(i);
-        }
-    }
-    if any_dead {
-        trim_dead(tx, now, limits)?;
-    }
-    let date = utc_date(now);
-    for (name, n) in [("processed", processed), ("failed", failed)] {
-        if n > 0 {
-            add_counter(tx, name, n)?;
-            add_counter(tx, &format!("{name}:{date}"), n)?;
-        }
-    }
-    if !failures.is_empty() {
-        for f in &failures {
-            insert_entry(tx, "failed", now, f)?;
-        }
-        trim_set(tx, "failed", FAILURES_MAX)?;
-    }
-    if batch.iter().any(|c| c.record.is_some()) {
-        tx.prepare_cached("DELETE FROM recent WHERE id <= (SELECT max(id) FROM recent) - ?1")?
-            .execute([RECENT_MAX])?;
-    }
-    record_metrics(tx, counted.iter().map(|&i| &batch[i]), now)?;
-    Ok(())
-}
-
-/// Adds a batch's per-class counters and histogram buckets to the current
-/// minute (one upsert per class and bucket) and drops minutes older than 8 h.
-fn record_metrics<'a>(
-    tx: &Transaction<'_>,
-    batch: impl IntoIterator<Item = &'a Completion>,
-    now: f64,
-) -> Result<()> {
-    let deltas = batch_deltas(batch);
-    if deltas.is_empty() {
-        return Ok(());
-    }
-    let minute = minute_of(now);
-    let mut up = tx.prepare_cached(
-        "INSERT INTO metrics(minute, class, ms, executions, failures) VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT(minute, class) DO UPDATE SET ms = ms + excluded.ms,
-             executions = executions + excluded.executions, failures = failures + excluded.failures",
-    )?;
-    let mut hist = tx.prepare_cached(
-        "INSERT INTO histogram(minute, class, bucket, count) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT(class, minute, bucket) DO UPDATE SET count = count + excluded.count",
-    )?;
-    let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
-    for (class, d) in &deltas {
-        up.execute(params![
-            minute,
-            class,
-            n(d.ms),
-            n(d.executions),
-            n(d.failures)
-        ])?;
-        for (bucket, count) in &d.buckets {
-            hist.execute(params![minute, class, *bucket as i64, n(*count)])?;
-        }
-    }
-    let oldest = minute - METRICS_KEEP_SECS;
-    tx.prepare_cached("DELETE FROM metrics WHERE minute < ?1")?
-        .execute([oldest])?;
-    tx.prepare_cached("DELETE FROM histogram WHERE minute < ?1")?
-        .execute([oldest])?;
-    Ok(())
 }
 
 /// Puts claimed rows back at the front of their queues, in the order given
@@ -299,12 +141,12 @@ pub fn requeue_front(
     Ok(moved)
 }
 
-pub fn requeue(tx: &Transaction<'_>, identity: &str, units: &[UnitOfWork]) -> Result<usize> {
-    let rows: Vec<(String, i64)> = units
+/// (queue, row id) of units this store handed out, for `requeue_front`.
+pub fn requeue_rows(units: &[UnitOfWork]) -> Result<Vec<(String, i64)>> {
+    units
         .iter()
-        .map(|u| (u.queue.as_str().to_owned(), u.id))
-        .collect();
-    requeue_front(tx, identity, &rows)
+        .map(|u| Ok((u.queue.as_str().to_owned(), row_id(u)?)))
+        .collect()
 }
 
 /// Returns everything `identity` holds to the front of its queues, oldest

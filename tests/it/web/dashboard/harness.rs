@@ -262,7 +262,7 @@ impl Browser {
 /// failed, with an execution record from host `web-test`; returns its jid.
 pub async fn run_one(d: &Dash, ok: bool) -> String {
     use kiqlab::engine::job::{Job, Retry};
-    use kiqlab::engine::store::{Completion, JobRecord, Outcome};
+    use kiqlab::engine::store::{Completion, JobRecord, Outcome, RunOutcome};
     let job = Job::new("ByHand", vec![], "default".parse().unwrap(), Retry::Default);
     d.store.push(std::slice::from_ref(&job)).await.unwrap();
     let spec = QueueSpec::new(vec!["default".parse().unwrap()], true).unwrap();
@@ -281,7 +281,11 @@ pub async fn run_one(d: &Dash, ok: bool) -> String {
         pid: 7,
         started_at: now,
         duration_ms: 12.0,
-        outcome: if ok { "done" } else { "discarded" }.into(),
+        outcome: if ok {
+            RunOutcome::Done
+        } else {
+            RunOutcome::Discarded
+        },
         error: (!ok).then(|| "RuntimeError: by hand".to_owned()),
     };
     let c = Completion {

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use kiqlab::engine::clock::now_secs;
 use kiqlab::engine::job::{Job, Retry};
-use kiqlab::engine::store::Heartbeat;
+use kiqlab::engine::store::{Heartbeat, Page, Signal};
 use serde_json::{json, Value};
 
 use super::harness::{dash_test, run_one, Dash};
@@ -55,7 +55,7 @@ async fn queues_page_clear_and_delete_one_job(d: Dash) {
     // Delete one job by its payload.
     let raw = d
         .store
-        .queue_jobs(&"default".parse().unwrap(), 0, 1, false)
+        .queue_jobs(&"default".parse().unwrap(), Page::oldest(0, 1))
         .await
         .unwrap()[0]
         .raw
@@ -172,13 +172,13 @@ async fn busy_shows_processes_and_sends_quiet_and_stop(d: Dash) {
         .heartbeat(&beat("worker-01:4242:abc", "worker-01"))
         .await
         .unwrap();
-    assert_eq!(got.as_deref(), Some("TSTP"));
+    assert_eq!(got, Some(Signal::Quiet));
     b.get("/sidekiq/busy").await;
     let (s, _) = b.post("/sidekiq/busy", &[("stop", "1")]).await;
     assert_eq!(s, 303);
     for id in ["worker-01:4242:abc", "worker-02:4242:def"] {
         let got = d.store.heartbeat(&beat(id, "w")).await.unwrap();
-        assert_eq!(got.as_deref(), Some("TERM"), "{id}");
+        assert_eq!(got, Some(Signal::Stop), "{id}");
     }
     let (s, _) = b
         .post("/sidekiq/busy", &[("identity", "gone:1:x"), ("quiet", "1")])

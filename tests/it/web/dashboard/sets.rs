@@ -4,7 +4,7 @@
 
 use kiqlab::engine::clock::now_secs;
 use kiqlab::engine::job::{Job, Retry};
-use kiqlab::engine::store::{SetKind, SortedEntry};
+use kiqlab::engine::store::{Page, SetKind, SetQuery, SortedEntry};
 use serde_json::{json, Value};
 
 use super::harness::{dash_test, Dash};
@@ -39,14 +39,14 @@ async fn seed(d: &Dash, set: SetKind, n: usize) -> Vec<SortedEntry> {
         .collect();
     d.store.add_entries(set, &entries).await.unwrap();
     d.store
-        .set_entries(set, 0, 1000, false, None)
+        .set_entries(&SetQuery::new(set, Page::oldest(0, 1000)))
         .await
         .unwrap()
 }
 
 async fn queued(d: &Dash) -> Vec<Job> {
     d.store
-        .queue_jobs(&"default".parse().unwrap(), 0, 10_000, false)
+        .queue_jobs(&"default".parse().unwrap(), Page::oldest(0, 10_000))
         .await
         .unwrap()
         .into_iter()
@@ -215,7 +215,7 @@ async fn failures_show_the_error_and_reset_the_counter(d: Dash) {
         .unwrap();
     let key = d
         .store
-        .set_entries(SetKind::Failed, 0, 1, false, None)
+        .set_entries(&SetQuery::new(SetKind::Failed, Page::oldest(0, 1)))
         .await
         .unwrap()[0]
         .key();
@@ -241,7 +241,7 @@ async fn failures_show_the_error_and_reset_the_counter(d: Dash) {
     // The one this test failed is still listed; the retried one is gone.
     let left = d
         .store
-        .set_entries(SetKind::Failed, 0, 10, false, None)
+        .set_entries(&SetQuery::new(SetKind::Failed, Page::oldest(0, 10)))
         .await
         .unwrap();
     assert!(left.iter().all(|e| e.jid() != key.jid));

@@ -1,11 +1,13 @@
 //! A worker process's lifecycle, as Sidekiq's launcher: start (first
 //! heartbeat, recover orphans of dead processes, then fetch), quiet (stop
 //! fetching), stop (quiet, wait up to the timeout, push unfinished jobs back,
-//! clear the heartbeat). Also runs the heartbeat, scheduler and periodic
-//! orphan-recovery tasks, and turns signals into quiet/stop.
+//! clear the heartbeat). The heartbeat, scheduler and periodic
+//! orphan-recovery tasks it runs, and the POSIX signals it listens to, are
+//! in `tasks`.
+
+mod tasks;
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,8 +22,13 @@ use super::processor::{ProcessorEnv, DEFAULT_MAX_PAYLOAD};
 use super::queue::QueueSpec;
 use super::registry::{Registry, WorkerInfo};
 use super::scheduler::Scheduler;
-use super::store::{LocalHost, SharedStore, StoreError};
+use super::store::{LocalHost, Signal, StoreError, WorkerSide};
 use crate::shutdown::Shutdown;
+use tasks::{heartbeat_loop, recovery_loop, recv_os, HeartbeatTask, OsSignals};
+
+/// How often a worker looks for the held jobs of dead processes (besides
+/// at start-up); `docs/reliability.md` says the same.
+pub const RECOVERY_SECS: u64 = 10;
 
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
@@ -57,7 +64,7 @@ impl Default for WorkerConfig {
             store_addr: None,
             poll_interval: None,
             heartbeat_interval: Duration::from_secs(BEAT_SECS),
-            recovery_interval: Duration::from_secs(10),
+            recovery_interval: Duration::from_secs(RECOVERY_SECS),
             max_payload: DEFAULT_MAX_PAYLOAD,
         }
     }
@@ -72,12 +79,14 @@ pub enum Control {
 }
 
 impl Control {
-    fn from_signal(s: &str) -> Option<Control> {
+    /// What a signal sent through the store asks for; `None` for one this
+    /// worker does not know.
+    pub fn from_signal(s: &Signal) -> Option<Control> {
         match s {
-            "TSTP" | "USR1" => Some(Control::Quiet),
-            "TERM" | "INT" => Some(Control::Stop),
-            "TTIN" => Some(Control::Dump),
-            _ => None,
+            Signal::Quiet => Some(Control::Quiet),
+            Signal::Stop => Some(Control::Stop),
+            Signal::Dump => Some(Control::Dump),
+            Signal::Unknown(_) => None,
         }
     }
 }
@@ -90,11 +99,12 @@ pub struct StopReport {
 }
 
 pub struct Launcher {
-    store: SharedStore,
+    store: Arc<dyn WorkerSide>,
     identity: Arc<ProcessIdentity>,
     manager: Option<Manager>,
     probe: Probe,
-    quiet: Arc<AtomicBool>,
+    /// The manager's quiet latch.
+    quiet: Shutdown,
     stop_tasks: Shutdown,
     tasks: Vec<JoinHandle<()>>,
     control_rx: mpsc::UnboundedReceiver<Control>,
@@ -102,8 +112,9 @@ pub struct Launcher {
 }
 
 impl Launcher {
+    /// Starts a worker on `store` (a `SharedStore` coerces to it).
     pub async fn start(
-        store: SharedStore,
+        store: Arc<dyn WorkerSide>,
         registry: Arc<Registry>,
         clock: Arc<dyn Clock>,
         config: WorkerConfig,
@@ -158,7 +169,7 @@ impl Launcher {
             fetcher,
         );
         let probe = manager.probe();
-        let quiet = Arc::new(AtomicBool::new(false));
+        let quiet = manager.quiet_signal();
         let stop_tasks = Shutdown::new();
         let (control_tx, control_rx) = mpsc::unbounded_channel();
         let scheduler = Scheduler::new(store.clone(), clock.clone(), config.poll_interval);
@@ -222,12 +233,12 @@ impl Launcher {
     }
 
     pub fn is_quiet(&self) -> bool {
-        self.quiet.load(Ordering::Relaxed)
+        self.quiet.is_triggered()
     }
 
     /// Stops fetching new work (Sidekiq's TSTP).
     pub async fn quiet(&mut self) {
-        if self.quiet.swap(true, Ordering::Relaxed) {
+        if self.quiet.is_triggered() {
             return;
         }
         tracing::info!("quiet: no new jobs will be fetched");
@@ -246,7 +257,7 @@ impl Launcher {
     pub async fn stop(mut self) -> StopReport {
         tracing::info!(timeout_s = self.timeout.as_secs_f64(), "stopping");
         let deadline = tokio::time::Instant::now() + self.timeout;
-        self.quiet.store(true, Ordering::Relaxed);
+        self.quiet.trigger();
         let executed = self.probe.executed();
         let requeued = match self.manager.take() {
             Some(m) => m.stop(deadline).await,
@@ -295,117 +306,12 @@ impl Launcher {
                 Control::Quiet => self.quiet().await,
                 Control::Dump => {
                     for (slot, r) in self.probe.running() {
-                        tracing::info!(slot, queue = %r.unit.queue, payload = %String::from_utf8_lossy(&r.unit.raw), "running");
+                        tracing::info!(slot, queue = %r.unit.queue, payload = %String::from_utf8_lossy(&r.unit.payload), "running");
                     }
                 }
                 Control::Stop => break,
             }
         }
         Ok(self.stop().await)
-    }
-}
-
-struct OsSignals {
-    term: tokio::signal::unix::Signal,
-    int: tokio::signal::unix::Signal,
-    tstp: tokio::signal::unix::Signal,
-    ttin: tokio::signal::unix::Signal,
-}
-
-impl OsSignals {
-    fn new() -> std::io::Result<OsSignals> {
-        use tokio::signal::unix::{signal, SignalKind};
-        Ok(OsSignals {
-            term: signal(SignalKind::terminate())?,
-            int: signal(SignalKind::interrupt())?,
-            tstp: signal(SignalKind::from_raw(libc::SIGTSTP))?,
-            ttin: signal(SignalKind::from_raw(libc::SIGTTIN))?,
-        })
-    }
-}
-
-async fn recv_os(signals: &mut Option<OsSignals>) -> Control {
-    match signals {
-        None => std::future::pending().await,
-        Some(s) => tokio::select! {
-            _ = s.term.recv() => Control::Stop,
-            _ = s.int.recv() => Control::Stop,
-            _ = s.tstp.recv() => Control::Quiet,
-            _ = s.ttin.recv() => Control::Dump,
-        },
-    }
-}
-
-struct HeartbeatTask {
-    store: SharedStore,
-    identity: Arc<ProcessIdentity>,
-    probe: Probe,
-    clock: Arc<dyn Clock>,
-    quiet: Arc<AtomicBool>,
-    interval: Duration,
-    control: mpsc::UnboundedSender<Control>,
-    stop: Shutdown,
-}
-
-async fn heartbeat_loop(t: HeartbeatTask) {
-    let mut failing = false;
-    loop {
-        tokio::select! {
-            _ = tokio::time::sleep(t.interval) => {}
-            _ = t.stop.wait() => return,
-        }
-        let rtt = match t.store.ping().await {
-            Ok(d) => d.as_micros() as u64,
-            Err(e) => {
-                if !failing {
-                    tracing::warn!(error = %e, "heartbeat: store unreachable; will keep trying");
-                    failing = true;
-                }
-                continue;
-            }
-        };
-        let beat = t.identity.beat(
-            Some(&t.probe),
-            t.clock.now(),
-            t.quiet.load(Ordering::Relaxed),
-            rtt,
-        );
-        match t.store.heartbeat(&beat).await {
-            Ok(signal) => {
-                if failing {
-                    tracing::info!("heartbeat: store reachable again");
-                    failing = false;
-                }
-                if let Some(s) = signal {
-                    match Control::from_signal(&s) {
-                        Some(c) => {
-                            tracing::info!(signal = %s, "signal received through the store");
-                            let _ = t.control.send(c);
-                        }
-                        None => tracing::warn!(signal = %s, "unknown signal ignored"),
-                    }
-                }
-            }
-            Err(e) => {
-                if !failing {
-                    tracing::warn!(error = %e, "heartbeat failed; will keep trying");
-                    failing = true;
-                }
-            }
-        }
-    }
-}
-
-async fn recovery_loop(store: SharedStore, local: LocalHost, interval: Duration, stop: Shutdown) {
-    loop {
-        tokio::select! {
-            _ = tokio::time::sleep(interval) => {}
-            _ = stop.wait() => return,
-        }
-        match store.recover_orphans(&local).await {
-            Ok(0) => {}
-            Ok(n) => tracing::warn!(jobs = n, "recovered jobs of dead processes"),
-            Err(e) => tracing::debug!(error = %e, "orphan recovery failed"),
-        }
     }
 }

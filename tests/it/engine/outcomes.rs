@@ -1,31 +1,57 @@
-//! Completions and their side effects, due jobs, and the sorted sets.
+//! Completions and their side effects (counters per day, retry, dead,
+//! discard, sidekiq-failures' entries, the feed and per-class metrics), the
+//! dead set's limits, due jobs, and sorted-set pages and keys, driven by
+//! hand (once SQLite-only tests; the same on both stores).
 
 use std::time::Duration;
 
 use kiqlab::engine::job::Job;
 use kiqlab::engine::store::{
-    Completion, DeadLimits, EntryKey, Outcome, SetKind, Store, UnitOfWork,
+    Completion, DeadLimits, EntryKey, Outcome, Page, Removal, RunOutcome, SetKind, SetQuery,
+    SortedEntry, Store, UnitOfWork,
 };
 use serde_json::Value;
 
-use super::{args_of, done, fresh, job, q, record, spec};
+use super::fixtures::{args_of, done, job, record};
+use super::harness::{q, spec};
+use super::{store_test, Harness};
+
+store_test!(
+    completions_count_processed_and_failed_in_total_and_per_day,
+    retry_dead_and_discard_file_the_job_where_it_belongs,
+    the_dead_set_is_trimmed_by_its_limits,
+    due_retries_and_scheduled_jobs_move_to_their_queues,
+    set_entries_page_filter_and_take_by_key,
+);
 
 /// 2023-11-14 22:13:20 UTC.
 const NOW: f64 = 1_700_000_000.0;
 const DAY: f64 = 86_400.0;
+
+fn all(set: SetKind, newest_first: bool) -> SetQuery {
+    let page = Page {
+        offset: 0,
+        limit: 10,
+        newest_first,
+    };
+    SetQuery::new(set, page)
+}
 
 async fn fetch_all(store: &dyn Store, identity: &str) -> Vec<UnitOfWork> {
     let mut f = store
         .fetcher(identity, &spec(&["default"], true))
         .await
         .unwrap();
-    f.fetch(&[q("default")], 1000, Duration::ZERO)
+    let got = f
+        .fetch(&[q("default")], 1000, Duration::ZERO)
         .await
-        .unwrap()
+        .unwrap();
+    f.close().await.unwrap();
+    got
 }
 
 fn failed_job(u: &UnitOfWork, now: f64) -> Job {
-    let mut j = Job::parse(std::str::from_utf8(&u.raw).unwrap()).unwrap();
+    let mut j = Job::parse(std::str::from_utf8(&u.payload).unwrap()).unwrap();
     j.set("error_class", Value::from("RuntimeError"));
     j.set("error_message", Value::from("boom"));
     j.set_time("failed_at", now);
@@ -33,17 +59,16 @@ fn failed_job(u: &UnitOfWork, now: f64) -> Job {
     j
 }
 
-#[tokio::test]
-async fn completions_count_processed_and_failed_in_total_and_per_day() {
-    let (store, _dir) = fresh().await;
+async fn completions_count_processed_and_failed_in_total_and_per_day(h: Harness) {
+    let store = h.store.as_ref();
     let jobs: Vec<_> = (0..5).map(|i| job("default", i, NOW)).collect();
     store.push(&jobs).await.unwrap();
-    let held = fetch_all(&store, "w:1:a").await;
+    let held = fetch_all(store, "w:1:a").await;
     let mut batch: Vec<Completion> = held[..3].iter().map(|u| done(u, NOW)).collect();
     batch.push(Completion {
         unit: held[3].clone(),
         outcome: Outcome::Discard,
-        record: Some(record(&held[3], "discarded", NOW)),
+        record: Some(record(&held[3], RunOutcome::Discarded, NOW)),
     });
     store.complete("w:1:a", &batch, NOW).await.unwrap();
     store
@@ -67,9 +92,9 @@ async fn completions_count_processed_and_failed_in_total_and_per_day() {
         ]
     );
     // Acknowledged: nothing left to recover or refetch.
-    assert!(fetch_all(&store, "w:1:a").await.is_empty());
+    assert!(fetch_all(store, "w:1:a").await.is_empty());
     store.clear_heartbeat("w:1:a").await.unwrap();
-    assert!(fetch_all(&store, "w:2:b").await.is_empty());
+    assert!(fetch_all(store, "w:2:b").await.is_empty());
 
     store.reset_stats(true, false).await.unwrap();
     let stats = store.stats(NOW).await.unwrap();
@@ -80,12 +105,11 @@ async fn completions_count_processed_and_failed_in_total_and_per_day() {
     assert_eq!(store.history(NOW, 1).await.unwrap()[0].processed, 4);
 }
 
-#[tokio::test]
-async fn retry_dead_and_discard_file_the_job_where_it_belongs() {
-    let (store, _dir) = fresh().await;
+async fn retry_dead_and_discard_file_the_job_where_it_belongs(h: Harness) {
+    let store = h.store.as_ref();
     let jobs: Vec<_> = (0..3).map(|i| job("default", i, NOW)).collect();
     store.push(&jobs).await.unwrap();
-    let held = fetch_all(&store, "w:1:a").await;
+    let held = fetch_all(store, "w:1:a").await;
     let retry = failed_job(&held[0], NOW);
     let dead = failed_job(&held[1], NOW);
     let batch = vec![
@@ -95,24 +119,24 @@ async fn retry_dead_and_discard_file_the_job_where_it_belongs() {
                 job: retry.clone(),
                 at: NOW + 30.0,
             },
-            record: Some(record(&held[0], "retry", NOW)),
+            record: Some(record(&held[0], RunOutcome::Retry, NOW)),
         },
         Completion {
             unit: held[1].clone(),
             outcome: Outcome::Dead {
                 job_json: dead.to_json(),
             },
-            record: Some(record(&held[1], "dead", NOW)),
+            record: Some(record(&held[1], RunOutcome::Dead, NOW)),
         },
         Completion {
             unit: held[2].clone(),
             outcome: Outcome::Discard,
-            record: Some(record(&held[2], "discarded", NOW)),
+            record: Some(record(&held[2], RunOutcome::Discarded, NOW)),
         },
     ];
     store.complete("w:1:a", &batch, NOW).await.unwrap();
     let retries = store
-        .set_entries(SetKind::Retry, 0, 10, false, None)
+        .set_entries(&all(SetKind::Retry, false))
         .await
         .unwrap();
     assert_eq!(retries.len(), 1);
@@ -120,15 +144,12 @@ async fn retry_dead_and_discard_file_the_job_where_it_belongs() {
         (retries[0].score, retries[0].raw.as_str()),
         (NOW + 30.0, retry.to_json().as_str())
     );
-    let deads = store
-        .set_entries(SetKind::Dead, 0, 10, false, None)
-        .await
-        .unwrap();
+    let deads = store.set_entries(&all(SetKind::Dead, false)).await.unwrap();
     assert_eq!((deads.len(), deads[0].score), (1, NOW));
     assert_eq!(deads[0].raw, dead.to_json());
     // sidekiq-failures: every failed execution, with the processor.
     let failures = store
-        .set_entries(SetKind::Failed, 0, 10, false, None)
+        .set_entries(&all(SetKind::Failed, false))
         .await
         .unwrap();
     assert_eq!(failures.len(), 3);
@@ -143,7 +164,7 @@ async fn retry_dead_and_discard_file_the_job_where_it_belongs() {
     // The feed and the per-class metrics.
     let recent = store.recent_jobs(10, None).await.unwrap();
     assert_eq!(recent.len(), 3);
-    assert_eq!(recent[0].outcome, "discarded");
+    assert_eq!(recent[0].outcome, RunOutcome::Discarded);
     let metrics = store.class_metrics(NOW - 60.0, NOW).await.unwrap();
     assert_eq!(metrics.len(), 1);
     assert_eq!(
@@ -157,13 +178,14 @@ async fn retry_dead_and_discard_file_the_job_where_it_belongs() {
     );
 }
 
-#[tokio::test]
-async fn the_dead_set_is_trimmed_by_count_and_age() {
-    let (store, _dir) = fresh().await;
-    let store = store.with_dead_limits(DeadLimits {
-        max_jobs: 3,
-        timeout_secs: 146.5,
-    });
+async fn the_dead_set_is_trimmed_by_its_limits(h: Harness) {
+    let store = h
+        .with_dead_limits(DeadLimits {
+            max_jobs: 3,
+            timeout_secs: 146.5,
+        })
+        .await;
+    let store = store.as_ref();
     for i in 0..5 {
         store
             .add_entry(SetKind::Dead, NOW + i as f64, &job("default", i, NOW))
@@ -171,7 +193,7 @@ async fn the_dead_set_is_trimmed_by_count_and_age() {
             .unwrap();
     }
     let kept: Vec<i64> = store
-        .set_entries(SetKind::Dead, 0, 10, false, None)
+        .set_entries(&all(SetKind::Dead, false))
         .await
         .unwrap()
         .iter()
@@ -180,7 +202,7 @@ async fn the_dead_set_is_trimmed_by_count_and_age() {
     assert_eq!(kept, vec![2, 3, 4]);
     // A death at +150 s drops the entries older than 146.5 s (scores 2 and 3).
     store.push(&[job("default", 9, NOW)]).await.unwrap();
-    let held = fetch_all(&store, "w:1:a").await;
+    let held = fetch_all(store, "w:1:a").await;
     let later = NOW + 150.0;
     let batch = vec![Completion {
         unit: held[0].clone(),
@@ -191,7 +213,7 @@ async fn the_dead_set_is_trimmed_by_count_and_age() {
     }];
     store.complete("w:1:a", &batch, later).await.unwrap();
     let kept: Vec<(f64, i64)> = store
-        .set_entries(SetKind::Dead, 0, 10, true, None)
+        .set_entries(&all(SetKind::Dead, true))
         .await
         .unwrap()
         .iter()
@@ -200,9 +222,8 @@ async fn the_dead_set_is_trimmed_by_count_and_age() {
     assert_eq!(kept, vec![(later, 9), (NOW + 4.0, 4)]);
 }
 
-#[tokio::test]
-async fn due_retries_and_scheduled_jobs_move_to_their_queues() {
-    let (store, _dir) = fresh().await;
+async fn due_retries_and_scheduled_jobs_move_to_their_queues(h: Harness) {
+    let store = h.store.as_ref();
     let mut later = job("default", 1, NOW);
     later.set_time("at", NOW + 60.0);
     let mut soon = job("mail", 2, NOW);
@@ -210,7 +231,7 @@ async fn due_retries_and_scheduled_jobs_move_to_their_queues() {
     soon.remove("created_at");
     store.push(&[later.clone(), soon]).await.unwrap();
     let sched = store
-        .set_entries(SetKind::Schedule, 0, 10, false, None)
+        .set_entries(&all(SetKind::Schedule, false))
         .await
         .unwrap();
     assert_eq!(sched.len(), 2);
@@ -221,20 +242,23 @@ async fn due_retries_and_scheduled_jobs_move_to_their_queues() {
         .add_entry(SetKind::Retry, NOW + 1.0, &job("default", 3, NOW))
         .await
         .unwrap();
-    // A malformed entry goes to the dead set instead of blocking the set.
+    // A malformed entry goes to the dead set instead of blocking the set
+    // (written as raw bytes, as a foreign client might have).
+    let junk = SortedEntry::new(NOW + 2.0, "{not json".to_owned());
     store
-        .add_entry(SetKind::Retry, NOW + 2.0, &job("default", 4, NOW))
+        .restore_entries(SetKind::Retry, &[junk])
         .await
         .unwrap();
-    // (corrupt it through a second store handle: the set API only takes jobs)
-    corrupt_retry_entry(&store, NOW + 2.0).await;
 
     assert_eq!(store.enqueue_due(NOW).await.unwrap(), 0);
     assert_eq!(store.enqueue_due(NOW + 10.0).await.unwrap(), 2);
     assert_eq!(store.set_size(SetKind::Retry).await.unwrap(), 0);
     assert_eq!(store.set_size(SetKind::Dead).await.unwrap(), 1);
     assert_eq!(store.set_size(SetKind::Schedule).await.unwrap(), 1);
-    let mail = store.queue_jobs(&q("mail"), 0, 10, false).await.unwrap();
+    let mail = store
+        .queue_jobs(&q("mail"), Page::oldest(0, 10))
+        .await
+        .unwrap();
     let moved = mail[0].job.as_ref().unwrap();
     assert_eq!(moved.enqueued_at(), Some(NOW + 10.0));
     assert_eq!(moved.created_at(), Some(NOW + 10.0));
@@ -250,27 +274,8 @@ async fn due_retries_and_scheduled_jobs_move_to_their_queues() {
     assert_eq!(store.enqueue_due(NOW + 60.0).await.unwrap(), 1);
 }
 
-/// Replaces the payload of the retry entry at `score` with junk.
-async fn corrupt_retry_entry(store: &kiqlab::engine::store::sqlite::SqliteStore, score: f64) {
-    let path = store.path().to_owned();
-    tokio::task::spawn_blocking(move || {
-        let conn = rusqlite::Connection::open(path).unwrap();
-        conn.busy_timeout(Duration::from_secs(5)).unwrap();
-        let n = conn
-            .execute(
-                "UPDATE jobs SET payload = '{not json' WHERE state = 'retry' AND score = ?1",
-                [score],
-            )
-            .unwrap();
-        assert_eq!(n, 1);
-    })
-    .await
-    .unwrap();
-}
-
-#[tokio::test]
-async fn set_entries_page_filter_and_take_by_key() {
-    let (store, _dir) = fresh().await;
+async fn set_entries_page_filter_and_take_by_key(h: Harness) {
+    let store = h.store.as_ref();
     let jobs: Vec<Job> = (0..6).map(|i| job("default", i, NOW)).collect();
     for (i, j) in jobs.iter().enumerate() {
         let mut j = j.clone();
@@ -283,7 +288,7 @@ async fn set_entries_page_filter_and_take_by_key() {
             .unwrap();
     }
     let page = store
-        .set_entries(SetKind::Retry, 1, 2, false, None)
+        .set_entries(&SetQuery::new(SetKind::Retry, Page::oldest(1, 2)))
         .await
         .unwrap();
     assert_eq!(
@@ -291,12 +296,12 @@ async fn set_entries_page_filter_and_take_by_key() {
         vec![NOW + 0.5, NOW + 1.0]
     );
     let newest = store
-        .set_entries(SetKind::Retry, 0, 2, true, None)
+        .set_entries(&SetQuery::new(SetKind::Retry, Page::newest(0, 2)))
         .await
         .unwrap();
     assert_eq!(newest[0].score, NOW + 2.5);
     let found = store
-        .set_entries(SetKind::Retry, 0, 10, true, Some("needle"))
+        .set_entries(&all(SetKind::Retry, true).matching(Some("needle")))
         .await
         .unwrap();
     assert_eq!(
@@ -309,31 +314,32 @@ async fn set_entries_page_filter_and_take_by_key() {
         .take_entry(SetKind::Retry, &key)
         .await
         .unwrap()
+        .into_option()
         .unwrap();
     assert_eq!(taken.raw, page[0].raw);
-    assert!(store
-        .take_entry(SetKind::Retry, &key)
-        .await
-        .unwrap()
-        .is_none());
+    assert!(matches!(
+        store.take_entry(SetKind::Retry, &key).await.unwrap(),
+        Removal::NotFound
+    ));
     let wrong_jid = EntryKey {
         score: NOW + 1.0,
         jid: "0".repeat(24),
     };
-    assert!(store
-        .take_entry(SetKind::Retry, &wrong_jid)
-        .await
-        .unwrap()
-        .is_none());
+    assert!(matches!(
+        store.take_entry(SetKind::Retry, &wrong_jid).await.unwrap(),
+        Removal::NotFound
+    ));
     let wrong_score = EntryKey {
         score: NOW + 1.25,
         jid: page[1].jid().to_owned(),
     };
-    assert!(store
-        .take_entry(SetKind::Retry, &wrong_score)
-        .await
-        .unwrap()
-        .is_none());
+    assert!(matches!(
+        store
+            .take_entry(SetKind::Retry, &wrong_score)
+            .await
+            .unwrap(),
+        Removal::NotFound
+    ));
     assert_eq!(store.set_size(SetKind::Retry).await.unwrap(), 5);
     assert_eq!(store.clear_set(SetKind::Retry).await.unwrap(), 5);
     assert_eq!(store.set_size(SetKind::Retry).await.unwrap(), 0);

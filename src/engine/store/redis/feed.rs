@@ -1,59 +1,12 @@
-//! What the dashboard adds on Redis: bulk pops and adds on sorted sets, the
-//! recent-jobs feed (`kiqlab:recent`), and Sidekiq 7's per-minute metrics
-//! (`j|YYYYMMDD|H:M` hashes) and histograms (`Class-DD-HH:M` bitfields).
+//! Reads beyond Sidekiq's API on Redis: the recent-jobs feed
+//! (`kiqlab:recent`), and Sidekiq 7's per-minute metrics (`j|YYYYMMDD|H:M`
+//! hashes) and histograms (`Class-DD-HH:M` bitfields).
 
 use redis::aio::ConnectionManager;
 
 use super::ack::{histogram_key, metrics_key, RECENT_KEY, RECENT_MAX};
-use super::write::trim_dead;
-use crate::engine::job::Job;
 use crate::engine::store::metrics::{minute_of, ClassMinute, Histogram, BUCKETS};
-use crate::engine::store::{format_score, DeadLimits, JobRecord, Result, SetKind, SortedEntry};
-
-pub async fn pop_entries(
-    con: &mut ConnectionManager,
-    set: SetKind,
-    limit: u64,
-) -> Result<Vec<SortedEntry>> {
-    if limit == 0 {
-        return Ok(Vec::new());
-    }
-    let items: Vec<(Vec<u8>, f64)> = redis::cmd("ZPOPMIN")
-        .arg(set.key())
-        .arg(limit)
-        .query_async(con)
-        .await?;
-    Ok(items
-        .into_iter()
-        .map(|(m, s)| SortedEntry::new(s, String::from_utf8_lossy(&m).into_owned()))
-        .collect())
-}
-
-pub async fn add_entries(
-    con: &mut ConnectionManager,
-    set: SetKind,
-    entries: &[(f64, Job)],
-    limits: DeadLimits,
-) -> Result<()> {
-    if entries.is_empty() {
-        return Ok(());
-    }
-    let mut pipe = redis::pipe();
-    pipe.atomic();
-    let mut z = redis::cmd("ZADD");
-    z.arg(set.key());
-    let mut newest = f64::MIN;
-    for (score, job) in entries {
-        z.arg(format_score(*score)).arg(job.to_json());
-        newest = newest.max(*score);
-    }
-    pipe.add_command(z).ignore();
-    if set == SetKind::Dead {
-        trim_dead(&mut pipe, newest, limits);
-    }
-    let _: () = pipe.query_async(con).await?;
-    Ok(())
-}
+use crate::engine::store::{JobRecord, Result};
 
 pub async fn recent_jobs(
     con: &mut ConnectionManager,
