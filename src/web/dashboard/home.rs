@@ -10,7 +10,7 @@ use super::params;
 use super::view;
 use crate::engine::clock::now_secs;
 use crate::web::auth::Admin;
-use crate::web::routes::html;
+use crate::web::response::html;
 use crate::web::state::AppState;
 use crate::web::templates;
 

@@ -16,7 +16,7 @@ use crate::engine::clock::now_secs;
 use crate::engine::store::metrics::{minute_of, BUCKET_LABELS};
 use crate::engine::store::ClassMinute;
 use crate::web::auth::Admin;
-use crate::web::routes::html;
+use crate::web::response::html;
 use crate::web::state::AppState;
 use crate::web::templates;
 

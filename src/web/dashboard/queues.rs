@@ -12,7 +12,7 @@ use crate::engine::clock::now_secs;
 use crate::engine::queue::QueueName;
 use crate::engine::store::QueueSummary;
 use crate::web::auth::Admin;
-use crate::web::routes::html;
+use crate::web::response::html;
 use crate::web::state::AppState;
 use crate::web::templates;
 

@@ -14,7 +14,7 @@ use super::view;
 use crate::engine::clock::now_secs;
 use crate::engine::store::JobRecord;
 use crate::web::auth::Admin;
-use crate::web::routes::html;
+use crate::web::response::html;
 use crate::web::state::AppState;
 use crate::web::templates;
 
