@@ -111,8 +111,8 @@ tokio::task_local! {
 }
 
 /// The middleware (`middleware::from_fn(templates::provide)`): the request
-/// runs with the app's `Templates` as the current ones. Errors are turned
-/// into responses inside, so error pages render with them too.
+/// runs with the app's `Templates` as the current ones. (Handlers' errors
+/// become their pages inside the request, so error pages have them too.)
 pub async fn provide(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -123,14 +123,11 @@ pub async fn provide(
     else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
-    let http = req.request().clone();
     CURRENT
-        .scope(t, async move {
-            match next.call(req).await {
-                Ok(res) => Ok(res.map_into_boxed_body()),
-                Err(e) => Ok(ServiceResponse::from_err(e, http)),
-            }
-        })
+        .scope(
+            t,
+            async move { Ok(next.call(req).await?.map_into_boxed_body()) },
+        )
         .await
 }
 
