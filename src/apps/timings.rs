@@ -15,7 +15,7 @@ pub const TEMPLATES: Part = Part::folder("timings");
 
 /// The apps whose forms are timed (the `app` of their `Timed` answers), in
 /// the page's order.
-pub const APPS: [(&str, &str); 4] = [
+pub const APPS: &[(&str, &str)] = &[
     ("snippets", "Snippets"),
     ("fibtastic", "FibTastic"),
     ("blog", "Blog"),
