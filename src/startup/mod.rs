@@ -58,6 +58,7 @@ impl Application {
         let db = tokio::task::spawn_blocking(move || Db::open(&path))
             .await?
             .with_context(|| format!("cannot open {}", settings.database.display()))?;
+        let templates = web::Data::new(compose_templates()?);
         let admin = match &settings.admin_dir {
             Some(dir) => Some(
                 admin::ensure_admin(&db, dir)
@@ -66,6 +67,12 @@ impl Application {
             ),
             None => None,
         };
+        let listener = std::net::TcpListener::bind(settings.bind)
+            .with_context(|| format!("cannot listen on {}", settings.bind))?;
+        let addr = listener
+            .local_addr()
+            .context("the listener has no address")?;
+        // Last, so nothing is left running when an earlier step fails.
         let mail = match &settings.mailcatcher {
             Some(m) => Some(start_mailcatcher(m).await?),
             None => None,
@@ -74,11 +81,6 @@ impl Application {
             mail: mail.as_ref().map(MailCatcher::web).transpose()?,
             tagger: settings.tagger.clone().map(Tagger::new),
         };
-        let listener = std::net::TcpListener::bind(settings.bind)
-            .with_context(|| format!("cannot listen on {}", settings.bind))?;
-        let addr = listener
-            .local_addr()
-            .context("the listener has no address")?;
         let url = local_url(addr)?;
         // What a worker on this machine is given, and what jobs run inline use.
         let mut jobs = settings.jobs.clone();
@@ -100,7 +102,6 @@ impl Application {
             settings.internal_token.clone(),
             settings.mail_ui_url.clone(),
         ));
-        let templates = web::Data::new(compose_templates()?);
         let timings = web::Data::new(Timings::default());
         let server = HttpServer::new(move || {
             App::new()

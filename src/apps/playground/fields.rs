@@ -1,7 +1,6 @@
 //! The playground's form fields parsed: numbers within bounds, a job count,
 //! a time for `perform_at`, the message (with its default).
 
-use super::PlaygroundForm;
 use crate::domain::Invalid;
 
 /// A minute from now, for the `perform_at` field.
@@ -52,8 +51,9 @@ pub fn parse_at(s: &str) -> Result<f64, Invalid> {
     Err(Invalid::new("Give a time like 2026-11-25T15:00:00 (UTC)."))
 }
 
-pub fn message(form: &PlaygroundForm, default: &str) -> String {
-    let m = form.message.trim();
+/// The message field, or `default` when it is blank; at most 500 characters.
+pub fn message(field: &str, default: &str) -> String {
+    let m = field.trim();
     if m.is_empty() {
         default.to_owned()
     } else {

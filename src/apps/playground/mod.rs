@@ -164,7 +164,7 @@ async fn demo(state: &AppState, form: &PlaygroundForm, mode: Mode) -> Step {
             "The delay must be a number from 0 to 60.",
         )));
     };
-    let msg = message(form, "hello from the playground");
+    let msg = message(&form.message, "hello from the playground");
     let args = |i: u64| DemoArgs {
         delay_seconds: delay.clone(),
         message: Value::from(if n > 1 {
@@ -193,7 +193,7 @@ async fn demo(state: &AppState, form: &PlaygroundForm, mode: Mode) -> Step {
 }
 
 async fn scheduled(state: &AppState, form: &PlaygroundForm) -> Step {
-    let msg = message(form, "a scheduled hello");
+    let msg = message(&form.message, "a scheduled hello");
     let (at, how) = if form.at.trim().is_empty() {
         match number(&form.seconds, "The delay", 30.0, 86_400.0) {
             Ok(s) => (
