@@ -7,14 +7,12 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 
+use super::worker_env::WorkerEnv;
 use crate::autoscale::{
     Autoscaler, AutoscalerConfig, CommandScaler, LocalScaler, LocalWorkerSpec, Queues, Scaler,
 };
 use crate::engine::queue::WeightedQueue;
-use crate::engine::store::url::StoreUrl;
 use crate::engine::store::SharedStore;
-use crate::jobs::JobsConfig;
-use crate::secret::Secret;
 
 #[derive(Debug, Clone, Args)]
 pub struct AutoscaleArgs {
@@ -68,15 +66,6 @@ pub struct AutoscaleArgs {
     pub autoscale_interval: f64,
 }
 
-/// What a local worker needs to reach: the store, this node, and what the
-/// apps' jobs reach.
-pub struct LocalContext<'a> {
-    pub store_url: &'a StoreUrl,
-    pub web_url: String,
-    pub internal_token: &'a Secret,
-    pub jobs: &'a JobsConfig,
-}
-
 fn positive(name: &str, v: f64) -> anyhow::Result<Duration> {
     if v.is_finite() && v > 0.0 {
         Ok(Duration::from_secs_f64(v))
@@ -102,7 +91,7 @@ impl AutoscaleArgs {
     }
 
     /// The command line of a local worker (without `--name`).
-    pub fn local_worker(&self, ctx: &LocalContext<'_>) -> anyhow::Result<LocalWorkerSpec> {
+    pub fn local_worker(&self, child: &WorkerEnv) -> anyhow::Result<LocalWorkerSpec> {
         let exe = std::env::current_exe().context("cannot find this program's path")?;
         let mut args = vec![
             "worker".to_owned(),
@@ -115,34 +104,7 @@ impl AutoscaleArgs {
             args.push("-q".into());
             args.push(format!("{},{}", q.name, q.weight));
         }
-        let store = ctx.store_url.for_child();
-        let j = ctx.jobs;
-        let mut env = vec![
-            ("KIQLAB_EXIT_WITH_PARENT".to_owned(), "true".to_owned()),
-            ("KIQLAB_STORE".to_owned(), store),
-            ("KIQLAB_WEB_URL".to_owned(), ctx.web_url.clone()),
-            (
-                "KIQLAB_INTERNAL_TOKEN".to_owned(),
-                ctx.internal_token.expose().to_owned(),
-            ),
-            ("KIQLAB_SMTP".to_owned(), j.smtp.to_string()),
-            ("KIQLAB_TAGGER_URL".to_owned(), j.tagger_url.to_string()),
-            (
-                "KIQLAB_HIGHLIGHT_DELAY".to_owned(),
-                j.highlight_delay.as_secs_f64().to_string(),
-            ),
-            (
-                "KIQLAB_HTTP_TIMEOUT".to_owned(),
-                j.http_timeout.as_secs_f64().to_string(),
-            ),
-            (
-                "KIQLAB_SMTP_TIMEOUT".to_owned(),
-                j.smtp_timeout.as_secs_f64().to_string(),
-            ),
-        ];
-        if let Some(k) = &j.tagger_key {
-            env.push(("KIQLAB_TAGGER_KEY".to_owned(), k.expose().to_owned()));
-        }
+        let env = child.to_env();
         Ok(LocalWorkerSpec { exe, args, env })
     }
 
@@ -150,7 +112,7 @@ impl AutoscaleArgs {
     pub fn start(
         &self,
         store: SharedStore,
-        ctx: &LocalContext<'_>,
+        child: &WorkerEnv,
     ) -> anyhow::Result<Option<Autoscaler>> {
         if !self.autoscale {
             return Ok(None);
@@ -159,7 +121,7 @@ impl AutoscaleArgs {
         let scaler: Box<dyn Scaler> = match &self.scale_up_cmd {
             Some(up) => Box::new(CommandScaler::new(up.clone(), self.scale_down_cmd.clone())),
             None => Box::new(LocalScaler::new(
-                self.local_worker(ctx)?,
+                self.local_worker(child)?,
                 Duration::from_secs(30),
             )),
         };
@@ -170,6 +132,9 @@ impl AutoscaleArgs {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::apps::JobsConfig;
+    use crate::engine::store::url::StoreUrl;
+    use crate::secret::Secret;
     use clap::Parser;
 
     #[derive(Parser)]
@@ -185,17 +150,14 @@ mod tests {
         assert_eq!(c.idle, Duration::from_millis(2500));
         assert!(c.queues.includes("urgent") && c.queues.includes("default"));
         assert!(!c.queues.includes("low"));
-        let url = StoreUrl::parse("redis://:pw@127.0.0.1:6379/0").unwrap();
-        let token = Secret::new("tok");
-        let jobs = JobsConfig::default();
-        let spec =
-            t.a.local_worker(&LocalContext {
-                store_url: &url,
-                web_url: "http://127.0.0.1:3000".into(),
-                internal_token: &token,
-                jobs: &jobs,
-            })
-            .unwrap();
+        let child = WorkerEnv {
+            store: StoreUrl::parse("redis://:pw@127.0.0.1:6379/0").unwrap(),
+            jobs: JobsConfig {
+                internal_token: Some(Secret::new("tok")),
+                ..JobsConfig::default()
+            },
+        };
+        let spec = t.a.local_worker(&child).unwrap();
         let line = spec.args.join(" ");
         assert_eq!(
             line,

@@ -1,6 +1,6 @@
 //! Flags for the services `kiqlab web` runs in-process unless told not to:
 //! the mail catcher (SMTP listener, UI at `/mail`) and the tagger (at
-//! `/tagger/enrich`), and starting them.
+//! `/tagger/enrich`), as the web node's settings.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -9,11 +9,11 @@ use anyhow::Context;
 use clap::Args;
 
 use super::jobs_args::parse_duration;
-use crate::mailcatcher::{MailCatcher, MailCatcherConfig};
+use crate::mailcatcher::MailCatcherConfig;
 use crate::secret::Secret;
+use crate::startup::MailCatcherSettings;
 use crate::tagger::config::{ApiKey, FailRate};
-use crate::tagger::{Tagger, TaggerConfig};
-use crate::web::Embedded;
+use crate::tagger::TaggerConfig;
 
 #[derive(Debug, Clone, Args)]
 pub struct EmbeddedArgs {
@@ -52,61 +52,34 @@ pub struct EmbeddedArgs {
     pub no_tagger: bool,
 }
 
-/// The running embedded services; `shutdown` stops the SMTP listener.
-pub struct Running {
-    pub embedded: Embedded,
-    pub mail: Option<MailCatcher>,
-}
-
-impl Running {
-    pub fn smtp_addr(&self) -> Option<SocketAddr> {
-        self.mail.as_ref().map(MailCatcher::smtp_addr)
-    }
-
-    pub async fn shutdown(self) {
-        if let Some(m) = self.mail {
-            m.shutdown().await;
-        }
-    }
-}
-
 impl EmbeddedArgs {
-    /// Starts what is enabled. The tagger checks `tagger_key` when given (the
-    /// key workers send as KIQLAB_TAGGER_KEY).
-    pub async fn start(&self, tagger_key: Option<&Secret>) -> anyhow::Result<Running> {
-        let mut embedded = Embedded::default();
-        let mut mail = None;
-        if !self.no_mailcatcher {
-            let listener = tokio::net::TcpListener::bind(self.smtp_bind)
-                .await
-                .with_context(|| {
-                    format!(
-                        "cannot listen for SMTP on {} (is another mail catcher running? \
-                         use --smtp-bind ADDR, or --no-mailcatcher to use that one)",
-                        self.smtp_bind
-                    )
-                })?;
-            let config = MailCatcherConfig {
+    /// The mail catcher to run, unless `--no-mailcatcher`.
+    pub fn mailcatcher(&self) -> Option<MailCatcherSettings> {
+        (!self.no_mailcatcher).then(|| MailCatcherSettings {
+            smtp_bind: self.smtp_bind,
+            config: MailCatcherConfig {
                 hostname: gethostname::gethostname().to_string_lossy().into_owned(),
                 smtp_delay: self.smtp_delay,
                 ..MailCatcherConfig::default()
-            };
-            let catcher = MailCatcher::start(listener, config)?;
-            embedded.mail = Some(catcher.web()?);
-            mail = Some(catcher);
+            },
+        })
+    }
+
+    /// The tagger to run, unless `--no-tagger`. It checks `tagger_key` when
+    /// given (the key workers send as KIQLAB_TAGGER_KEY).
+    pub fn tagger(&self, tagger_key: Option<&Secret>) -> anyhow::Result<Option<TaggerConfig>> {
+        if self.no_tagger {
+            return Ok(None);
         }
-        if !self.no_tagger {
-            let api_key = tagger_key
-                .map(|k| ApiKey::parse(k.expose()))
-                .transpose()
-                .context("the tagger key is not usable as an API key")?;
-            embedded.tagger = Some(Tagger::new(TaggerConfig {
-                api_key,
-                latency: self.tagger_latency,
-                fail_rate: self.tagger_fail_rate,
-                ..TaggerConfig::default()
-            }));
-        }
-        Ok(Running { embedded, mail })
+        let api_key = tagger_key
+            .map(|k| ApiKey::parse(k.expose()))
+            .transpose()
+            .context("the tagger key is not usable as an API key")?;
+        Ok(Some(TaggerConfig {
+            api_key,
+            latency: self.tagger_latency,
+            fail_rate: self.tagger_fail_rate,
+            ..TaggerConfig::default()
+        }))
     }
 }

@@ -91,7 +91,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let client = Client::new(
         store,
         // Enqueueing only reads the classes' options; nothing runs here.
-        Arc::new(crate::jobs::registry(&crate::jobs::JobsConfig::default())),
+        Arc::new(crate::apps::registry(&crate::apps::JobsConfig::default())),
         Arc::new(SystemClock),
     );
     let job_args: Vec<Value> = args.args.iter().map(|a| parse_arg(a)).collect();

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use clap::Args;
 
-use crate::jobs::config::{SmtpAddress, DEFAULT_SMTP, DEFAULT_TAGGER_URL, DEFAULT_WEB_URL};
-use crate::jobs::JobsConfig;
+use crate::apps::config::{SmtpAddress, DEFAULT_SMTP, DEFAULT_TAGGER_URL, DEFAULT_WEB_URL};
+use crate::apps::JobsConfig;
 use crate::secret::Secret;
 
 #[derive(Debug, Clone, Args)]

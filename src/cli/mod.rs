@@ -15,6 +15,7 @@ mod store_args;
 mod tagger;
 mod web;
 mod worker;
+mod worker_env;
 
 use clap::{Parser, Subcommand};
 

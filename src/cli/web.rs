@@ -1,21 +1,23 @@
 //! `kiqlab web`: the web node (apps, playground, timings, internal API, and
-//! unless disabled the mail catcher and tagger) on `--bind`:`--port`, until
-//! SIGINT/SIGTERM; with `--autoscale`, also the autoscaler (see
-//! `autoscale_args`).
+//! unless disabled the mail catcher and tagger) on `--bind`:`--port` (port 0:
+//! a free one; the port is printed), until SIGINT/SIGTERM; with
+//! `--autoscale`, also the autoscaler (see `autoscale_args`).
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args as ClapArgs;
 
-use super::autoscale_args::{AutoscaleArgs, LocalContext};
+use super::autoscale_args::AutoscaleArgs;
 use super::embedded_args::EmbeddedArgs;
 use super::jobs_args::JobsArgs;
+use super::worker_env::WorkerEnv;
 use super::StoreArgs;
 use crate::config::{data_dir, process_env};
 use crate::secret::Secret;
-use crate::web::{Application, WebSettings};
+use crate::shutdown::Shutdown;
+use crate::startup::{Application, Settings};
 
 #[derive(Debug, ClapArgs)]
 pub struct Args {
@@ -31,7 +33,7 @@ pub struct Args {
     #[command(flatten)]
     pub autoscale: AutoscaleArgs,
 
-    /// Port to listen on
+    /// Port to listen on (0: a free port, printed on standard output)
     #[arg(long, env = "PORT", default_value_t = 3000)]
     pub port: u16,
 
@@ -67,7 +69,7 @@ pub struct Args {
 }
 
 impl Args {
-    pub fn settings(&self) -> anyhow::Result<WebSettings> {
+    pub fn settings(&self) -> anyhow::Result<Settings> {
         let dir = data_dir(&process_env);
         let internal_token = match &self.internal_token {
             Some(t) => t.clone(),
@@ -82,77 +84,61 @@ impl Args {
                 t
             }
         };
-        Ok(WebSettings {
+        Ok(Settings {
+            bind: SocketAddr::new(self.bind, self.port),
+            store: self.store.url()?,
             database: self.database.clone().unwrap_or_else(|| dir.join("web.db")),
             internal_token,
             jobs: self.jobs.config(None),
             mail_ui_url: self.mail_ui_url.clone(),
-            embedded: Default::default(),
+            mailcatcher: self.embedded.mailcatcher(),
+            tagger: self.embedded.tagger(self.jobs.tagger_key.as_ref())?,
             http_workers: usize::from(self.http_workers),
+            admin_dir: Some(dir),
         })
     }
 }
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    let mut settings = args.settings()?;
-    let store = args.store.open().await?;
-    let services = args.embedded.start(args.jobs.tagger_key.as_ref()).await?;
-    settings.embedded = services.embedded.clone();
-    if let Some(addr) = services.smtp_addr() {
-        settings.jobs.smtp =
-            crate::jobs::config::SmtpAddress::new(addr.ip().to_string(), addr.port());
+    let settings = args.settings()?;
+    let password_file = settings
+        .admin_dir
+        .as_ref()
+        .map(|d| d.join(crate::web::admin::PASSWORD_FILE));
+    let app = Application::build(settings.clone()).await?;
+    if let (Some(login), Some(file)) = (app.admin(), password_file) {
+        tracing::info!(
+            user = %login.username,
+            password_file = %file.display(),
+            created = login.created,
+            "the dashboard (/sidekiq) admin signs in with the password in this file"
+        );
     }
-    let listener = std::net::TcpListener::bind((args.bind, args.port))
-        .with_context(|| format!("cannot listen on {}:{}", args.bind, args.port))?;
-    let web_url = local_url(&listener)?;
-    if services.embedded.tagger.is_some() {
-        // Autoscaled local workers call the tagger this node serves.
-        settings.jobs.tagger_url =
-            url::Url::parse(&format!("{web_url}/"))?.join(crate::web::embedded::TAGGER_PATH)?;
-    }
-    let (token, jobs) = (settings.internal_token.clone(), settings.jobs.clone());
-    let app = Application::build(settings, store.clone(), listener).await?;
-    let dir = data_dir(&process_env);
-    let login = crate::web::admin::ensure_admin(app.db(), &dir)
-        .await
-        .context("cannot set up the dashboard's admin account")?;
-    let file = dir.join(crate::web::admin::PASSWORD_FILE);
-    tracing::info!(
-        user = %login.username,
-        password_file = %file.display(),
-        created = login.created,
-        "the dashboard (/sidekiq) admin signs in with the password in this file"
+    // The one line a script (or a test, with --port 0) reads the port from.
+    println!(
+        "kiqlab web: listening on {}",
+        app.url().as_str().trim_end_matches('/')
     );
-    let autoscaler = args.autoscale.start(
-        store,
-        &LocalContext {
-            store_url: &args.store.url()?,
-            web_url,
-            internal_token: &token,
-            jobs: &jobs,
-        },
-    )?;
-    let handle = app.handle();
-    let server = tokio::spawn(app.run_until_stopped());
-    super::signals::shutdown().await?;
+    use std::io::Write;
+    std::io::stdout().flush()?;
+    let child = WorkerEnv {
+        store: settings.store,
+        jobs: app.worker_jobs().clone(),
+    };
+    let autoscaler = args.autoscale.start(app.store().clone(), &child)?;
+    let stop = Shutdown::new();
+    let mut server = tokio::spawn(app.run_until_stopped(stop.clone()));
+    let outcome = tokio::select! {
+        r = super::signals::shutdown() => r.map_err(anyhow::Error::from),
+        r = &mut server => Err(super::demo::server_ended(r)),
+    };
     tracing::info!("stopping the web node");
     if let Some(a) = autoscaler {
         a.stop().await;
     }
-    // The mail catcher first: it ends the UI's live streams.
-    services.shutdown().await;
-    handle.stop(true).await;
-    server.await?.context("the web server failed")?;
-    Ok(())
-}
-
-/// This node's URL as a worker on this machine reaches it.
-fn local_url(listener: &std::net::TcpListener) -> anyhow::Result<String> {
-    let addr = listener.local_addr()?;
-    let host = match addr.ip() {
-        ip if ip.is_unspecified() => "127.0.0.1".to_owned(),
-        IpAddr::V6(ip) => format!("[{ip}]"),
-        ip => ip.to_string(),
-    };
-    Ok(format!("http://{host}:{}", addr.port()))
+    stop.trigger();
+    if !server.is_finished() {
+        server.await??;
+    }
+    outcome
 }

@@ -150,7 +150,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             "KIQLAB_INTERNAL_TOKEN is not set: the sample apps' jobs will fail until it is"
         );
     }
-    let registry = Arc::new(crate::jobs::registry(&jobs));
+    let registry = Arc::new(crate::apps::registry(&jobs));
     let queues = Queues::Only(config.queues.queues().to_vec());
     let launcher = Launcher::start(store.clone(), registry, Arc::new(SystemClock), config)
         .await

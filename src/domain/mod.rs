@@ -1,21 +1,12 @@
-//! Validated values parsed at the edge (forms, job arguments, API bodies);
-//! core code takes these, never raw strings. One newtype per file.
+//! Validated values parsed at the edge that more than one part uses (an
+//! email address, a new password); one newtype per file. Each app keeps its
+//! own (a snippet's language, a sequence length…) in its folder.
 
 mod email_address;
 mod password;
-mod post;
-mod sequence_length;
-mod snippet_code;
-mod snippet_language;
-mod tag_list;
 
 pub use email_address::EmailAddress;
 pub use password::NewPassword;
-pub use post::{PostBody, PostTitle};
-pub use sequence_length::SequenceLength;
-pub use snippet_code::SnippetCode;
-pub use snippet_language::SnippetLanguage;
-pub use tag_list::{TagList, TagName};
 
 /// Why a value was rejected, worded for the person who typed it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -6,6 +6,7 @@
 //! - `client`: `perform_async`, `perform_in`, `perform_at`, `push_bulk`
 //! - `store`: narrow traits per consumer, and their Redis and SQLite implementations
 //! - `registry`: job classes by name, with their options and handlers
+//! - `job_class`: a class's name, options and typed `Args`, shared by enqueue and handler
 //! - `retry`: Sidekiq 6.4's retry policy and backoff
 //! - `processor`: runs one job and decides its outcome
 //! - `manager`: fetches, runs `concurrency` processors, acknowledges in batches
@@ -21,6 +22,7 @@ pub mod client;
 pub mod clock;
 pub mod heartbeat;
 pub mod job;
+pub mod job_class;
 pub mod launcher;
 pub mod manager;
 pub mod processor;

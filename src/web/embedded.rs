@@ -1,6 +1,6 @@
 //! The services the web node runs in its own process unless disabled: the
 //! mail catcher's UI and API at `/mail` (its SMTP listener is started by the
-//! caller, see `cli::embedded_args`) and the tagger at `/tagger/enrich`.
+//! composition root) and the tagger at `/tagger/enrich`.
 //! Without an embedded mail catcher, `/mail` leads to an external one.
 
 use actix_web::{web, HttpResponse};

@@ -1,20 +1,20 @@
-//! The web node: the three tutorial apps, the playground, the timings page and
-//! the workers' internal API, on actix-web.
+//! The web node's own parts: what the sample apps (the `apps` module) are
+//! built on, plus sign-in and the dashboard; the composition root (`startup`)
+//! puts them together.
 //!
 //! # Layout
 //!
-//! - `startup`: `Application::build(settings, store, listener)`, `port`, `run_until_stopped`
-//! - `settings`: the typed settings (secrets never print)
 //! - `state`: what handlers share; enqueue and run-inline
-//! - `db/`: the application data in SQLite, migrations, one file per table group
-//! - `routes/`: one module per URL prefix
-//! - `templates`: the embedded Tera templates and their filters
+//! - `db/`: the web node's database, its migrations, users and sessions
+//! - `templates`: Tera, composed from each part's templates; `render`
+//! - `response`: HTML pages, timed redirects, embedded static files
+//! - `extract`: body size limits and unreadable-body answers
 //! - `timing`: the `Server-Timing` middleware and the `/timings` samples
-//! - `errors`: error pages
+//! - `errors`: error pages, and the apps' page and submit errors
 //! - `admin`: the dashboard's first admin account
 //! - `embedded`: the mail catcher UI (`/mail`) and tagger (`/tagger`) served in-process
-//! - `auth`: sign-in (sessions, CSRF, throttle) and the `/sidekiq` gate
-//! - `dashboard`: `/sidekiq`, Sidekiq::Web and sidekiq-failures' pages
+//! - `auth/`: sign-in (sessions, CSRF, throttle) and the `/sidekiq` gate
+//! - `dashboard/`: `/sidekiq`, Sidekiq::Web and sidekiq-failures' pages
 
 pub mod admin;
 pub mod auth;
@@ -22,13 +22,23 @@ pub mod dashboard;
 pub mod db;
 pub mod embedded;
 pub mod errors;
-pub(crate) mod routes;
-pub mod settings;
-pub mod startup;
+pub mod extract;
+pub mod response;
 pub mod state;
 pub mod templates;
 pub mod timing;
 
+use actix_web::web;
+
 pub use embedded::Embedded;
-pub use settings::WebSettings;
-pub use startup::Application;
+
+/// The web node's own routes: sign-in, the dashboard and `/static`.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.configure(auth::configure)
+        .configure(dashboard::configure)
+        .route("/static/{file}", web::get().to(response::static_file));
+}
+
+/// The templates of the web node's own parts (the apps bring theirs).
+pub const TEMPLATES: &[templates::Part] =
+    &[templates::LAYOUT, auth::TEMPLATES, dashboard::TEMPLATES];

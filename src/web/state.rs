@@ -4,8 +4,6 @@
 
 use std::sync::Arc;
 
-use serde_json::Value;
-
 use super::db::Db;
 use crate::engine::api::{Api, StoreError};
 use crate::engine::client::Client;
@@ -66,12 +64,6 @@ impl AppState {
             mail_ui_url,
             inline_worker,
         }
-    }
-
-    /// A job of `class` with the class's queue and retry options and a fresh jid.
-    pub fn new_job(&self, class: &str, args: Vec<Value>) -> Job {
-        let o = self.registry.options(class);
-        Job::new(class, args, o.queue, o.retry)
     }
 
     /// Enqueues (`perform_async`); returns the jid.

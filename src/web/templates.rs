@@ -1,60 +1,48 @@
-//! The HTML templates (Tera, auto-escaping on), embedded in the binary so one
-//! file can be copied to a VM, plus the filters they use.
+//! The HTML templates (Tera, auto-escaping on), composed at startup: each
+//! part of the web node (the layout, each app, sign-in, the dashboard) is a
+//! `Part` naming its folder under `templates/` and its filters; the
+//! composition root builds one `Templates` from the parts and puts it in app
+//! data. `provide` (an app middleware) makes that instance the current
+//! request's, so a handler renders with `render(name, ctx)` without threading
+//! it through every call.
 
 use std::collections::HashMap;
-use std::sync::LazyLock;
+use std::sync::Arc;
 
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::web;
 use serde_json::Value;
 use tera::Tera;
 
 /// Replaced by the server time in the footer of every HTML page (see `timing`).
 pub const SERVER_TIME_MARKER: &str = "<!--kiqlab:server-time-->";
 
-macro_rules! embedded {
-    ($($name:literal),* $(,)?) => {
-        [$(($name, include_str!(concat!("../../templates/", $name)))),*]
-    };
+/// What one part of the web node adds: the templates directly in its
+/// folder (`""`: the top folder) and the filters they use.
+#[derive(Clone, Copy)]
+pub struct Part {
+    pub folder: &'static str,
+    pub filters: Option<fn(&mut Tera)>,
 }
 
-const TEMPLATES: [(&str, &str); 19] = embedded![
-    "base.html",
-    "error.html",
-    "index.html",
-    "snippets/index.html",
-    "snippets/new.html",
-    "snippets/show.html",
-    "fibtastic/new.html",
-    "fibtastic/show.html",
-    "blog/index.html",
-    "blog/form.html",
-    "blog/show.html",
-    "blog/tag.html",
-    "blog/_post_item.html",
-    "playground/index.html",
-    "playground/_jobs.html",
-    "timings/index.html",
-    "macros.html",
-    "fibtastic/index.html",
-    "blog/_tags.html",
-];
+impl Part {
+    /// A folder of templates that need no filters of their own.
+    pub const fn folder(folder: &'static str) -> Part {
+        Part {
+            folder,
+            filters: None,
+        }
+    }
+}
 
-static TERA: LazyLock<Result<Tera, String>> = LazyLock::new(|| {
-    let mut t = Tera::default();
-    t.add_raw_templates(TEMPLATES.to_vec())
-        .map_err(|e| format!("{e:?}"))?;
-    t.add_raw_templates(
-        super::auth::TEMPLATES
-            .into_iter()
-            .chain(super::dashboard::TEMPLATES),
-    )
-    .map_err(|e| format!("{e:?}"))?;
-    super::dashboard::filters::register(&mut t);
-    t.autoescape_on(vec![".html"]);
-    t.register_filter("time", time_filter);
-    t.register_filter("ms", ms_filter);
-    t.register_filter("path_segment", path_segment_filter);
-    Ok(t)
-});
+/// The layout every page extends, its macros and the error page, with the
+/// filters every part may use (`time`, `ms`, `path_segment`).
+pub const LAYOUT: Part = Part {
+    folder: "",
+    filters: Some(layout_filters),
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
@@ -66,16 +54,88 @@ pub enum RenderError {
         #[source]
         source: tera::Error,
     },
+    #[error("cannot render {0} outside a request: no templates were provided")]
+    NotProvided(String),
 }
 
-/// Renders template `name` with `ctx`.
+/// One Tera instance with every part's templates.
+#[derive(Clone)]
+pub struct Templates(Arc<Tera>);
+
+impl std::fmt::Debug for Templates {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Templates")
+            .field(&self.0.get_template_names().count())
+            .finish()
+    }
+}
+
+impl Templates {
+    /// The templates of `parts` (embedded from `templates/`), checked: a
+    /// template that does not compile, or extends one no part brings, is an
+    /// error here rather than on some later page view.
+    pub fn compose(parts: &[Part]) -> Result<Templates, RenderError> {
+        let mut t = Tera::default();
+        let sources: Vec<(&str, &str)> = parts
+            .iter()
+            .flat_map(|p| crate::assets::templates_in(p.folder))
+            .collect();
+        t.add_raw_templates(sources)
+            .map_err(|e| RenderError::Broken(format!("{e:?}")))?;
+        for filters in parts.iter().filter_map(|p| p.filters) {
+            filters(&mut t);
+        }
+        t.autoescape_on(vec![".html"]);
+        Ok(Templates(Arc::new(t)))
+    }
+
+    pub fn render(&self, name: &str, ctx: &tera::Context) -> Result<String, RenderError> {
+        self.0
+            .render(name, ctx)
+            .map_err(|source| RenderError::Render {
+                name: name.to_owned(),
+                source,
+            })
+    }
+
+    /// Every template name, sorted.
+    pub fn names(&self) -> Vec<&str> {
+        let mut v: Vec<&str> = self.0.get_template_names().collect();
+        v.sort_unstable();
+        v
+    }
+}
+
+tokio::task_local! {
+    static CURRENT: Templates;
+}
+
+/// The middleware (`middleware::from_fn(templates::provide)`): the request
+/// runs with the app's `Templates` as the current ones. (Handlers' errors
+/// become their pages inside the request, so error pages have them too.)
+pub async fn provide(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let Some(t) = req
+        .app_data::<web::Data<Templates>>()
+        .map(|t| t.get_ref().clone())
+    else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    CURRENT
+        .scope(
+            t,
+            async move { Ok(next.call(req).await?.map_into_boxed_body()) },
+        )
+        .await
+}
+
+/// Renders template `name` with `ctx`, with the current request's templates.
 pub fn render(name: &str, ctx: &tera::Context) -> Result<String, RenderError> {
-    let tera = TERA.as_ref().map_err(|e| RenderError::Broken(e.clone()))?;
-    tera.render(name, ctx)
-        .map_err(|source| RenderError::Render {
-            name: name.to_owned(),
-            source,
-        })
+    CURRENT
+        .try_with(|t| t.render(name, ctx))
+        .unwrap_or_else(|_| Err(RenderError::NotProvided(name.to_owned())))
 }
 
 /// A context with what the layout needs: the active section and the marker
@@ -86,6 +146,12 @@ pub fn context(section: &str, title: &str) -> tera::Context {
     ctx.insert("title", title);
     ctx.insert("server_time_marker", SERVER_TIME_MARKER);
     ctx
+}
+
+fn layout_filters(t: &mut Tera) {
+    t.register_filter("time", time_filter);
+    t.register_filter("ms", ms_filter);
+    t.register_filter("path_segment", path_segment_filter);
 }
 
 /// Epoch seconds → "2026-11-25 15:04:05.123 UTC".
@@ -131,20 +197,21 @@ pub fn format_ms(ms: f64) -> String {
 mod tests {
     use super::*;
 
-    #[test]
-    fn templates_compile_and_escape() {
-        let mut ctx = context("index", "Home");
-        ctx.insert("apps", &Vec::<String>::new());
-        let html = render("error.html", &{
-            let mut c = context("", "Oops");
-            c.insert("status", &404);
-            c.insert("message", "<script>x</script>");
-            c
-        })
-        .unwrap();
-        assert!(html.contains("&lt;script&gt;"));
-        assert!(html.contains(SERVER_TIME_MARKER));
-        assert_eq!(format_ms(4.23), "4.2 ms");
-        assert_eq!(format_ms(2010.0), "2.01 s");
+    #[tokio::test]
+    async fn render_uses_the_templates_in_scope() {
+        let t = Templates::compose(&[LAYOUT]).unwrap();
+        assert!(t.names().contains(&"error.html"), "{:?}", t.names());
+        let mut ctx = context("", "Oops");
+        ctx.insert("status", &404);
+        ctx.insert("message", "<gone>");
+        assert!(matches!(
+            render("error.html", &ctx),
+            Err(RenderError::NotProvided(_))
+        ));
+        let html = CURRENT
+            .scope(t, async { render("error.html", &ctx) })
+            .await
+            .unwrap();
+        assert!(html.contains("&lt;gone&gt;"), "escaped: {html}");
     }
 }

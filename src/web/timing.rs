@@ -18,13 +18,6 @@ use super::templates::{format_ms, SERVER_TIME_MARKER};
 /// Samples kept per app and mode.
 const KEEP: usize = 500;
 
-pub const APPS: [(&str, &str); 4] = [
-    ("snippets", "Snippets"),
-    ("fibtastic", "FibTastic"),
-    ("blog", "Blog"),
-    ("playground", "Playground"),
-];
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Browser tests: builds the debug binary, starts a private redis-server and
-# `kiqlab demo` (web, 2 workers, mail catcher, tagger) on free ports, runs
+# `kiqlab demo` (web, 2 workers, mail catcher, tagger; the demo picks its own
+# free ports and prints where it listens), runs
 # apps.mjs and dashboard.mjs in headless Chromium, and tears everything down,
 # even on failure.
 # Needs: redis-server, node/npm, Debian's chromium (apt-get install -y chromium).
@@ -46,19 +47,22 @@ redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --dir "$work" >/dev
 pids+=($!)
 wait_for 20 redis redis-cli -p "$redis_port" ping
 
-web_port=$(free_port); smtp_port=$(free_port)
-
 # The demo runs the mail catcher (/mail) and the tagger (/tagger) in-process.
 KIQLAB_DATA_DIR="$work/data" "$bin" demo \
-  --redis "redis://127.0.0.1:$redis_port/0" --port "$web_port" --smtp-port "$smtp_port" \
+  --redis "redis://127.0.0.1:$redis_port/0" --port 0 --smtp-port 0 \
   --highlight-delay 1s --smtp-delay 0s --tagger-latency 0s --poll-interval 0.5 \
   >"$work/demo.log" 2>&1 &
 pids+=($!)
-wait_for 60 "the web node" curl -sf "http://127.0.0.1:$web_port/"
+# Its banner says where it listens: "  web        http://127.0.0.1:PORT/".
+web_url() { sed -n 's|^  web  *\(http://[^ ]*[^/]\)/$|\1|p' "$work/demo.log" | head -n 1; }
+banner_printed() { [ -n "$(web_url)" ]; }
+wait_for 60 "the demo's banner" banner_printed
+base_url=$(web_url)
+wait_for 60 "the web node" curl -sf "$base_url/"
 
 # Each script has a watchdog: a browser that hangs fails the run, not CI.
-BASE_URL="http://127.0.0.1:$web_port" SCREENSHOT_DIR="$root/docs/screenshots" \
+BASE_URL="$base_url" SCREENSHOT_DIR="$root/docs/screenshots" \
   timeout --kill-after=10 900 node "$here/apps.mjs"
 # The dashboard, signed in as the admin the demo made.
-BASE_URL="http://127.0.0.1:$web_port" SCREENSHOT_DIR="$root/docs/screenshots" \
+BASE_URL="$base_url" SCREENSHOT_DIR="$root/docs/screenshots" \
   ADMIN_PASSWORD="$(cat "$work/data/admin-password")" timeout --kill-after=10 900 node "$here/dashboard.mjs"

@@ -4,6 +4,7 @@
 // Test code may unwrap: a panic is a test failure with its message.
 #![allow(clippy::unwrap_used)]
 
+mod architecture;
 mod engine;
 mod faults;
 mod fuzz_payload;

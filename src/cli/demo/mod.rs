@@ -8,7 +8,7 @@
 
 mod supervisor;
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -16,14 +16,15 @@ use clap::Args as ClapArgs;
 
 use super::embedded_args::EmbeddedArgs;
 use super::jobs_args::parse_duration;
+use super::worker_env::WorkerEnv;
 use super::StoreArgs;
+use crate::apps::config::DEFAULT_TAGGER_URL;
+use crate::apps::JobsConfig;
 use crate::config::{data_dir, process_env};
-use crate::jobs::config::SmtpAddress;
-use crate::jobs::JobsConfig;
 use crate::secret::Secret;
+use crate::shutdown::Shutdown;
+use crate::startup::{local_host, local_smtp, Application, Settings};
 use crate::tagger::config::FailRate;
-use crate::web::embedded::TAGGER_PATH;
-use crate::web::{admin, Application, WebSettings};
 use supervisor::{ChildSpec, Supervisor};
 
 #[derive(Debug, ClapArgs)]
@@ -76,93 +77,66 @@ pub struct Args {
     pub no_tagger: bool,
 }
 
-fn host_for_url(ip: IpAddr) -> String {
-    match ip {
-        ip if ip.is_unspecified() => "127.0.0.1".to_owned(),
-        IpAddr::V6(ip) => format!("[{ip}]"),
-        ip => ip.to_string(),
-    }
-}
-
 pub async fn run(args: Args) -> anyhow::Result<()> {
     if !(args.poll_interval.is_finite() && args.poll_interval > 0.0) {
         anyhow::bail!("--poll-interval must be a positive number of seconds");
     }
     let dir = data_dir(&process_env);
     let url = args.store.url()?;
-    let store = args.store.open().await?;
-    let host = host_for_url(args.bind);
-    let listener = std::net::TcpListener::bind((args.bind, args.port))
-        .with_context(|| format!("cannot listen on {}:{}", args.bind, args.port))?;
-    let port = listener.local_addr()?.port();
-    let web_url = format!("http://{host}:{port}");
-    let internal_token = Secret::generate();
+    let host = local_host(args.bind);
     let tagger_key = Secret::generate();
-    let services = EmbeddedArgs {
-        smtp_bind: std::net::SocketAddr::new(args.bind, args.smtp_port),
+    let embedded = EmbeddedArgs {
+        smtp_bind: SocketAddr::new(args.bind, args.smtp_port),
         smtp_delay: args.smtp_delay,
         no_mailcatcher: args.no_mailcatcher,
         tagger_latency: args.tagger_latency,
         tagger_fail_rate: FailRate::NEVER,
         no_tagger: args.no_tagger,
-    }
-    .start(Some(&tagger_key))
-    .await?;
-    let smtp = SmtpAddress::new(host.clone(), args.smtp_port);
-    let mail_url = format!("{web_url}/mail/");
-    let tagger_url = if args.no_tagger {
-        std::env::var("KIQLAB_TAGGER_URL")
-            .unwrap_or_else(|_| crate::jobs::config::DEFAULT_TAGGER_URL.to_owned())
-    } else {
-        format!("{web_url}/{TAGGER_PATH}")
     };
-
-    let jobs = JobsConfig {
-        smtp: smtp.clone(),
-        tagger_url: url::Url::parse(&tagger_url)?,
-        tagger_key: Some(tagger_key.clone()),
-        highlight_delay: args.highlight_delay,
-        ..JobsConfig::default()
-    };
-    let settings = WebSettings {
+    // Without the embedded tagger, the one KIQLAB_TAGGER_URL names.
+    let tagger_url = std::env::var("KIQLAB_TAGGER_URL")
+        .ok()
+        .filter(|_| args.no_tagger)
+        .unwrap_or_else(|| DEFAULT_TAGGER_URL.to_owned());
+    let settings = Settings {
+        bind: SocketAddr::new(args.bind, args.port),
+        store: url.clone(),
         database: dir.join("web.db"),
-        internal_token: internal_token.clone(),
-        jobs,
+        internal_token: Secret::generate(),
+        jobs: JobsConfig {
+            smtp: local_smtp(SocketAddr::new(args.bind, args.smtp_port)),
+            tagger_url: url::Url::parse(&tagger_url)
+                .with_context(|| format!("KIQLAB_TAGGER_URL {tagger_url:?} is not a URL"))?,
+            tagger_key: Some(tagger_key.clone()),
+            highlight_delay: args.highlight_delay,
+            ..JobsConfig::default()
+        },
         mail_ui_url: format!("http://{host}:1080/"),
-        embedded: services.embedded.clone(),
+        mailcatcher: embedded.mailcatcher(),
+        tagger: embedded.tagger(Some(&tagger_key))?,
         http_workers: 2,
+        admin_dir: Some(dir),
     };
-    let app = Application::build(settings, store, listener).await?;
-    let login = admin::ensure_admin(app.db(), &dir)
-        .await
-        .context("cannot set up the admin account")?;
+    let app = Application::build(settings).await?;
+    let login = app
+        .admin()
+        .cloned()
+        .context("the demo's admin account was not set up")?;
+    let jobs = app.worker_jobs().clone();
+    let web_url = app.url().as_str().trim_end_matches('/').to_owned();
 
     let exe = std::env::current_exe().context("cannot find this program's path")?;
-    let mut specs = Vec::new();
-    let worker_env = vec![
-        ("KIQLAB_EXIT_WITH_PARENT".to_owned(), "true".to_owned()),
-        ("KIQLAB_STORE".to_owned(), url.for_child()),
-        ("KIQLAB_WEB_URL".to_owned(), web_url.clone()),
-        (
-            "KIQLAB_INTERNAL_TOKEN".to_owned(),
-            internal_token.expose().to_owned(),
-        ),
-        ("KIQLAB_SMTP".to_owned(), smtp.to_string()),
-        ("KIQLAB_TAGGER_URL".to_owned(), tagger_url.clone()),
-        (
-            "KIQLAB_TAGGER_KEY".to_owned(),
-            tagger_key.expose().to_owned(),
-        ),
-        (
-            "KIQLAB_HIGHLIGHT_DELAY".to_owned(),
-            format!("{}", args.highlight_delay.as_secs_f64()),
-        ),
-    ];
+    let worker_env = WorkerEnv {
+        store: url.clone(),
+        jobs: jobs.clone(),
+    }
+    .to_env();
     let names: Vec<String> = (1..=args.workers)
         .map(|i| format!("worker-{i:02}"))
         .collect();
-    for name in &names {
-        specs.push(ChildSpec {
+    let specs = names
+        .iter()
+        .map(|name| ChildSpec {
             name: name.clone(),
             args: vec![
                 "worker".into(),
@@ -180,11 +154,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 "8".into(),
             ],
             env: worker_env.clone(),
-        });
-    }
+        })
+        .collect();
     let children = Supervisor::start(exe, specs, Duration::from_secs(10));
-    let handle = app.handle();
-    let server = tokio::spawn(app.run_until_stopped());
+    let stop = Shutdown::new();
+    let mut server = tokio::spawn(app.run_until_stopped(stop.clone()));
 
     println!("kiqlab demo is running (Ctrl-C stops everything):");
     println!("  web        {web_url}/");
@@ -193,8 +167,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         login.username,
         login.password.expose()
     );
-    println!("  mail       {mail_url}   (SMTP {smtp})");
-    println!("  tagger     {tagger_url}");
+    println!("  mail       {web_url}/mail/   (SMTP {})", jobs.smtp);
+    println!("  tagger     {}", jobs.tagger_url);
     println!("  timings    {web_url}/timings");
     println!("  store      {url}");
     println!(
@@ -207,20 +181,22 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
 
     let outcome = tokio::select! {
         r = super::signals::shutdown() => r.map_err(anyhow::Error::from),
-        r = server_exit(&server) => r,
+        r = &mut server => Err(server_ended(r)),
     };
     tracing::info!("stopping the demo");
     children.stop().await;
-    services.shutdown().await;
-    handle.stop(true).await;
-    let _ = server.await;
+    stop.trigger();
+    if !server.is_finished() {
+        let _ = server.await;
+    }
     outcome
 }
 
-/// Completes if the web server stops by itself (it should not).
-async fn server_exit(server: &tokio::task::JoinHandle<std::io::Result<()>>) -> anyhow::Result<()> {
-    while !server.is_finished() {
-        tokio::time::sleep(Duration::from_millis(500)).await;
+/// Why the web node's task ended before it was told to stop.
+pub(super) fn server_ended(r: Result<anyhow::Result<()>, tokio::task::JoinError>) -> anyhow::Error {
+    match r {
+        Ok(Err(e)) => e,
+        Ok(Ok(())) => anyhow::anyhow!("the web server stopped unexpectedly"),
+        Err(e) => anyhow::Error::from(e).context("the web server task failed"),
     }
-    anyhow::bail!("the web server stopped unexpectedly")
 }

@@ -19,17 +19,8 @@ use actix_web::web;
 
 pub use guard::{require_admin, Admin};
 
-/// The sign-in pages' templates.
-pub const TEMPLATES: [(&str, &str); 2] = [
-    (
-        "auth/sign_in.html",
-        include_str!("../../../templates/auth/sign_in.html"),
-    ),
-    (
-        "auth/sign_up.html",
-        include_str!("../../../templates/auth/sign_up.html"),
-    ),
-];
+/// The sign-in pages' templates (`templates/auth/`).
+pub const TEMPLATES: crate::web::templates::Part = crate::web::templates::Part::folder("auth");
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/sign_in", web::get().to(pages::sign_in_page))

@@ -13,7 +13,7 @@ use super::params::{ActionForm, ListQuery, Paging};
 use super::view::{self, JobView};
 use crate::engine::api::{ProcessRecord, Signal, SignalOutcome, Target, WorkRecord};
 use crate::web::auth::Admin;
-use crate::web::routes::html;
+use crate::web::response::html;
 use crate::web::state::AppState;
 use crate::web::templates;
 

@@ -9,7 +9,7 @@ use super::error::DashResult;
 use super::params;
 use super::view;
 use crate::web::auth::Admin;
-use crate::web::routes::html;
+use crate::web::response::html;
 use crate::web::state::AppState;
 use crate::web::templates;
 

@@ -14,7 +14,7 @@ use super::params;
 use super::view;
 use crate::engine::api::{minute_of, ClassMinute, BUCKET_LABELS};
 use crate::web::auth::Admin;
-use crate::web::routes::html;
+use crate::web::response::html;
 use crate::web::state::AppState;
 use crate::web::templates;
 

@@ -35,53 +35,11 @@ use actix_web::{middleware, web, HttpResponse};
 
 use super::auth::require_admin;
 
-/// The dashboard's templates.
-pub const TEMPLATES: [(&str, &str); 11] = [
-    (
-        "sidekiq/_paging.html",
-        include_str!("../../../templates/sidekiq/_paging.html"),
-    ),
-    (
-        "sidekiq/layout.html",
-        include_str!("../../../templates/sidekiq/layout.html"),
-    ),
-    (
-        "sidekiq/dashboard.html",
-        include_str!("../../../templates/sidekiq/dashboard.html"),
-    ),
-    (
-        "sidekiq/busy.html",
-        include_str!("../../../templates/sidekiq/busy.html"),
-    ),
-    (
-        "sidekiq/queues.html",
-        include_str!("../../../templates/sidekiq/queues.html"),
-    ),
-    (
-        "sidekiq/queue.html",
-        include_str!("../../../templates/sidekiq/queue.html"),
-    ),
-    (
-        "sidekiq/set.html",
-        include_str!("../../../templates/sidekiq/set.html"),
-    ),
-    (
-        "sidekiq/job.html",
-        include_str!("../../../templates/sidekiq/job.html"),
-    ),
-    (
-        "sidekiq/metrics.html",
-        include_str!("../../../templates/sidekiq/metrics.html"),
-    ),
-    (
-        "sidekiq/metrics_class.html",
-        include_str!("../../../templates/sidekiq/metrics_class.html"),
-    ),
-    (
-        "sidekiq/recent.html",
-        include_str!("../../../templates/sidekiq/recent.html"),
-    ),
-];
+/// The dashboard's templates (`templates/sidekiq/`) and filters.
+pub const TEMPLATES: crate::web::templates::Part = crate::web::templates::Part {
+    folder: "sidekiq",
+    filters: Some(filters::register),
+};
 
 /// A 303 back to a dashboard page after an action.
 fn see_other(to: &str) -> HttpResponse {

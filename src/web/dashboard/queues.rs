@@ -11,7 +11,7 @@ use super::view::{self, JobView};
 use crate::engine::api::{Page, QueueSummary};
 use crate::engine::queue::QueueName;
 use crate::web::auth::Admin;
-use crate::web::routes::html;
+use crate::web::response::html;
 use crate::web::state::AppState;
 use crate::web::templates;
 

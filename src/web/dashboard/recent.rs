@@ -13,7 +13,7 @@ use super::params::{ListQuery, Paging};
 use super::view;
 use crate::engine::api::JobRecord;
 use crate::web::auth::Admin;
-use crate::web::routes::html;
+use crate::web::response::html;
 use crate::web::state::AppState;
 use crate::web::templates;
 

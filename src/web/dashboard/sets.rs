@@ -11,7 +11,7 @@ use super::params::{self, Action, ActionForm, ListQuery, Paging, SetTab};
 use super::view::{self, JobView};
 use crate::engine::api::{ActionOutcome, Page, SetAction, SetQuery};
 use crate::web::auth::Admin;
-use crate::web::routes::html;
+use crate::web::response::html;
 use crate::web::state::AppState;
 use crate::web::templates;
 

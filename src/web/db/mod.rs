@@ -1,12 +1,10 @@
-//! The web node's application data in SQLite: one connection behind a mutex,
-//! used only from `spawn_blocking` so the async runtime never waits on disk.
-//! SQL lives in this module's files, one per table group.
+//! The web node's database (`web.db`) in SQLite: one connection behind a
+//! mutex, used only from `spawn_blocking` so the async runtime never waits on
+//! disk; the schema's migrations; the users and sessions tables. The apps'
+//! tables are queried by each app's `queries` module.
 
-pub mod fib;
 mod migrations;
-pub mod posts;
 pub mod sessions;
-pub mod snippets;
 pub mod users;
 
 use std::path::Path;
@@ -77,16 +75,4 @@ impl Db {
         })
         .await?
     }
-}
-
-/// A `WorkerStamp` kept as JSON in one column.
-pub(crate) fn stamp_from_json(
-    s: Option<String>,
-) -> Result<Option<crate::internal_api::WorkerStamp>, DbError> {
-    s.map(|s| serde_json::from_str(&s).map_err(|e| DbError::Corrupt(e.to_string())))
-        .transpose()
-}
-
-pub(crate) fn stamp_to_json(s: &crate::internal_api::WorkerStamp) -> Result<String, DbError> {
-    serde_json::to_string(s).map_err(|e| DbError::Corrupt(e.to_string()))
 }

@@ -13,8 +13,7 @@ use kiqlab::engine::store::url::StoreUrl;
 use kiqlab::engine::store::{self, SharedStore};
 use rustix::process::{kill_process, Pid, Signal};
 
-use crate::support::redis_server::free_port;
-use crate::support::{eventually, kiqlab_bin, temp_dir};
+use crate::support::{eventually, kiqlab_bin, listening_url, temp_dir};
 
 /// True while `pid` runs (a zombie nobody has reaped yet does not count).
 fn running(pid: u64) -> bool {
@@ -60,27 +59,20 @@ struct Web {
 
 impl Web {
     async fn start(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Web {
-        let port = free_port();
         let log = std::fs::File::create(dir.join("web.log")).unwrap();
-        let child = tokio::process::Command::new(kiqlab_bin())
-            .args([
-                "web",
-                "--port",
-                &port.to_string(),
-                "--smtp-bind",
-                "127.0.0.1:0",
-            ])
+        let mut child = tokio::process::Command::new(kiqlab_bin())
+            .args(["web", "--port", "0", "--smtp-bind", "127.0.0.1:0"])
             .args(args)
             .env("KIQLAB_DATA_DIR", dir)
             .env("NO_COLOR", "1")
             .env_remove("KIQLAB_AUTOSCALE")
             .envs(env.iter().copied())
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(log)
             .kill_on_drop(true)
             .spawn()
             .unwrap();
-        let url = format!("http://127.0.0.1:{port}/");
+        let url = format!("{}/", listening_url(&mut child).await);
         eventually(Duration::from_secs(30), "kiqlab web", || async {
             reqwest::get(&url).await.ok().map(|_| ())
         })

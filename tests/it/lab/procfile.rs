@@ -13,8 +13,7 @@ use kiqlab::engine::store::url::StoreUrl;
 use rustix::process::{kill_process, Pid, Signal};
 
 use super::repo_file;
-use crate::support::redis_server::free_port;
-use crate::support::{eventually, kiqlab_bin, temp_dir, wait_for_body, RedisServer};
+use crate::support::{eventually, kiqlab_bin, listening_url, temp_dir, wait_for_body, RedisServer};
 
 /// The Procfile's process types and their commands.
 pub fn procfile() -> BTreeMap<String, String> {
@@ -43,26 +42,35 @@ async fn procfile_web_and_worker_share_redis_through_redis_provider() {
     let app = temp_dir();
     std::fs::create_dir_all(app.path().join("target/release")).unwrap();
     std::os::unix::fs::symlink(kiqlab_bin(), app.path().join("target/release/kiqlab")).unwrap();
-    let port = free_port();
+    // The web dyno first, on a port it picks (PORT=0) and prints; the worker
+    // dyno is told where it is, as the platform's router would.
+    let mut base = String::new();
     let mut children = Vec::new();
-    for (name, cmd) in &types {
-        let child = tokio::process::Command::new("bash")
-            .args(["-c", &format!("exec {cmd}")])
+    for name in ["web", "worker"] {
+        let mut child = tokio::process::Command::new("bash")
+            .args(["-c", &format!("exec {}", types[name])])
             .current_dir(app.path())
             .env_remove("REDIS_URL")
             .env_remove("KIQLAB_STORE")
             .env("REDIS_PROVIDER", "REDISTOGO_URL")
             .env("REDISTOGO_URL", redis.url())
-            .env("PORT", port.to_string())
+            .env("PORT", "0")
             .env("DYNO", format!("{name}.1"))
             .env("KIQLAB_DATA_DIR", app.path().join("data"))
             .env("KIQLAB_INTERNAL_TOKEN", "procfile-test-token")
-            .env("KIQLAB_WEB_URL", format!("http://127.0.0.1:{port}"))
-            .stdout(Stdio::null())
+            .envs((name == "worker").then(|| ("KIQLAB_WEB_URL", base.clone())))
+            .stdout(if name == "web" {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
             .stderr(Stdio::null())
             .kill_on_drop(true)
             .spawn()
             .unwrap();
+        if name == "web" {
+            base = listening_url(&mut child).await;
+        }
         children.push(child);
     }
     let store = store::open(&StoreUrl::parse(&redis.url()).unwrap())
@@ -75,7 +83,6 @@ async fn procfile_web_and_worker_share_redis_through_redis_provider() {
     .await;
     assert_eq!(host, "worker.1", "named after DYNO, as Sidekiq does");
 
-    let base = format!("http://127.0.0.1:{port}");
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()

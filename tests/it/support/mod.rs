@@ -54,6 +54,29 @@ pub async fn wait_for_body(
     .await
 }
 
+/// The URL `kiqlab web` prints once it listens ("kiqlab web: listening on
+/// URL"), read from `child`'s piped standard output: started with `--port 0`
+/// it picks a free port itself, so no port is guessed ahead (a race). The
+/// rest of the output is drained in the background.
+pub async fn listening_url(child: &mut tokio::process::Child) -> String {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    const PREFIX: &str = "kiqlab web: listening on ";
+    let stdout = child.stdout.take().expect("kiqlab web's stdout piped");
+    let mut lines = BufReader::new(stdout).lines();
+    let url = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(l) = lines.next_line().await.expect("read kiqlab web's output") {
+            if let Some(url) = l.strip_prefix(PREFIX) {
+                return url.trim().to_owned();
+            }
+        }
+        panic!("kiqlab web exited before saying where it listens");
+    })
+    .await
+    .expect("kiqlab web says where it listens");
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    url
+}
+
 /// A temporary directory that lives as long as the value.
 pub fn temp_dir() -> tempfile::TempDir {
     tempfile::Builder::new()

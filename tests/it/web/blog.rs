@@ -2,21 +2,20 @@
 
 use std::time::Duration;
 
-use super::helpers::{spawn_app_with, AppOptions};
+use super::helpers::{spawn_app_with, web_test, AppOptions, TestStore};
 
 const BODY: &str = "Sidekiq runs background jobs. Sidekiq workers pull jobs from Redis; \
                     Redis keeps the queues while workers process the jobs.";
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn posts_are_auto_tagged_by_a_worker() {
-    let Some(mut app) = spawn_app_with(AppOptions {
-        tagger: true,
-        ..AppOptions::default()
-    })
-    .await
-    else {
-        return;
-    };
+async fn posts_are_auto_tagged_by_a_worker(store: TestStore) {
+    let mut app = spawn_app_with(
+        store,
+        AppOptions {
+            tagger: true,
+            ..AppOptions::default()
+        },
+    )
+    .await;
     app.start_worker("test-worker-03").await;
     let loc = app
         .post_redirect(
@@ -98,17 +97,16 @@ fn section<'a>(page: &'a str, id: &str) -> &'a str {
     &page[start..end]
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_failing_tagger_makes_the_job_retry() {
-    let Some(mut app) = spawn_app_with(AppOptions {
-        tagger: true,
-        tagger_fail_first: 100,
-        ..AppOptions::default()
-    })
-    .await
-    else {
-        return;
-    };
+async fn a_failing_tagger_makes_the_job_retry(store: TestStore) {
+    let mut app = spawn_app_with(
+        store,
+        AppOptions {
+            tagger: true,
+            tagger_fail_first: 100,
+            ..AppOptions::default()
+        },
+    )
+    .await;
     app.start_worker("test-worker-04").await;
     let loc = app
         .post_redirect("/blog/posts", &[("title", "T"), ("body", BODY)])
@@ -128,16 +126,15 @@ async fn a_failing_tagger_makes_the_job_retry() {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sync_tags_inline_and_forms_explain_mistakes() {
-    let Some(app) = spawn_app_with(AppOptions {
-        tagger: true,
-        ..AppOptions::default()
-    })
-    .await
-    else {
-        return;
-    };
+async fn sync_tags_inline_and_forms_explain_mistakes(store: TestStore) {
+    let app = spawn_app_with(
+        store,
+        AppOptions {
+            tagger: true,
+            ..AppOptions::default()
+        },
+    )
+    .await;
     let loc = app
         .post_redirect(
             "/blog/posts",
@@ -162,3 +159,9 @@ async fn sync_tags_inline_and_forms_explain_mistakes() {
     assert_eq!(app.page("/blog/posts/12345/edit").await.0, 404);
     app.stop().await;
 }
+
+web_test!(
+    posts_are_auto_tagged_by_a_worker,
+    a_failing_tagger_makes_the_job_retry,
+    sync_tags_inline_and_forms_explain_mistakes,
+);

@@ -1,8 +1,9 @@
-//! `kiqlab demo` and `kiqlab web` as real processes: the demo's child workers
-//! (worker-01/-02) highlight a snippet submitted over HTTP, are restarted when
-//! killed, stop with the demo (SIGTERM or SIGKILL); `kiqlab web` serves and
-//! stops on SIGTERM; on the default SQLite store, a FibTastic mail reaches
-//! the demo's own mail catcher at `/mail`.
+//! `kiqlab demo` and `kiqlab web` as real processes, on ports they pick
+//! themselves (`--port 0`, read back from what they print): the demo's child
+//! workers (worker-01/-02) highlight a snippet submitted over HTTP, are
+//! restarted when killed, stop with the demo (SIGTERM or SIGKILL); `kiqlab
+//! web` serves and stops on SIGTERM, on either store; on the default SQLite
+//! store, a FibTastic mail reaches the demo's own mail catcher at `/mail`.
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -13,8 +14,8 @@ use kiqlab::engine::store::{self, SharedStore};
 use rustix::process::{kill_process, test_kill_process, Pid, Signal};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-use crate::support::redis_server::free_port;
-use crate::support::{eventually, kiqlab_bin, temp_dir, wait_for_body, RedisServer};
+use super::helpers::{web_test, TestStore};
+use crate::support::{eventually, kiqlab_bin, listening_url, temp_dir, wait_for_body, RedisServer};
 
 /// (name, pid) of live worker processes, from their heartbeats.
 async fn workers(store: &SharedStore) -> Vec<(String, u64)> {
@@ -44,13 +45,12 @@ async fn demo_runs_named_workers_restarts_them_and_leaves_no_orphans() {
         return;
     };
     let dir = temp_dir();
-    let port = free_port();
     let (mut child, banner) = start_demo(
         &[
             "--redis",
             &redis.url(),
             "--port",
-            &port.to_string(),
+            "0",
             "--workers",
             "2",
             "--highlight-delay",
@@ -58,15 +58,13 @@ async fn demo_runs_named_workers_restarts_them_and_leaves_no_orphans() {
             "--poll-interval",
             "0.2",
             "--smtp-port",
-            &free_port().to_string(),
+            "0",
         ],
         dir.path(),
     )
     .await;
-    assert!(
-        banner.contains(&format!("http://127.0.0.1:{port}/")),
-        "{banner}"
-    );
+    let base = banner_url(&banner);
+    assert!(base.starts_with("http://127.0.0.1:"), "{banner}");
     let password = banner
         .split("sign in as admin / ")
         .nth(1)
@@ -94,7 +92,6 @@ async fn demo_runs_named_workers_restarts_them_and_leaves_no_orphans() {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
     let r = http
         .post(format!("{base}/snippets"))
         .form(&[("language", "python"), ("code", "print('hi')")])
@@ -195,25 +192,23 @@ async fn demo_workers_stop_when_the_demo_is_killed() {
     .await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn kiqlab_web_serves_keeps_its_token_private_and_stops_on_sigterm() {
-    let Some(redis) = RedisServer::start() else {
-        return;
-    };
+async fn kiqlab_web_serves_keeps_its_token_private_and_stops_on_sigterm(store: TestStore) {
+    let store_url = &store.url;
     let dir = temp_dir();
-    let port = free_port();
     let mut web = tokio::process::Command::new(kiqlab_bin())
-        .args(["web", "--redis", &redis.url(), "--port", &port.to_string()])
+        .args(["web", "--store", store_url, "--port", "0"])
         .args(["--smtp-bind", "127.0.0.1:0"])
         .env("KIQLAB_DATA_DIR", dir.path())
         .env_remove("KIQLAB_INTERNAL_TOKEN")
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .kill_on_drop(true)
         .spawn()
         .unwrap();
+    let base = listening_url(&mut web).await;
+    assert!(base.starts_with("http://127.0.0.1:"), "{base}");
     let http = reqwest::Client::new();
-    let url = format!("http://127.0.0.1:{port}/snippets/new");
+    let url = format!("{base}/snippets/new");
     let body = eventually(Duration::from_secs(30), "kiqlab web", || async {
         http.get(&url).send().await.ok()?.text().await.ok()
     })
@@ -225,7 +220,7 @@ async fn kiqlab_web_serves_keeps_its_token_private_and_stops_on_sigterm() {
     assert_eq!(mode & 0o777, 0o600);
     let token = std::fs::read_to_string(&token_file).unwrap();
     let r = http
-        .get(format!("http://127.0.0.1:{port}/internal/posts/1"))
+        .get(format!("{base}/internal/posts/1"))
         .bearer_auth(token.trim())
         .send()
         .await
@@ -241,6 +236,17 @@ async fn kiqlab_web_serves_keeps_its_token_private_and_stops_on_sigterm() {
         .expect("kiqlab web exits on SIGTERM")
         .unwrap();
     assert!(status.success(), "{status}");
+}
+
+/// The web node's URL in the demo's banner ("  web        URL/"), without
+/// the slash.
+fn banner_url(banner: &str) -> String {
+    let url = banner
+        .lines()
+        .find_map(|l| l.trim_start().strip_prefix("web "))
+        .unwrap_or_else(|| panic!("no web URL in the banner: {banner}"))
+        .trim();
+    url.trim_end_matches('/').to_owned()
 }
 
 /// Starts `kiqlab demo` with `args` and its data in `dir`; returns the child
@@ -276,13 +282,12 @@ async fn start_demo(args: &[&str], dir: &std::path::Path) -> (tokio::process::Ch
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_on_the_default_sqlite_store_mails_through_its_own_catcher() {
     let dir = temp_dir();
-    let port = free_port();
     let (mut child, banner) = start_demo(
         &[
             "--port",
-            &port.to_string(),
+            "0",
             "--smtp-port",
-            &free_port().to_string(),
+            "0",
             "--smtp-delay",
             "0s",
             "--poll-interval",
@@ -294,7 +299,7 @@ async fn demo_on_the_default_sqlite_store_mails_through_its_own_catcher() {
     let jobs_db = dir.path().join("jobs.db");
     assert!(banner.contains("sqlite://"), "{banner}");
     assert!(jobs_db.exists(), "the embedded store is in the data dir");
-    let base = format!("http://127.0.0.1:{port}");
+    let base = banner_url(&banner);
     assert!(banner.contains(&format!("{base}/mail/")), "{banner}");
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -337,3 +342,5 @@ async fn demo_on_the_default_sqlite_store_mails_through_its_own_catcher() {
         assert!(!alive(pid), "worker pid {pid} outlived the demo");
     }
 }
+
+web_test!(kiqlab_web_serves_keeps_its_token_private_and_stops_on_sigterm);

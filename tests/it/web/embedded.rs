@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::helpers::{spawn_app_with, AppOptions};
+use super::helpers::{spawn_app_with, web_test, AppOptions, TestStore};
 use crate::support::eventually;
 
 fn embedded() -> AppOptions {
@@ -16,11 +16,8 @@ fn embedded() -> AppOptions {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn fibtastic_mail_arrives_in_the_mounted_mail_catcher() {
-    let Some(mut app) = spawn_app_with(embedded()).await else {
-        return;
-    };
+async fn fibtastic_mail_arrives_in_the_mounted_mail_catcher(store: TestStore) {
+    let mut app = spawn_app_with(store, embedded()).await;
     app.start_worker("worker-01").await;
     app.post_redirect(
         "/fibtastic",
@@ -84,11 +81,8 @@ async fn fibtastic_mail_arrives_in_the_mounted_mail_catcher() {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_blog_is_tagged_by_the_mounted_tagger() {
-    let Some(mut app) = spawn_app_with(embedded()).await else {
-        return;
-    };
+async fn the_blog_is_tagged_by_the_mounted_tagger(store: TestStore) {
+    let mut app = spawn_app_with(store, embedded()).await;
     app.start_worker("worker-02").await;
     let loc = app
         .post_redirect(
@@ -123,3 +117,8 @@ async fn the_blog_is_tagged_by_the_mounted_tagger() {
     assert_eq!(status, 401);
     app.stop().await;
 }
+
+web_test!(
+    fibtastic_mail_arrives_in_the_mounted_mail_catcher,
+    the_blog_is_tagged_by_the_mounted_tagger,
+);

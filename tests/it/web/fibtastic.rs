@@ -2,19 +2,18 @@
 
 use std::time::Duration;
 
-use super::helpers::{spawn_app_with, AppOptions};
+use super::helpers::{spawn_app_with, web_test, AppOptions, TestStore};
 use crate::support::eventually;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_worker_mails_the_sequence() {
-    let Some(mut app) = spawn_app_with(AppOptions {
-        smtp: true,
-        ..AppOptions::default()
-    })
-    .await
-    else {
-        return;
-    };
+async fn the_worker_mails_the_sequence(store: TestStore) {
+    let mut app = spawn_app_with(
+        store,
+        AppOptions {
+            smtp: true,
+            ..AppOptions::default()
+        },
+    )
+    .await;
     app.start_worker("test-worker-02").await;
     let loc = app
         .post_redirect(
@@ -47,16 +46,15 @@ async fn the_worker_mails_the_sequence() {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sync_sends_inline_and_bad_input_is_explained() {
-    let Some(app) = spawn_app_with(AppOptions {
-        smtp: true,
-        ..AppOptions::default()
-    })
-    .await
-    else {
-        return;
-    };
+async fn sync_sends_inline_and_bad_input_is_explained(store: TestStore) {
+    let app = spawn_app_with(
+        store,
+        AppOptions {
+            smtp: true,
+            ..AppOptions::default()
+        },
+    )
+    .await;
     let loc = app
         .post_redirect(
             "/fibtastic",
@@ -90,3 +88,8 @@ async fn sync_sends_inline_and_bad_input_is_explained() {
     assert_eq!(status, 404);
     app.stop().await;
 }
+
+web_test!(
+    the_worker_mails_the_sequence,
+    sync_sends_inline_and_bad_input_is_explained,
+);

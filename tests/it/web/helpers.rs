@@ -1,23 +1,75 @@
-//! `spawn_app()` → `TestApp`: the web node on 127.0.0.1:0 over a private
-//! redis-server, optionally an SMTP sink and a tagger, and workers started
-//! on demand with the same `JobsConfig` a `kiqlab worker` would build.
+//! `spawn_app(store)` → `TestApp`: the web node, built by the composition
+//! root on 127.0.0.1:0 over either store (`web_test!` runs a test on both),
+//! optionally an SMTP sink and a tagger, and workers started on demand with
+//! the `JobsConfig` the node gives a local `kiqlab worker`.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use kiqlab::apps::config::SmtpAddress;
+use kiqlab::apps::JobsConfig;
 use kiqlab::engine::clock::SystemClock;
 use kiqlab::engine::launcher::{Launcher, WorkerConfig};
 use kiqlab::engine::queue::QueueSpec;
 use kiqlab::engine::store::url::StoreUrl;
-use kiqlab::engine::store::{self, Page, SetKind, SetQuery, SharedStore, SortedEntry};
-use kiqlab::jobs::config::SmtpAddress;
-use kiqlab::jobs::JobsConfig;
+use kiqlab::engine::store::{Page, SetKind, SetQuery, SharedStore, SortedEntry};
 use kiqlab::secret::Secret;
-use kiqlab::web::{Application, WebSettings};
+use kiqlab::shutdown::Shutdown;
+use kiqlab::startup::{Application, MailCatcherSettings, Settings};
 
 use crate::support::{eventually, temp_dir, wait_for_body, RedisServer, SmtpSink, TaggerStub};
 
 pub const TAGGER_KEY: &str = "test-tagger-key";
+
+/// The job store a test's web node runs on: a private redis-server, or a
+/// fresh SQLite file (the default store).
+pub struct TestStore {
+    pub url: String,
+    _redis: Option<RedisServer>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestStore {
+    /// `None` (skip) when redis-server is missing and CI is not set; under
+    /// CI a missing redis-server fails the test.
+    pub fn redis() -> Option<TestStore> {
+        let redis = RedisServer::start()?;
+        Some(TestStore {
+            url: redis.url(),
+            _redis: Some(redis),
+            _dir: None,
+        })
+    }
+
+    pub fn sqlite() -> TestStore {
+        let dir = temp_dir();
+        TestStore {
+            url: format!("sqlite://{}", dir.path().join("jobs.db").display()),
+            _redis: None,
+            _dir: Some(dir),
+        }
+    }
+}
+
+/// Declares `mod NAME { redis, sqlite }` web tests calling `NAME(store)`.
+macro_rules! web_test {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn redis() {
+                if let Some(s) = $crate::web::helpers::TestStore::redis() {
+                    super::$name(s).await;
+                }
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::web::helpers::TestStore::sqlite()).await;
+            }
+        }
+    )*};
+}
+pub(crate) use web_test;
 
 #[derive(Debug, Clone, Default)]
 pub struct AppOptions {
@@ -38,24 +90,36 @@ pub struct TestApp {
     pub jobs: JobsConfig,
     pub smtp: Option<SmtpSink>,
     pub tagger: Option<TaggerStub>,
-    /// Kept alive for the test (killed on drop).
-    pub _redis: RedisServer,
     pub dir: tempfile::TempDir,
     launchers: Vec<Launcher>,
-    handle: actix_web::dev::ServerHandle,
-    mail: Option<kiqlab::mailcatcher::MailCatcher>,
+    stop: Shutdown,
+    server: tokio::task::JoinHandle<anyhow::Result<()>>,
+    /// Kept alive for the test (a redis-server is killed on drop).
+    _store: TestStore,
 }
 
-/// The app with neither SMTP nor tagger; `None` when redis-server is missing.
-pub async fn spawn_app() -> Option<TestApp> {
-    spawn_app_with(AppOptions::default()).await
+/// The app with neither SMTP nor tagger.
+pub async fn spawn_app(store: TestStore) -> TestApp {
+    spawn_app_with(store, AppOptions::default()).await
 }
 
-pub async fn spawn_app_with(opts: AppOptions) -> Option<TestApp> {
-    let redis = RedisServer::start()?;
-    let store = store::open(&StoreUrl::parse(&redis.url()).unwrap())
-        .await
-        .unwrap();
+/// The settings a test's web node starts with: port 0, its own database.
+pub fn test_settings(store: &TestStore, dir: &std::path::Path) -> Settings {
+    Settings {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        store: StoreUrl::parse(&store.url).unwrap(),
+        database: dir.join("web.db"),
+        internal_token: Secret::generate(),
+        jobs: JobsConfig::default(),
+        mail_ui_url: "http://127.0.0.1:1/".into(),
+        mailcatcher: None,
+        tagger: None,
+        http_workers: 2,
+        admin_dir: None,
+    }
+}
+
+pub async fn spawn_app_with(store: TestStore, opts: AppOptions) -> TestApp {
     let smtp = if opts.smtp {
         Some(SmtpSink::start().await)
     } else {
@@ -67,74 +131,55 @@ pub async fn spawn_app_with(opts: AppOptions) -> Option<TestApp> {
         None
     };
     let dir = temp_dir();
-    let token = Secret::generate();
-    let mut jobs = JobsConfig {
+    let mut settings = test_settings(&store, dir.path());
+    settings.jobs = JobsConfig {
         http_timeout: Duration::from_secs(5),
         smtp_timeout: Duration::from_secs(5),
         tagger_key: Some(Secret::new(TAGGER_KEY)),
         ..JobsConfig::default()
     };
     if let Some(s) = &smtp {
-        jobs.smtp = SmtpAddress::new("127.0.0.1", s.port);
+        settings.jobs.smtp = SmtpAddress::new("127.0.0.1", s.port);
     }
     if let Some(t) = &tagger {
-        jobs.tagger_url = url::Url::parse(&t.url()).unwrap();
+        settings.jobs.tagger_url = url::Url::parse(&t.url()).unwrap();
     }
-    let mut embedded = kiqlab::web::Embedded::default();
-    let mut mail = None;
     if opts.embedded {
-        let smtp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let catcher = kiqlab::mailcatcher::MailCatcher::start(smtp, Default::default()).unwrap();
-        jobs.smtp = SmtpAddress::new("127.0.0.1", catcher.smtp_addr().port());
-        embedded.mail = Some(catcher.web().unwrap());
-        embedded.tagger = Some(kiqlab::tagger::Tagger::new(kiqlab::tagger::TaggerConfig {
+        settings.mailcatcher = Some(MailCatcherSettings {
+            smtp_bind: "127.0.0.1:0".parse().unwrap(),
+            config: Default::default(),
+        });
+        settings.tagger = Some(kiqlab::tagger::TaggerConfig {
             api_key: Some(kiqlab::tagger::config::ApiKey::parse(TAGGER_KEY).unwrap()),
             ..Default::default()
-        }));
-        mail = Some(catcher);
+        });
     }
-    let settings = WebSettings {
-        database: dir.path().join("web.db"),
-        internal_token: token.clone(),
-        jobs: jobs.clone(),
-        mail_ui_url: "http://127.0.0.1:1/".into(),
-        embedded,
-        http_workers: 2,
-    };
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let app = Application::build(settings, store.clone(), listener)
-        .await
-        .expect("build the app");
+    let token = settings.internal_token.clone();
+    let app = Application::build(settings).await.expect("build the app");
     let address = format!("http://127.0.0.1:{}", app.port());
-    let handle = app.handle();
-    tokio::spawn(app.run_until_stopped());
-    jobs.web_url = url::Url::parse(&address).unwrap();
-    jobs.internal_token = Some(token.clone());
-    if opts.embedded {
-        jobs.tagger_url = jobs
-            .web_url
-            .join(kiqlab::web::embedded::TAGGER_PATH)
-            .unwrap();
-    }
+    let app_store = app.store().clone();
+    let jobs = app.worker_jobs().clone();
+    let stop = Shutdown::new();
+    let server = tokio::spawn(app.run_until_stopped(stop.clone()));
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(30))
         .build()
         .unwrap();
-    Some(TestApp {
+    TestApp {
         address,
         http,
-        store,
+        store: app_store,
         token,
         jobs,
         smtp,
         tagger,
-        _redis: redis,
         dir,
         launchers: Vec::new(),
-        handle,
-        mail,
-    })
+        stop,
+        server,
+        _store: store,
+    }
 }
 
 /// Fast timings for in-process workers serving `urgent` then `default`.
@@ -158,7 +203,7 @@ pub fn worker_config(name: &str) -> WorkerConfig {
 impl TestApp {
     /// Starts a worker in this process with `jobs` as its configuration.
     pub async fn start_worker_with(&mut self, name: &str, jobs: &JobsConfig) {
-        let registry = Arc::new(kiqlab::jobs::registry(jobs));
+        let registry = Arc::new(kiqlab::apps::registry(jobs));
         let l = Launcher::start(
             self.store.clone(),
             registry,
@@ -239,10 +284,11 @@ impl TestApp {
         for l in self.launchers.drain(..) {
             l.stop().await;
         }
-        if let Some(m) = self.mail.take() {
-            m.shutdown().await;
-        }
-        self.handle.stop(true).await;
+        self.stop.trigger();
+        (&mut self.server)
+            .await
+            .expect("the web node's task")
+            .expect("the web node stops cleanly");
     }
 }
 
@@ -257,7 +303,7 @@ impl TestApp {
     pub async fn jid_of_post(&self, loc: &str) -> String {
         let id: i64 = loc.rsplit('/').next().unwrap().parse().unwrap();
         let db = kiqlab::web::db::Db::open(&self.dir.path().join("web.db")).unwrap();
-        db.call(move |c| kiqlab::web::db::posts::get(c, id))
+        db.call(move |c| kiqlab::apps::blog::queries::get(c, id))
             .await
             .unwrap()
             .unwrap()

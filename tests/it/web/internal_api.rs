@@ -7,11 +7,10 @@ use kiqlab::engine::client::Client;
 use kiqlab::engine::clock::SystemClock;
 use serde_json::json;
 
-use super::spawn_app;
+use super::helpers::{spawn_app, web_test, TestStore};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn requires_the_bearer_token() {
-    let Some(app) = spawn_app().await else { return };
+async fn requires_the_bearer_token(store: TestStore) {
+    let app = spawn_app(store).await;
     let loc = app
         .post_redirect("/snippets", &[("language", "go"), ("code", "package main")])
         .await;
@@ -59,11 +58,8 @@ async fn requires_the_bearer_token() {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_web_node_that_is_down_makes_the_job_fail_and_retry() {
-    let Some(mut app) = spawn_app().await else {
-        return;
-    };
+async fn a_web_node_that_is_down_makes_the_job_fail_and_retry(store: TestStore) {
+    let mut app = spawn_app(store).await;
     // A port nobody listens on.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = closed.local_addr().unwrap().port();
@@ -72,7 +68,7 @@ async fn a_web_node_that_is_down_makes_the_job_fail_and_retry() {
     jobs.web_url = url::Url::parse(&format!("http://127.0.0.1:{port}")).unwrap();
     let client = Client::new(
         app.store.clone(),
-        Arc::new(kiqlab::jobs::registry(&jobs)),
+        Arc::new(kiqlab::apps::registry(&jobs)),
         Arc::new(SystemClock),
     );
     let jid = client
@@ -92,11 +88,8 @@ async fn a_web_node_that_is_down_makes_the_job_fail_and_retry() {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_wrong_token_fails_the_job_with_a_clear_message() {
-    let Some(mut app) = spawn_app().await else {
-        return;
-    };
+async fn a_wrong_token_fails_the_job_with_a_clear_message(store: TestStore) {
+    let mut app = spawn_app(store).await;
     let loc = app
         .post_redirect("/snippets", &[("language", "sql"), ("code", "select 1")])
         .await;
@@ -110,3 +103,9 @@ async fn a_wrong_token_fails_the_job_with_a_clear_message() {
     assert!(msg.contains("401"), "{msg}");
     app.stop().await;
 }
+
+web_test!(
+    requires_the_bearer_token,
+    a_web_node_that_is_down_makes_the_job_fail_and_retry,
+    a_wrong_token_fails_the_job_with_a_clear_message,
+);

@@ -1,8 +1,9 @@
-//! The web node end to end: an `Application` on port 0 with a private
-//! redis-server, real workers (launchers in this process, or `kiqlab demo`'s
-//! child processes), a real SMTP sink and a real tagging API.
+//! The web node end to end, on both stores: an `Application` on port 0 over
+//! a private redis-server or a fresh SQLite file, real workers (launchers in
+//! this process, or `kiqlab demo`'s child processes), a real SMTP sink and a
+//! real tagging API.
 
-mod helpers;
+pub mod helpers;
 
 mod blog;
 mod commands;
@@ -13,5 +14,3 @@ mod internal_api;
 mod pages;
 mod playground;
 mod snippets;
-
-pub use helpers::spawn_app;

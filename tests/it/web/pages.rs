@@ -3,12 +3,11 @@
 
 use std::time::Duration;
 
-use super::spawn_app;
+use super::helpers::{spawn_app, web_test, TestStore};
 use crate::support::eventually;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_response_is_timed_and_every_page_shows_it() {
-    let Some(app) = spawn_app().await else { return };
+async fn every_response_is_timed_and_every_page_shows_it(store: TestStore) {
+    let app = spawn_app(store).await;
     for (path, status) in [
         ("/", 200),
         ("/snippets", 200),
@@ -69,9 +68,8 @@ async fn every_response_is_timed_and_every_page_shows_it() {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn timings_compare_sync_and_async_per_app() {
-    let Some(app) = spawn_app().await else { return };
+async fn timings_compare_sync_and_async_per_app(store: TestStore) {
+    let app = spawn_app(store).await;
     let (_, empty) = app.page("/timings").await;
     assert!(!empty.contains("sync-median"));
     for mode in ["sync", "async", "async"] {
@@ -107,3 +105,8 @@ async fn timings_compare_sync_and_async_per_app() {
     assert!(page.contains("class=\"bar async median\""));
     app.stop().await;
 }
+
+web_test!(
+    every_response_is_timed_and_every_page_shows_it,
+    timings_compare_sync_and_async_per_app,
+);

@@ -7,14 +7,11 @@ use kiqlab::engine::clock::now_secs;
 use kiqlab::engine::queue::QueueName;
 use kiqlab::engine::store::{Page, SetKind, SetQuery};
 
-use super::spawn_app;
+use super::helpers::{spawn_app, web_test, TestStore};
 use crate::support::eventually;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn console_steps_enqueue_what_they_say() {
-    let Some(mut app) = spawn_app().await else {
-        return;
-    };
+async fn console_steps_enqueue_what_they_say(store: TestStore) {
+    let mut app = spawn_app(store).await;
     let r = app
         .post_form(
             "/playground/demo",
@@ -89,9 +86,8 @@ async fn console_steps_enqueue_what_they_say() {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sync_runs_demo_jobs_in_the_request() {
-    let Some(app) = spawn_app().await else { return };
+async fn sync_runs_demo_jobs_in_the_request(store: TestStore) {
+    let app = spawn_app(store).await;
     let started = std::time::Instant::now();
     let r = app
         .post_form(
@@ -119,3 +115,8 @@ async fn sync_runs_demo_jobs_in_the_request() {
     .await;
     app.stop().await;
 }
+
+web_test!(
+    console_steps_enqueue_what_they_say,
+    sync_runs_demo_jobs_in_the_request,
+);

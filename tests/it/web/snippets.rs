@@ -2,13 +2,10 @@
 
 use std::time::Duration;
 
-use super::spawn_app;
+use super::helpers::{spawn_app, web_test, TestStore};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_worker_highlights_the_snippet_and_says_who_it_was() {
-    let Some(mut app) = spawn_app().await else {
-        return;
-    };
+async fn a_worker_highlights_the_snippet_and_says_who_it_was(store: TestStore) {
+    let mut app = spawn_app(store).await;
     app.start_worker("test-worker-01").await;
     let code = "def hello\n  puts \"<script>alert('x')</script>\"\nend\n";
     let loc = app
@@ -33,9 +30,8 @@ async fn a_worker_highlights_the_snippet_and_says_who_it_was() {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_raw_code_shows_escaped_and_refreshing_until_highlighted() {
-    let Some(app) = spawn_app().await else { return };
+async fn the_raw_code_shows_escaped_and_refreshing_until_highlighted(store: TestStore) {
+    let app = spawn_app(store).await;
     // No worker: the job waits in the queue.
     let loc = app
         .post_redirect(
@@ -60,9 +56,8 @@ async fn the_raw_code_shows_escaped_and_refreshing_until_highlighted() {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sync_highlights_inline_in_the_request() {
-    let Some(app) = spawn_app().await else { return };
+async fn sync_highlights_inline_in_the_request(store: TestStore) {
+    let app = spawn_app(store).await;
     let loc = app
         .post_redirect(
             "/snippets",
@@ -89,9 +84,8 @@ async fn sync_highlights_inline_in_the_request() {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bad_input_gets_messages_404s_and_413s() {
-    let Some(app) = spawn_app().await else { return };
+async fn bad_input_gets_messages_404s_and_413s(store: TestStore) {
+    let app = spawn_app(store).await;
     let r = app
         .post_form("/snippets", &[("language", "cobol"), ("code", "  ")])
         .await;
@@ -126,3 +120,10 @@ async fn bad_input_gets_messages_404s_and_413s() {
     assert!(r.status().is_client_error(), "{}", r.status());
     app.stop().await;
 }
+
+web_test!(
+    a_worker_highlights_the_snippet_and_says_who_it_was,
+    the_raw_code_shows_escaped_and_refreshing_until_highlighted,
+    sync_highlights_inline_in_the_request,
+    bad_input_gets_messages_404s_and_413s,
+);

@@ -1,15 +1,13 @@
 //! Sign-in, sign-up, sign-out, the admin gate, CSRF refusals and the
-//! failed-sign-in throttle, over HTTP.
+//! failed-sign-in throttle, over HTTP, on both stores.
 
 use kiqlab::engine::job::{Job, Retry};
 use kiqlab::engine::store::SetKind;
 use serde_json::json;
 
-use super::harness::{Dash, PASSWORD};
+use super::harness::{dash_test, Dash, PASSWORD};
 
-#[tokio::test]
-async fn anonymous_visitors_are_sent_to_sign_in_and_come_back() {
-    let d = Dash::sqlite().await;
+async fn anonymous_visitors_are_sent_to_sign_in_and_come_back(d: Dash) {
     d.user("ada@example.com", true).await;
     let mut b = d.browser();
     assert_eq!(
@@ -58,9 +56,7 @@ async fn anonymous_visitors_are_sent_to_sign_in_and_come_back() {
     d.stop().await;
 }
 
-#[tokio::test]
-async fn the_session_cookie_is_http_only_and_lax_and_renewed_on_sign_in() {
-    let d = Dash::sqlite().await;
+async fn the_session_cookie_is_http_only_and_lax_and_renewed_on_sign_in(d: Dash) {
     d.user("ada@example.com", true).await;
     let mut b = d.browser();
     let (_, _, h) = b.get_full("/sign_in").await;
@@ -102,9 +98,7 @@ async fn the_session_cookie_is_http_only_and_lax_and_renewed_on_sign_in() {
     d.stop().await;
 }
 
-#[tokio::test]
-async fn non_admins_get_a_403_page_and_sign_up_makes_non_admins() {
-    let d = Dash::sqlite().await;
+async fn non_admins_get_a_403_page_and_sign_up_makes_non_admins(d: Dash) {
     let mut b = d.browser();
     let (s, _) = b.get("/sign_up").await;
     assert_eq!(s, 200);
@@ -180,9 +174,7 @@ async fn non_admins_get_a_403_page_and_sign_up_makes_non_admins() {
     d.stop().await;
 }
 
-#[tokio::test]
-async fn state_changes_without_a_valid_csrf_token_are_refused() {
-    let d = Dash::sqlite().await;
+async fn state_changes_without_a_valid_csrf_token_are_refused(d: Dash) {
     let job = Job::new(
         "Doomed",
         vec![json!(1)],
@@ -242,9 +234,7 @@ async fn state_changes_without_a_valid_csrf_token_are_refused() {
     d.stop().await;
 }
 
-#[tokio::test]
-async fn repeated_failed_sign_ins_are_throttled_per_account() {
-    let d = Dash::sqlite().await;
+async fn repeated_failed_sign_ins_are_throttled_per_account(d: Dash) {
     d.user("ada@example.com", true).await;
     let mut b = d.browser();
     b.get("/sign_in").await;
@@ -281,9 +271,7 @@ async fn repeated_failed_sign_ins_are_throttled_per_account() {
     d.stop().await;
 }
 
-#[tokio::test]
-async fn repeated_failed_sign_ins_are_throttled_per_address() {
-    let d = Dash::sqlite().await;
+async fn repeated_failed_sign_ins_are_throttled_per_address(d: Dash) {
     d.user("ada@example.com", true).await;
     let mut b = d.browser();
     b.get("/sign_in").await;
@@ -307,9 +295,7 @@ async fn repeated_failed_sign_ins_are_throttled_per_address() {
     d.stop().await;
 }
 
-#[tokio::test]
-async fn the_dashboard_assets_and_the_nav_link_are_served() {
-    let d = Dash::sqlite().await;
+async fn the_dashboard_assets_and_the_nav_link_are_served(d: Dash) {
     let mut b = d.browser();
     for (f, ty) in [
         ("dashboard.js", "javascript"),
@@ -326,3 +312,13 @@ async fn the_dashboard_assets_and_the_nav_link_are_served() {
     assert!(home.contains("href=\"/sidekiq\""));
     d.stop().await;
 }
+
+dash_test!(
+    anonymous_visitors_are_sent_to_sign_in_and_come_back,
+    the_session_cookie_is_http_only_and_lax_and_renewed_on_sign_in,
+    non_admins_get_a_403_page_and_sign_up_makes_non_admins,
+    state_changes_without_a_valid_csrf_token_are_refused,
+    repeated_failed_sign_ins_are_throttled_per_account,
+    repeated_failed_sign_ins_are_throttled_per_address,
+    the_dashboard_assets_and_the_nav_link_are_served,
+);

@@ -4,18 +4,19 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use kiqlab::apps::JobsConfig;
 use kiqlab::engine::clock::SystemClock;
 use kiqlab::engine::launcher::{Launcher, WorkerConfig};
 use kiqlab::engine::queue::QueueSpec;
-use kiqlab::engine::store::url::StoreUrl;
-use kiqlab::engine::store::{self, SharedStore};
-use kiqlab::jobs::JobsConfig;
+use kiqlab::engine::store::SharedStore;
 use kiqlab::secret::Secret;
+use kiqlab::shutdown::Shutdown;
+use kiqlab::startup::Application;
 use kiqlab::web::admin::hash;
 use kiqlab::web::db::{users, Db};
-use kiqlab::web::{Application, WebSettings};
 
-use crate::support::{temp_dir, RedisServer};
+use crate::support::temp_dir;
+use crate::web::helpers::{test_settings, TestStore};
 
 pub const PASSWORD: &str = "correct horse battery staple";
 
@@ -23,9 +24,10 @@ pub struct Dash {
     pub address: String,
     pub store: SharedStore,
     pub db: Db,
-    pub dir: tempfile::TempDir,
-    _redis: Option<RedisServer>,
-    handle: actix_web::dev::ServerHandle,
+    _dir: tempfile::TempDir,
+    _store: TestStore,
+    stop: Shutdown,
+    server: tokio::task::JoinHandle<anyhow::Result<()>>,
     launchers: Vec<Launcher>,
 }
 
@@ -51,45 +53,31 @@ pub(crate) use dash_test;
 
 impl Dash {
     pub async fn redis() -> Option<Dash> {
-        let redis = RedisServer::start()?;
-        let url = redis.url();
-        Some(Dash::start(&url, Some(redis)).await)
+        Some(Dash::start(TestStore::redis()?).await)
     }
 
     pub async fn sqlite() -> Dash {
-        let dir = temp_dir();
-        let url = format!("sqlite://{}", dir.path().join("jobs.db").display());
-        let mut d = Dash::start(&url, None).await;
-        d.dir = dir;
-        d
+        Dash::start(TestStore::sqlite()).await
     }
 
-    async fn start(url: &str, redis: Option<RedisServer>) -> Dash {
-        let store = store::open(&StoreUrl::parse(url).unwrap()).await.unwrap();
+    async fn start(store: TestStore) -> Dash {
         let dir = temp_dir();
-        let settings = WebSettings {
-            database: dir.path().join("web.db"),
-            internal_token: Secret::generate(),
-            jobs: JobsConfig::default(),
-            mail_ui_url: "http://127.0.0.1:1/".into(),
-            embedded: Default::default(),
-            http_workers: 2,
-        };
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let app = Application::build(settings, store.clone(), listener)
+        let app = Application::build(test_settings(&store, dir.path()))
             .await
             .unwrap();
         let address = format!("http://127.0.0.1:{}", app.port());
         let db = app.db().clone();
-        let handle = app.handle();
-        tokio::spawn(app.run_until_stopped());
+        let app_store = app.store().clone();
+        let stop = Shutdown::new();
+        let server = tokio::spawn(app.run_until_stopped(stop.clone()));
         Dash {
             address,
-            store,
+            store: app_store,
             db,
-            dir,
-            _redis: redis,
-            handle,
+            _dir: dir,
+            _store: store,
+            stop,
+            server,
             launchers: Vec::new(),
         }
     }
@@ -138,7 +126,7 @@ impl Dash {
             recovery_interval: Duration::from_millis(200),
             ..WorkerConfig::default()
         };
-        let registry = Arc::new(kiqlab::jobs::registry(&JobsConfig::default()));
+        let registry = Arc::new(kiqlab::apps::registry(&JobsConfig::default()));
         let l = Launcher::start(self.store.clone(), registry, Arc::new(SystemClock), config)
             .await
             .unwrap();
@@ -149,7 +137,11 @@ impl Dash {
         for l in self.launchers.drain(..) {
             l.stop().await;
         }
-        self.handle.stop(true).await;
+        self.stop.trigger();
+        (&mut self.server)
+            .await
+            .expect("the web node's task")
+            .expect("the web node stops cleanly");
     }
 }
 

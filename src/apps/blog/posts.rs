@@ -1,0 +1,205 @@
+//! `/blog` and `/blog/posts/…`: list, create, show, edit, update, delete.
+//! Create and update enqueue `AutoTagWorker(post_id)` (or run it inline).
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use serde::{Deserialize, Serialize};
+
+use super::job::{AutoTagArgs, AutoTagWorker};
+use super::post::{PostBody, PostTitle};
+use super::queries as posts;
+use super::tag_list::TagList;
+use crate::engine::job_class::JobClass;
+use crate::web::errors::{parse_id, PageError, SubmitError};
+use crate::web::response::{html, redirect_timed};
+use crate::web::state::AppState;
+use crate::web::templates;
+use crate::web::timing::Mode;
+
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[serde(default)]
+pub struct PostForm {
+    pub title: String,
+    pub body: String,
+    pub tag_list: String,
+    pub mode: Option<String>,
+}
+
+#[derive(Debug, Default, Serialize)]
+struct FormErrors {
+    title: Option<String>,
+    body: Option<String>,
+    tag_list: Option<String>,
+}
+
+pub async fn index(state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
+    let list = state.db.call(|c| posts::list(c, 100)).await?;
+    let mut ctx = templates::context("blog", "Blog");
+    ctx.insert("posts", &list);
+    Ok(html(
+        StatusCode::OK,
+        templates::render("blog/index.html", &ctx)?,
+    ))
+}
+
+pub async fn new() -> Result<HttpResponse, PageError> {
+    render_form(
+        StatusCode::OK,
+        None,
+        &PostForm::default(),
+        &FormErrors::default(),
+    )
+}
+
+fn render_form(
+    status: StatusCode,
+    id: Option<i64>,
+    form: &PostForm,
+    errors: &FormErrors,
+) -> Result<HttpResponse, PageError> {
+    let title = if id.is_some() {
+        "Edit post"
+    } else {
+        "New post"
+    };
+    let mut ctx = templates::context("blog", title);
+    ctx.insert("post_id", &id);
+    ctx.insert("form", form);
+    ctx.insert("errors", errors);
+    Ok(html(status, templates::render("blog/form.html", &ctx)?))
+}
+
+struct Valid {
+    title: PostTitle,
+    body: PostBody,
+    tags: TagList,
+}
+
+fn validate(form: &PostForm) -> Result<Valid, FormErrors> {
+    match (
+        PostTitle::parse(&form.title),
+        PostBody::parse(&form.body),
+        TagList::parse(&form.tag_list),
+    ) {
+        (Ok(title), Ok(body), Ok(tags)) => Ok(Valid { title, body, tags }),
+        (t, b, l) => Err(FormErrors {
+            title: t.err().map(|e| e.to_string()),
+            body: b.err().map(|e| e.to_string()),
+            tag_list: l.err().map(|e| e.to_string()),
+        }),
+    }
+}
+
+/// Enqueues or runs `AutoTagWorker(id)`, remembering the jid on the post.
+async fn tag(state: &AppState, id: i64, mode: Mode) -> Result<(), SubmitError> {
+    let job = AutoTagWorker::job(&AutoTagArgs { post_id: id });
+    let jid = job.jid().to_owned();
+    state.db.call(move |c| posts::set_jid(c, id, &jid)).await?;
+    state.dispatch(job, mode).await?;
+    Ok(())
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    form: web::Form<PostForm>,
+) -> Result<HttpResponse, SubmitError> {
+    save(&state, None, form.into_inner()).await
+}
+
+/// Create (`id` None) and update: re-renders the form with 422 when it is
+/// invalid, otherwise stores the post, tags it and redirects to it.
+async fn save(
+    state: &AppState,
+    id: Option<i64>,
+    form: PostForm,
+) -> Result<HttpResponse, SubmitError> {
+    let mode = Mode::from_form(form.mode.as_deref());
+    let v = match validate(&form) {
+        Ok(v) => v,
+        Err(errors) => {
+            return Ok(render_form(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                id,
+                &form,
+                &errors,
+            )?)
+        }
+    };
+    let saved = state
+        .db
+        .call(move |c| {
+            let input = posts::PostInput {
+                title: &v.title,
+                body: &v.body,
+                tags: &v.tags,
+            };
+            let now = crate::engine::clock::now_secs();
+            match id {
+                None => posts::insert(c, &input, now).map(Some),
+                Some(id) => Ok(posts::update(c, id, &input, now)?.then_some(id)),
+            }
+        })
+        .await?;
+    let id = saved.ok_or(SubmitError::NotFound("post"))?;
+    tag(state, id, mode).await?;
+    Ok(redirect_timed(&format!("/blog/posts/{id}"), "blog", mode))
+}
+
+async fn load(state: &AppState, path: &str) -> Result<posts::Post, PageError> {
+    let id = parse_id(path).ok_or(PageError::NotFound("post"))?;
+    state
+        .db
+        .call(move |c| posts::get(c, id))
+        .await?
+        .ok_or(PageError::NotFound("post"))
+}
+
+pub async fn show(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let post = load(&state, &path).await?;
+    let mut ctx = templates::context("blog", &post.title);
+    ctx.insert("refresh", &post.tagged_by.is_none());
+    ctx.insert("post", &post);
+    Ok(html(
+        StatusCode::OK,
+        templates::render("blog/show.html", &ctx)?,
+    ))
+}
+
+pub async fn edit(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let post = load(&state, &path).await?;
+    let form = PostForm {
+        title: post.title,
+        body: post.body,
+        tag_list: post.manual_tags.join(", "),
+        mode: None,
+    };
+    render_form(StatusCode::OK, Some(post.id), &form, &FormErrors::default())
+}
+
+pub async fn update(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    form: web::Form<PostForm>,
+) -> Result<HttpResponse, SubmitError> {
+    let id = parse_id(&path).ok_or(SubmitError::NotFound("post"))?;
+    save(&state, Some(id), form.into_inner()).await
+}
+
+pub async fn delete(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let id = parse_id(&path).ok_or(PageError::NotFound("post"))?;
+    if !state.db.call(move |c| posts::delete(c, id)).await? {
+        return Err(PageError::NotFound("post"));
+    }
+    Ok(HttpResponse::SeeOther()
+        .insert_header(("Location", "/blog"))
+        .finish())
+}
