@@ -1,19 +1,23 @@
-//! The lab (issue 7): the network-namespace lab end to end, the
-//! autoscaler with real child processes, the Procfile, the Vagrantfile and
-//! provisioning scripts, and every command of the walkthroughs.
+//! The lab (issues 7 and 16): the network-namespace lab end to end (the
+//! fast one), the Vagrant provisioning replayed under systemd in
+//! containers, the autoscaler with real child processes, the Procfile, the
+//! Vagrantfile and provisioning scripts, and every command of the
+//! walkthroughs.
 
 mod autoscale;
 mod files;
 mod netns;
 mod procfile;
+mod systemd;
 mod walkthroughs;
 
 use std::path::{Path, PathBuf};
 
 use tokio::sync::{Mutex, MutexGuard};
 
-/// The namespace lab uses machine-wide names (`web`, `worker-01`, `/run/
-/// kiqlab-lab`, 192.168.56.0/24), so the tests that bring it up take turns.
+/// The namespace and container labs use machine-wide names (`web`,
+/// `worker-01`, `/run/kiqlab-lab`, 192.168.56.0/24), so the tests that
+/// bring one up take turns.
 static NETNS_LAB: Mutex<()> = Mutex::const_new(());
 
 pub async fn netns_lab_turn() -> MutexGuard<'static, ()> {
