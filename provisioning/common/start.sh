@@ -4,9 +4,10 @@
 # start.sh then (re)starts its services.
 #
 # The binary comes, in this order, from
-#   1. /tmp/kiqlab-upload: a Linux build from the host (the Vagrantfile
-#      uploads target/x86_64-unknown-linux-musl/release/kiqlab or
-#      target/release/kiqlab when one exists), if it runs here;
+#   1. /tmp/kiqlab-upload: a Linux build from the host (the Vagrantfile's
+#      kiqlab-binary step uploads target/x86_64-unknown-linux-musl/release/
+#      kiqlab or target/release/kiqlab when one exists, and only when this
+#      machine's /usr/local/bin/kiqlab has another SHA-256), if it runs here;
 #   2. /usr/local/bin/kiqlab, already installed, if it runs;
 #   3. a build inside this VM from the synced sources (common/build-in-vm.sh).
 set -euo pipefail
@@ -38,7 +39,8 @@ echo "common/start: $("$bin" --version)"
 
 # One environment file for every service of every node.
 KIQLAB_LAB_REDIS_PASSWORD=${KIQLAB_LAB_REDIS_PASSWORD:?the Vagrantfile passes the lab secrets}
-export KIQLAB_LAB_REDIS_PASSWORD KIQLAB_LAB_INTERNAL_TOKEN KIQLAB_LAB_TAGGER_KEY
+KIQLAB_NET=${KIQLAB_NET:?the Vagrantfile passes KIQLAB_NET (provisioning/steps)}
+export KIQLAB_LAB_REDIS_PASSWORD KIQLAB_LAB_INTERNAL_TOKEN KIQLAB_LAB_TAGGER_KEY KIQLAB_NET
 "$src/provisioning/common/render-env" "$src/provisioning/lab.env" /etc/kiqlab/lab.env
 
 install -m 0644 "$src"/provisioning/systemd/kiqlab-*.service /etc/systemd/system/

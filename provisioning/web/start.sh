@@ -1,9 +1,11 @@
 #!/bin/bash
 # The web node, always: Redis configured from provisioning/redis/kiqlab.conf
-# with the lab's password, then the services in web/units, (re)started.
+# with the lab's password and network (KIQLAB_NET), then the services in
+# web/units, (re)started.
 set -euo pipefail
 
 src=/vagrant/provisioning
+net=${KIQLAB_NET:?the Vagrantfile passes KIQLAB_NET (provisioning/steps)}
 
 # The password is the one in REDIS_URL: redis://:PASSWORD@host:port/db.
 password=$(sed -n 's|^REDIS_URL=redis://:\([^@]*\)@.*|\1|p' /etc/kiqlab/lab.env)
@@ -13,7 +15,7 @@ if [ -z "$password" ]; then
 fi
 umask 027
 {
-  cat "$src/redis/kiqlab.conf"
+  sed "s/@NET@/$net/g" "$src/redis/kiqlab.conf"
   echo
   echo "# Added by provisioning/web/start.sh from /etc/kiqlab/lab.env"
   echo "requirepass $password"
@@ -32,11 +34,12 @@ done
 
 # Wait for the web node to answer, so `vagrant up` ends with it ready.
 for _ in $(seq 1 60); do
-  if curl -fsS -o /dev/null http://127.0.0.1:3000/; then
-    echo "web/start: the web node answers on http://192.168.56.10:3000/"
+  if curl -fsS -o /dev/null http://127.0.0.1:3000/ 2>/dev/null; then
+    echo "web/start: the web node answers on http://$net.10:3000/"
     exit 0
   fi
   sleep 1
 done
 echo "web/start: the web node did not answer in 60 s; see: journalctl -u kiqlab-web" >&2
+journalctl -u kiqlab-web -n 20 --no-pager >&2 || true
 exit 1

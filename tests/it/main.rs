@@ -11,6 +11,7 @@ mod fuzz_payload;
 mod interop;
 mod lab;
 mod mailcatcher;
+mod redis_tls;
 mod sqlite_store;
 mod support;
 mod tagger;

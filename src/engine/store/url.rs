@@ -1,11 +1,12 @@
 //! Store addresses: `redis://…`, `rediss://…`, `unix://…` and `sqlite://PATH`,
-//! validated once at the edge and printed without passwords. `StoreUrl` is
-//! the one list of store kinds; what differs per kind for callers (the
-//! address a child process gets, the server to route towards) is asked of
-//! it here rather than matched on elsewhere.
+//! validated once at the edge and printed without passwords; the Redis
+//! client for one, with TLS set up for `rediss://`. `StoreUrl` is the one
+//! list of store kinds; what differs per kind for callers (the address a
+//! child process gets, the server to route towards) is asked of it here
+//! rather than matched on elsewhere.
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum StoreUrlError {
@@ -17,7 +18,13 @@ pub enum StoreUrlError {
     BadRedis { url: String, reason: String },
     #[error("sqlite:// needs a file path, e.g. sqlite://kiqlab-data/jobs.db")]
     EmptySqlitePath,
+    #[error("cannot use {path} (KIQLAB_REDIS_CA_FILE) as the Redis CA: {reason}")]
+    CaFile { path: String, reason: String },
 }
+
+/// The environment variable naming a PEM file of CA certificates that a
+/// `rediss://` server's certificate must chain to (instead of the system's).
+pub const REDIS_CA_FILE_VAR: &str = "KIQLAB_REDIS_CA_FILE";
 
 /// A Redis URL; `Display` masks the password.
 #[derive(Clone, PartialEq, Eq)]
@@ -26,6 +33,77 @@ pub struct RedisUrl(String);
 impl RedisUrl {
     pub fn expose(&self) -> &str {
         &self.0
+    }
+
+    /// True for `rediss://…#insecure`: TLS without verifying the server.
+    pub fn is_insecure_tls(&self) -> bool {
+        self.0.starts_with("rediss://") && self.0.ends_with("#insecure")
+    }
+
+    /// The client for this address. `rediss://` verifies the server
+    /// against the system's roots, or only against the CA file named by
+    /// `KIQLAB_REDIS_CA_FILE`; `#insecure` (the redis crate's convention)
+    /// skips verification, for hosted Redis with a self-signed certificate.
+    pub fn client(&self) -> Result<redis::Client, StoreUrlError> {
+        let ca = std::env::var_os(REDIS_CA_FILE_VAR)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from);
+        self.client_with_ca(ca.as_deref())
+    }
+
+    /// A connection error, with what to do when it is the TLS handshake
+    /// refusing the server's certificate.
+    pub fn explain(&self, e: redis::RedisError) -> redis::RedisError {
+        if !self.0.starts_with("rediss://") || !e.to_string().contains("certificate") {
+            return e;
+        }
+        redis::RedisError::from((
+            e.kind(),
+            "TLS: the server's certificate is not trusted",
+            format!(
+                "{e}; set {REDIS_CA_FILE_VAR} to a PEM file of the CA that signed it, \
+                 or add #insecure to the URL to skip verification (self-signed hosted Redis)"
+            ),
+        ))
+    }
+
+    /// [`RedisUrl::client`] with the CA file given (`None`: system roots).
+    pub fn client_with_ca(&self, ca_file: Option<&Path>) -> Result<redis::Client, StoreUrlError> {
+        let bad = |e: redis::RedisError| StoreUrlError::BadRedis {
+            url: self.to_string(),
+            reason: e.to_string(),
+        };
+        if !self.0.starts_with("rediss://") {
+            return redis::Client::open(self.expose()).map_err(bad);
+        }
+        // rustls is built with ring only; say so once for the process, so
+        // every TLS config (including #insecure's) finds it.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        if self.is_insecure_tls() {
+            tracing::warn!(
+                url = %self,
+                "TLS to Redis without verifying its certificate (#insecure): anyone on the path can read the jobs and the password"
+            );
+        }
+        let Some(path) = ca_file else {
+            return redis::Client::open(self.expose()).map_err(bad);
+        };
+        let ca_err = |reason: String| StoreUrlError::CaFile {
+            path: path.display().to_string(),
+            reason,
+        };
+        let pem = std::fs::read(path).map_err(|e| ca_err(e.to_string()))?;
+        if !String::from_utf8_lossy(&pem).contains("-----BEGIN CERTIFICATE-----") {
+            return Err(ca_err("no PEM certificate in it".into()));
+        }
+        redis::Client::build_with_tls(
+            self.expose(),
+            redis::TlsCertificates {
+                client_tls: None,
+                root_cert: Some(pem),
+            },
+        )
+        .map_err(|e| ca_err(e.to_string()))
     }
 }
 
@@ -189,5 +267,44 @@ mod tests {
         assert!(!err.to_string().contains("s3cret"), "{err}");
         assert_eq!(mask_userinfo("redis://u:p@h:1/0"), "redis://u:****@h:1/0");
         assert_eq!(mask_userinfo("redis://h:1/0"), "redis://h:1/0");
+    }
+
+    fn redis_url(s: &str) -> RedisUrl {
+        match StoreUrl::parse(s).unwrap() {
+            StoreUrl::Redis(u) => u,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn rediss_parses_with_and_without_insecure() {
+        let u = redis_url("rediss://:pw@redis.example:6380/0");
+        assert!(!u.is_insecure_tls());
+        assert!(u.client_with_ca(None).is_ok());
+        let u = redis_url("rediss://:pw@redis.example:6380/0#insecure");
+        assert!(u.is_insecure_tls());
+        assert!(u.client_with_ca(None).is_ok());
+        assert!(!redis_url("redis://h:1/0#insecure").is_insecure_tls());
+        assert!(matches!(
+            StoreUrl::parse("rediss://h:1/0#whatever"),
+            Err(StoreUrlError::BadRedis { .. })
+        ));
+    }
+
+    #[test]
+    fn a_missing_or_empty_ca_file_is_a_clear_error() {
+        let u = redis_url("rediss://:s3cret@h:6380/0");
+        let err = u
+            .client_with_ca(Some(Path::new("/nonexistent/ca.pem")))
+            .unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("/nonexistent/ca.pem"), "{msg}");
+        assert!(msg.contains("KIQLAB_REDIS_CA_FILE"), "{msg}");
+        let dir = tempfile::tempdir().unwrap();
+        let junk = dir.path().join("junk.pem");
+        std::fs::write(&junk, "not a certificate").unwrap();
+        let msg = u.client_with_ca(Some(&junk)).unwrap_err().to_string();
+        assert!(msg.contains("no PEM certificate"), "{msg}");
+        assert!(!msg.contains("s3cret"), "{msg}");
     }
 }

@@ -1,23 +1,52 @@
-//! The lab (issue 7): the network-namespace lab end to end, the
-//! autoscaler with real child processes, the Procfile, the Vagrantfile and
-//! provisioning scripts, and every command of the walkthroughs.
+//! The lab (issues 7 and 16): the network-namespace lab end to end (the
+//! fast one), the Vagrant provisioning replayed under systemd in
+//! containers, the autoscaler with real child processes, the Procfile, the
+//! Vagrantfile and provisioning scripts, and every command of the
+//! walkthroughs.
 
 mod autoscale;
 mod files;
 mod netns;
 mod procfile;
+mod systemd;
 mod walkthroughs;
 
 use std::path::{Path, PathBuf};
 
 use tokio::sync::{Mutex, MutexGuard};
 
-/// The namespace lab uses machine-wide names (`web`, `worker-01`, `/run/
-/// kiqlab-lab`, 192.168.56.0/24), so the tests that bring it up take turns.
+/// The namespace and container labs use machine-wide names (`web`,
+/// `worker-01`, `/run/kiqlab-lab`, 192.168.56.0/24), so the tests that
+/// bring one up take turns: in this process (a mutex) and with other test
+/// runs on the machine, from other checkouts too (a lock file).
 static NETNS_LAB: Mutex<()> = Mutex::const_new(());
 
-pub async fn netns_lab_turn() -> MutexGuard<'static, ()> {
-    NETNS_LAB.lock().await
+const MACHINE_LOCK: &str = "/run/kiqlab-lab-tests.lock";
+
+pub struct LabTurn {
+    _in_process: MutexGuard<'static, ()>,
+    _machine: Option<std::fs::File>,
+}
+
+pub async fn netns_lab_turn() -> LabTurn {
+    let in_process = NETNS_LAB.lock().await;
+    // Released when the file is closed, so also when a run is killed.
+    let machine = tokio::task::spawn_blocking(|| {
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(MACHINE_LOCK)
+            .ok()?;
+        f.lock().ok()?;
+        Some(f)
+    })
+    .await
+    .unwrap();
+    LabTurn {
+        _in_process: in_process,
+        _machine: machine,
+    }
 }
 
 pub fn repo() -> &'static Path {

@@ -55,7 +55,7 @@ impl Drop for LabUp {
 }
 
 /// Who highlighted a snippet, from its page: (hostname, IP, pid).
-fn stamp(page: &str) -> Option<(String, String, u32)> {
+pub(super) fn stamp(page: &str) -> Option<(String, String, u32)> {
     if !page.contains("id=\"highlighted\"") {
         return None;
     }
@@ -69,7 +69,7 @@ fn stamp(page: &str) -> Option<(String, String, u32)> {
     Some((host.to_owned(), ip.to_owned(), pid))
 }
 
-async fn post_snippets(http: &reqwest::Client, n: usize, tag: &str) -> Vec<i64> {
+pub(super) async fn post_snippets(http: &reqwest::Client, n: usize, tag: &str) -> Vec<i64> {
     let mut ids = Vec::new();
     for i in 0..n {
         let r = http

@@ -62,14 +62,18 @@ impl std::fmt::Debug for RedisStore {
 
 impl RedisStore {
     /// Connects and checks the server answers (and is new enough for BLMOVE).
+    /// `rediss://` is TLS (see [`RedisUrl::client`]).
     pub async fn connect(url: &RedisUrl) -> Result<RedisStore> {
-        let client = redis::Client::open(url.expose())?;
+        let client = url.client()?;
         let cfg = ConnectionManagerConfig::new()
             .set_response_timeout(Some(RESPONSE_TIMEOUT))
             .set_connection_timeout(Some(Duration::from_secs(3)))
             .set_number_of_retries(2)
             .set_max_delay(Duration::from_secs(2));
-        let con = client.get_connection_manager_with_config(cfg).await?;
+        let con = client
+            .get_connection_manager_with_config(cfg)
+            .await
+            .map_err(|e| url.explain(e))?;
         let store = RedisStore {
             client,
             con,
