@@ -8,8 +8,10 @@ require "sidekiq"
 
 Sidekiq.configure_server do |config|
   # Poll the schedule often (the default waits 10-15 s before the first poll).
-  config[:poll_interval_average] = 0.5
-  config[:average_scheduled_poll_interval] = 0.5
+  # 7.x+ configs take `[]=`; 6.4 keeps its settings in Sidekiq.options.
+  opts = config.respond_to?(:[]=) ? config : Sidekiq.options
+  opts[:poll_interval_average] = 0.5
+  opts[:average_scheduled_poll_interval] = 0.5
 end
 
 module Interop

@@ -3,8 +3,13 @@
 # with the CSRF token the last page carried (6.x/7.x keep it in the Rack
 # session; 8.1 checks Sec-Fetch-Site instead, which a browser sends).
 #   ruby sidekiq_web.rb REDIS_URL < STEPS
-# STEPS is a JSON array of {"get": PATH} or {"post": PATH, "form": {…}};
-# prints a JSON array of {"status", "location", "body"}, one per step.
+# STEPS is a JSON array of
+#   {"get": PATH}
+#   {"follow": PREFIX, "containing": TEXT}  GET the last page's first link
+#                                            starting with PREFIX (and holding TEXT)
+#   {"post": PATH, "form": {…}}             PATH "." is the last page GOT
+# and it prints a JSON array of {"status", "location", "path", "body"}, one per step.
+require "cgi"
 require "json"
 require "rack"
 require "rack/mock"
@@ -36,20 +41,35 @@ end.to_app # once: Builder#call would build a new chain (and session) per reques
 browser = Rack::MockRequest.new(app)
 headers = { "HTTP_SEC_FETCH_SITE" => "same-origin", "HTTP_HOST" => "localhost" }
 token = nil
+last_path = nil
+last_body = ""
 
 steps = JSON.parse($stdin.read)
 out = steps.map do |step|
+  path = nil
   res =
     if step["get"]
-      browser.get(step["get"], headers)
+      path = step["get"]
+      browser.get(path, headers)
+    elsif step["follow"]
+      links = last_body.scan(/href=["']([^"']+)["']/).flatten.map { |l| CGI.unescapeHTML(l) }
+      path = links.find { |l| l.start_with?(step["follow"]) && l.include?(step.fetch("containing", "")) }
+      abort "no link #{step["follow"]}…#{step["containing"]} on #{last_path}" unless path
+      browser.get(path, headers)
     else
+      path = step.fetch("post")
+      path = last_path if path == "."
       form = step.fetch("form", {})
       form = form.merge("authenticity_token" => token) if token && !form.key?("authenticity_token")
-      browser.post(step.fetch("post"), headers.merge(params: form))
+      browser.post(path, headers.merge(params: form))
     end
   body = res.body
+  if step["get"] || step["follow"]
+    last_path = path
+    last_body = body
+  end
   found = body[/name=["']authenticity_token["'] value=["']([^"']+)/, 1]
   token = found if found
-  { "status" => res.status, "location" => res["Location"] || res["location"], "body" => body }
+  { "status" => res.status, "location" => res["Location"] || res["location"], "path" => path, "body" => body }
 end
 puts JSON.generate(out)
