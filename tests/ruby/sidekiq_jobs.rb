@@ -42,3 +42,23 @@ class FailingWorker
     raise "failing on purpose"
   end
 end
+
+# Fails into the retry set.
+class RetryingWorker
+  include Sidekiq::Worker
+  sidekiq_options retry: 3
+
+  def perform(*)
+    raise ArgumentError, "retry me"
+  end
+end
+
+# Fails straight into the morgue (retry: 0).
+class DoomedWorker
+  include Sidekiq::Worker
+  sidekiq_options retry: 0
+
+  def perform(*)
+    raise "to the morgue"
+  end
+end

@@ -170,18 +170,21 @@ impl Browser {
 
     /// POSTs `pairs` with the last CSRF token: (status, Location or body).
     pub async fn post(&mut self, path: &str, pairs: &[(&str, &str)]) -> (u16, String) {
-        let mut ser = url::form_urlencoded::Serializer::new(String::new());
-        if let Some(t) = &self.token {
-            ser.append_pair("authenticity_token", t);
-        }
-        for (k, v) in pairs {
-            ser.append_pair(k, v);
-        }
+        let body = {
+            let mut ser = url::form_urlencoded::Serializer::new(String::new());
+            if let Some(t) = &self.token {
+                ser.append_pair("authenticity_token", t);
+            }
+            for (k, v) in pairs {
+                ser.append_pair(k, v);
+            }
+            ser.finish()
+        };
         let req = self
             .http
             .post(format!("{}{path}", self.base))
             .header("Content-Type", "application/x-www-form-urlencoded")
-            .body(ser.finish());
+            .body(body);
         self.send(req).await
     }
 }
