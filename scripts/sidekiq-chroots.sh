@@ -57,6 +57,10 @@ build() {
     echo "sidekiq-chroots: $suite ready at $final ($(tr '\n' ' ' <"$final/kiqlab-chroot.txt"))"
     return
   fi
+  [ "$(id -u)" -eq 0 ] || {
+    echo "sidekiq-chroots: building the $suite chroot needs root (debootstrap, chroot, mount)" >&2
+    exit 1
+  }
   command -v debootstrap >/dev/null || {
     echo "sidekiq-chroots: debootstrap is not installed (apt-get install debootstrap)" >&2
     exit 1

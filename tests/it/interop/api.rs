@@ -36,15 +36,30 @@ async fn sidekiq_api_reads_kiqlab_data(sk: Sidekiq, redis: RedisServer) -> Outco
     let queued = enqueue(&url, &["DemoWorker", "0", "waiting", "--queue", "later"]);
 
     let dir = temp_dir();
-    let args = ["-c", "3", "-q", "default", "--name", "kiq-interop", "--tag", "lab", "-t", "1"];
+    let args = [
+        "-c",
+        "3",
+        "-q",
+        "default",
+        "--name",
+        "kiq-interop",
+        "--tag",
+        "lab",
+        "-t",
+        "1",
+    ];
     let mut w = WorkerProc::start(&url, &args, &dir.path().join("worker.log"));
-    let s = eventually(Duration::from_secs(30), "retry, dead and a busy worker", || async {
-        let s = sk.inspect(&url);
-        let ok = s["stats"]["retry_size"] == 1
-            && s["stats"]["dead_size"] == 1
-            && s["workers"].as_array().is_some_and(|w| w.len() == 1);
-        ok.then_some(s)
-    })
+    let s = eventually(
+        Duration::from_secs(30),
+        "retry, dead and a busy worker",
+        || async {
+            let s = sk.inspect(&url);
+            let ok = s["stats"]["retry_size"] == 1
+                && s["stats"]["dead_size"] == 1
+                && s["workers"].as_array().is_some_and(|w| w.len() == 1);
+            ok.then_some(s)
+        },
+    )
     .await;
     let st = &s["stats"];
     assert_eq!(st["scheduled_size"], 1);
@@ -108,27 +123,40 @@ async fn sidekiq_api_reads_kiqlab_data(sk: Sidekiq, redis: RedisServer) -> Outco
     sk.ruby("sidekiq_actions.rb", &[&url, "retry_all_dead"]);
     let s = sk.inspect(&url);
     assert_eq!(s["stats"]["dead_size"], 0);
-    assert_eq!(s["stats"]["queues"]["default"], 1, "quiet: the retried job waits");
+    assert_eq!(
+        s["stats"]["queues"]["default"], 1,
+        "quiet: the retried job waits"
+    );
     // …and "Stop" stops it; the long job is pushed back within -t 1.
     sk.ruby("sidekiq_actions.rb", &[&url, "stop", &identity]);
     let (status, _) = tokio::task::spawn_blocking(move || w.term()).await.unwrap();
     assert!(status.success());
     let s = sk.inspect(&url);
     assert_eq!(s["stats"]["processes_size"], 0);
-    assert_eq!(s["stats"]["queues"]["default"], 2, "long job back in its queue");
+    assert_eq!(
+        s["stats"]["queues"]["default"], 2,
+        "long job back in its queue"
+    );
     Outcome::Pass
 }
 
 async fn sidekiq_api_sees_kiqlab_concurrency(sk: Sidekiq, redis: RedisServer) -> Outcome {
     let url = redis.url();
     let dir = temp_dir();
-    let _w = WorkerProc::start(&url, &["-c", "3", "--name", "kiq-c3"], &dir.path().join("w.log"));
+    let _w = WorkerProc::start(
+        &url,
+        &["-c", "3", "--name", "kiq-c3"],
+        &dir.path().join("w.log"),
+    );
     let s = eventually(Duration::from_secs(30), "the kiqlab process", || async {
         let s = sk.inspect(&url);
         (s["processes"].as_array().is_some_and(|p| p.len() == 1)).then_some(s)
     })
     .await;
-    assert_eq!(s["processes"][0]["concurrency"], 3, "Process#[\"concurrency\"]");
+    assert_eq!(
+        s["processes"][0]["concurrency"], 3,
+        "Process#[\"concurrency\"]"
+    );
     assert_eq!(s["total_concurrency"], 3, "ProcessSet#total_concurrency");
     Outcome::Pass
 }

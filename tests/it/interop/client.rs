@@ -22,19 +22,32 @@ async fn ruby_pushes_run_on_kiqlab(sk: Sidekiq, redis: RedisServer) -> Outcome {
     let dir = temp_dir();
     let log = dir.path().join("worker.log");
     let mut w = WorkerProc::start(&url, &["-q", "default", "-q", "interop", "-c", "4"], &log);
-    eventually(Duration::from_secs(30), "all 8 Ruby jobs processed", || async {
-        let s = sk.inspect(&url);
-        (s["stats"]["processed"] == 8 && s["stats"]["scheduled_size"] == 0).then_some(())
-    })
+    eventually(
+        Duration::from_secs(30),
+        "all 8 Ruby jobs processed",
+        || async {
+            let s = sk.inspect(&url);
+            (s["stats"]["processed"] == 8 && s["stats"]["scheduled_size"] == 0).then_some(())
+        },
+    )
     .await;
     let (status, _) = w.term();
     assert!(status.success());
     let s = sk.inspect(&url);
     assert_eq!(s["stats"]["failed"], 0);
     assert_eq!(s["stats"]["enqueued"], 0);
-    assert_eq!(s["stats"]["processes_size"], 0, "a clean stop leaves the process set");
+    assert_eq!(
+        s["stats"]["processes_size"], 0,
+        "a clean stop leaves the process set"
+    );
     let text = w.log_text();
-    for msg in ["from ruby", "from ruby, 1 s later", "set queue", "bulk 1", "bulk 5"] {
+    for msg in [
+        "from ruby",
+        "from ruby, 1 s later",
+        "set queue",
+        "bulk 1",
+        "bulk 5",
+    ] {
         assert!(text.contains(msg), "worker log lacks {msg:?}");
     }
     for jid in pushed["push_bulk"].as_array().unwrap() {

@@ -11,7 +11,6 @@ use super::record::{sidekiq_check, Outcome};
 use super::sidekiq::{Sidekiq, Version};
 use crate::support::{eventually, temp_dir, RedisServer};
 
-
 sidekiq_check!(
     shows_ruby_jobs,
     "kiqlab's dashboard shows Ruby's queued, scheduled, retrying and dead jobs with their arguments, errors and a sane latency",
@@ -59,11 +58,19 @@ async fn shows_ruby_jobs(sk: Sidekiq, redis: RedisServer) -> Outcome {
         ]),
     );
     let dir = temp_dir();
-    let mut ruby = sk.start_sidekiq(&url, &["-q", "default", "-c", "2"], &dir.path().join("sk.log"));
-    eventually(Duration::from_secs(60), "Ruby's retry and dead jobs", || async {
-        let s = sk.inspect(&url);
-        (s["stats"]["retry_size"] == 1 && s["stats"]["dead_size"] == 1).then_some(())
-    })
+    let mut ruby = sk.start_sidekiq(
+        &url,
+        &["-q", "default", "-c", "2"],
+        &dir.path().join("sk.log"),
+    );
+    eventually(
+        Duration::from_secs(60),
+        "Ruby's retry and dead jobs",
+        || async {
+            let s = sk.inspect(&url);
+            (s["stats"]["retry_size"] == 1 && s["stats"]["dead_size"] == 1).then_some(())
+        },
+    )
     .await;
     assert!(ruby.term().success());
     let web = KiqlabWeb::start(&url).await;
@@ -82,7 +89,10 @@ async fn shows_ruby_jobs(sk: Sidekiq, redis: RedisServer) -> Outcome {
     assert!(job.iter().any(|c| c.contains("parked by ruby")), "{job:?}");
     // Latency from Ruby's enqueued_at (float s in 6/7, integer ms in 8): seconds, not days.
     let heading = text(&parked[parked.find("<h1").unwrap()..parked.find("</h1>").unwrap()]);
-    assert!(!heading.contains(" h)") && !heading.contains(" d)"), "latency: {heading}");
+    assert!(
+        !heading.contains(" h)") && !heading.contains(" d)"),
+        "latency: {heading}"
+    );
     let scheduled = b.page("/sidekiq/scheduled").await;
     assert!(scheduled.contains(&jids[1]) && text(&scheduled).contains("ruby in an hour"));
     let retries = b.page("/sidekiq/retries").await;
@@ -95,27 +105,39 @@ async fn shows_ruby_jobs(sk: Sidekiq, redis: RedisServer) -> Outcome {
 
 async fn busy_shows_ruby_threads_and_weights(sk: Sidekiq, redis: RedisServer) -> Outcome {
     let url = redis.url();
-    let jids = ruby_push(&sk, &url, json!([{"class": "DemoWorker", "args": [60, "long"]}]));
+    let jids = ruby_push(
+        &sk,
+        &url,
+        json!([{"class": "DemoWorker", "args": [60, "long"]}]),
+    );
     let dir = temp_dir();
     let ruby = sk.start_sidekiq(
         &url,
         &["-q", "critical,3", "-q", "default,1", "-c", "4", "-g", "rb"],
         &dir.path().join("sk.log"),
     );
-    eventually(Duration::from_secs(60), "Ruby running the long job", || async {
-        let s = sk.inspect(&url);
-        (s["workers"].as_array().is_some_and(|w| w.len() == 1)).then_some(())
-    })
+    eventually(
+        Duration::from_secs(60),
+        "Ruby running the long job",
+        || async {
+            let s = sk.inspect(&url);
+            (s["workers"].as_array().is_some_and(|w| w.len() == 1)).then_some(())
+        },
+    )
     .await;
     let web = KiqlabWeb::start(&url).await;
     let mut b = web.admin().await;
     let busy = b.page("/sidekiq/busy").await;
     let needle = format!(":{}</strong>", ruby.pid());
-    let row = row_cells(&busy, &needle).unwrap_or_else(|| panic!("a row for Ruby's process: {busy}"));
+    let row =
+        row_cells(&busy, &needle).unwrap_or_else(|| panic!("a row for Ruby's process: {busy}"));
     let job = row_cells(&busy, &jids[0]).expect("a row for Ruby's running job");
     assert!(job.iter().any(|c| c == "DemoWorker"), "{job:?}");
     let queues = &row[2];
-    assert!(queues.contains("critical") && queues.contains("default"), "{row:?}");
+    assert!(
+        queues.contains("critical") && queues.contains("default"),
+        "{row:?}"
+    );
     // Sidekiq writes queue weights from 7.0 on (`info.weights`; 8.x also
     // `info.capsules`); kiqlab shows them as "NAME (WEIGHT)".
     if sk.version.major() >= 7 {
@@ -155,8 +177,12 @@ async fn metrics_lists_ruby_classes(sk: Sidekiq, redis: RedisServer) -> Outcome 
         let demo = row_cells(&body, "data-class=\"DemoWorker\"");
         let failing = row_cells(&body, "data-class=\"FailingWorker\"");
         // Sidekiq flushes what has finished at each beat: wait for all four.
-        let all = demo.as_ref().is_some_and(|r| r.get(1).is_some_and(|c| c == "3"))
-            && failing.as_ref().is_some_and(|r| r.get(2).is_some_and(|c| c == "1"));
+        let all = demo
+            .as_ref()
+            .is_some_and(|r| r.get(1).is_some_and(|c| c == "3"))
+            && failing
+                .as_ref()
+                .is_some_and(|r| r.get(2).is_some_and(|c| c == "1"));
         if all {
             break body;
         }

@@ -39,7 +39,10 @@ async fn kiqlab_enqueue_runs_on_sidekiq(sk: Sidekiq, redis: RedisServer) -> Outc
     let mut jids = vec![
         enqueue(&url, &["DemoWorker", "0", "kq now"]),
         enqueue(&url, &["DemoWorker", "0", "kq in 1s", "--in", "1s"]),
-        enqueue(&url, &["DemoWorker", "0", "kq interop", "--queue", "interop"]),
+        enqueue(
+            &url,
+            &["DemoWorker", "0", "kq interop", "--queue", "interop"],
+        ),
     ];
     let bulk = enqueue(&url, &["DemoWorker", "0", "kq bulk", "--count", "5"]);
     jids.extend(bulk.lines().map(str::to_owned));
@@ -62,7 +65,11 @@ async fn kiqlab_enqueue_runs_on_sidekiq(sk: Sidekiq, redis: RedisServer) -> Outc
         assert!(messages.iter().any(|x| x == m), "{m:?} in {messages:?}");
     }
     assert_eq!(messages.iter().filter(|x| *x == "kq bulk").count(), 5);
-    assert!(ruby.term().success(), "sidekiq stops cleanly: {}", ruby.log_text());
+    assert!(
+        ruby.term().success(),
+        "sidekiq stops cleanly: {}",
+        ruby.log_text()
+    );
     let s = sk.inspect(&url);
     assert_eq!(s["stats"]["processed"], 8);
     assert_eq!(s["stats"]["failed"], 0);

@@ -27,9 +27,11 @@ async fn mixed_fleet_runs_each_job_once(sk: Sidekiq, redis: RedisServer) -> Outc
     let dir = temp_dir();
     let mut ruby = sk.start_sidekiq(&url, &["-c", "5"], &dir.path().join("sk.log"));
     let mut kiq = WorkerProc::start(&url, &["-c", "5"], &dir.path().join("kiq.log"));
-    eventually(Duration::from_secs(60), "both processes beating", || async {
-        (sk.inspect(&url)["stats"]["processes_size"] == 2).then_some(())
-    })
+    eventually(
+        Duration::from_secs(60),
+        "both processes beating",
+        || async { (sk.inspect(&url)["stats"]["processes_size"] == 2).then_some(()) },
+    )
     .await;
     let jobs: Vec<Value> = (0..JOBS)
         .map(|i| json!({"class": "DemoWorker", "args": [0.01, format!("fleet-{i}")]}))
@@ -48,7 +50,10 @@ async fn mixed_fleet_runs_each_job_once(sk: Sidekiq, redis: RedisServer) -> Outc
         let (k, r) = counts(&kiq);
         let n: usize = k.values().sum::<usize>() + r.values().sum::<usize>();
         let mut con = redis.connection();
-        let left: u64 = redis::cmd("LLEN").arg("queue:default").query(&mut con).unwrap();
+        let left: u64 = redis::cmd("LLEN")
+            .arg("queue:default")
+            .query(&mut con)
+            .unwrap();
         async move { (n >= JOBS && left == 0).then_some(()) }
     })
     .await;
@@ -59,11 +64,23 @@ async fn mixed_fleet_runs_each_job_once(sk: Sidekiq, redis: RedisServer) -> Outc
     for i in 0..JOBS {
         let m = format!("fleet-{i}");
         let runs = k.get(&m).copied().unwrap_or(0) + r.get(&m).copied().unwrap_or(0);
-        assert_eq!(runs, 1, "{m} ran {runs} times (kiqlab {:?}, ruby {:?})", k.get(&m), r.get(&m));
+        assert_eq!(
+            runs,
+            1,
+            "{m} ran {runs} times (kiqlab {:?}, ruby {:?})",
+            k.get(&m),
+            r.get(&m)
+        );
     }
     let (kn, rn) = (k.values().sum::<usize>(), r.values().sum::<usize>());
-    assert!(kn > 0 && rn > 0, "both took a share: kiqlab {kn}, ruby {rn}");
-    eprintln!("mixed fleet on Sidekiq {}: kiqlab ran {kn}, ruby {rn}", sk.full_version);
+    assert!(
+        kn > 0 && rn > 0,
+        "both took a share: kiqlab {kn}, ruby {rn}"
+    );
+    eprintln!(
+        "mixed fleet on Sidekiq {}: kiqlab ran {kn}, ruby {rn}",
+        sk.full_version
+    );
     let s = sk.inspect(&url);
     assert_eq!(s["stats"]["processed"], JOBS, "stat:processed from both");
     assert_eq!(s["stats"]["failed"], 0);

@@ -3,7 +3,6 @@
 //! stats`, and `kiqlab web` with an admin signed in to read the dashboard.
 
 use std::io::Write;
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -108,7 +107,11 @@ impl KiqlabWeb {
         let (s, _) = b
             .post(
                 "/sign_in",
-                &[("email", EMAIL), ("password", PASSWORD), ("next", "/sidekiq")],
+                &[
+                    ("email", EMAIL),
+                    ("password", PASSWORD),
+                    ("next", "/sidekiq"),
+                ],
             )
             .await;
         assert_eq!(s, 303, "signing in to kiqlab's dashboard");
@@ -234,9 +237,4 @@ pub fn text(html: &str) -> String {
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-/// The worker's log, for messages its DemoWorker jobs logged.
-pub fn log_of(path: &Path) -> String {
-    std::fs::read_to_string(path).unwrap_or_default()
 }

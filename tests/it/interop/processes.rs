@@ -20,7 +20,10 @@ sidekiq_check!(
 
 fn members(redis: &RedisServer) -> Vec<String> {
     let mut con = redis.connection();
-    let mut m: Vec<String> = redis::cmd("SMEMBERS").arg("processes").query(&mut con).unwrap();
+    let mut m: Vec<String> = redis::cmd("SMEMBERS")
+        .arg("processes")
+        .query(&mut con)
+        .unwrap();
     m.sort();
     m
 }
@@ -46,7 +49,11 @@ async fn cleanup_lock_honoured(sk: Sidekiq, redis: RedisServer) -> Outcome {
     // …so kiqlab, reading processes within that minute, leaves the next one.
     redis_cli(&["SADD", "processes", "ghost:2:bbbbbbbbbbbb"]);
     kiqlab(&["stats", "--store", &url]);
-    assert_eq!(members(&redis), vec!["ghost:2:bbbbbbbbbbbb"], "lock held: no prune");
+    assert_eq!(
+        members(&redis),
+        vec!["ghost:2:bbbbbbbbbbbb"],
+        "lock held: no prune"
+    );
     // Once the lock is gone kiqlab prunes, and takes the lock itself.
     redis_cli(&["DEL", "process_cleanup"]);
     kiqlab(&["stats", "--store", &url]);

@@ -42,7 +42,11 @@ pub struct Check {
 impl Check {
     /// `interop::busy::kiqlab_threads` without the crate prefix.
     fn id(&self) -> String {
-        let m = self.module.split("::interop::").nth(1).unwrap_or(self.module);
+        let m = self
+            .module
+            .split("::interop::")
+            .nth(1)
+            .unwrap_or(self.module);
         m.to_owned()
     }
 
@@ -81,7 +85,12 @@ where
         return;
     };
     let Some(redis) = RedisServer::start() else {
-        check.write(&sidekiq.full_version, "not run", "redis-server is missing", 0.0);
+        check.write(
+            &sidekiq.full_version,
+            "not run",
+            "redis-server is missing",
+            0.0,
+        );
         return;
     };
     let full = sidekiq.full_version.clone();

@@ -81,9 +81,8 @@ impl Sidekiq {
     /// (skip) when it is missing, except under CI, where that panics.
     pub fn get(version: Version) -> Option<Sidekiq> {
         static FOUND: OnceLock<[Result<Sidekiq, String>; 3]> = OnceLock::new();
-        let all = FOUND.get_or_init(|| {
-            [Version::V6_4, Version::V7_3, Version::V8_1].map(Sidekiq::probe)
-        });
+        let all =
+            FOUND.get_or_init(|| [Version::V6_4, Version::V7_3, Version::V8_1].map(Sidekiq::probe));
         let idx = match version {
             Version::V6_4 => 0,
             Version::V7_3 => 1,
@@ -196,7 +195,11 @@ impl Sidekiq {
         );
         // Sidekiq may log to standard output first; the JSON is the last line.
         let text = String::from_utf8_lossy(&out.stdout);
-        let last = text.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
+        let last = text
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("");
         serde_json::from_str(last)
             .unwrap_or_else(|e| panic!("ruby {name} printed no JSON ({e}): {text}"))
     }
@@ -213,7 +216,9 @@ impl Sidekiq {
             .spawn()
             .expect("spawn ruby");
         let mut stdin = child.stdin.take().expect("stdin");
-        stdin.write_all(input.as_bytes()).expect("write ruby's stdin");
+        stdin
+            .write_all(input.as_bytes())
+            .expect("write ruby's stdin");
         drop(stdin);
         child.wait_with_output().expect("ruby output")
     }
@@ -267,10 +272,6 @@ impl RubySidekiq {
             .args(["-TERM", &c.id().to_string()])
             .status();
         c.wait().expect("wait for sidekiq")
-    }
-
-    pub fn is_running(&mut self) -> bool {
-        matches!(self.child.as_mut().map(|c| c.try_wait()), Some(Ok(None)))
     }
 }
 

@@ -107,14 +107,18 @@ async fn kiqlab_data(sk: &Sidekiq, url: &str) -> KiqlabData {
     let dir = temp_dir();
     let args = ["-c", "3", "-q", "default", "--name", "kiq-web", "-t", "1"];
     let worker = WorkerProc::start(url, &args, &dir.path().join("worker.log"));
-    eventually(Duration::from_secs(30), "kiqlab's data in place", || async {
-        let s = sk.inspect(url);
-        let ok = s["stats"]["retry_size"] == 1
-            && s["stats"]["dead_size"] == 1
-            && s["stats"]["processed"] == 5
-            && s["workers"].as_array().is_some_and(|w| w.len() == 1);
-        ok.then_some(())
-    })
+    eventually(
+        Duration::from_secs(30),
+        "kiqlab's data in place",
+        || async {
+            let s = sk.inspect(url);
+            let ok = s["stats"]["retry_size"] == 1
+                && s["stats"]["dead_size"] == 1
+                && s["stats"]["processed"] == 5
+                && s["workers"].as_array().is_some_and(|w| w.len() == 1);
+            ok.then_some(())
+        },
+    )
     .await;
     KiqlabData {
         worker,
@@ -158,13 +162,22 @@ async fn every_page_answers(sk: Sidekiq, redis: RedisServer) -> Outcome {
             .unwrap_or_else(|| panic!("no page {path}"))
             .body
     };
-    assert!(body("/sidekiq/busy").contains("kiq-web"), "Busy names the kiqlab process");
-    assert!(body("/sidekiq/busy").contains(&d.long), "Busy lists the running job");
+    assert!(
+        body("/sidekiq/busy").contains("kiq-web"),
+        "Busy names the kiqlab process"
+    );
+    assert!(
+        body("/sidekiq/busy").contains(&d.long),
+        "Busy lists the running job"
+    );
     assert!(body("/sidekiq/queues").contains("later"));
     assert!(body("/sidekiq/queues/later").contains("waiting"));
     let retry = &pages[5];
     assert!(retry.body.contains(&d.retried) && retry.body.contains("FlakyWorker"));
-    assert!(text(&retry.body).contains("NameError"), "the retry's error class");
+    assert!(
+        text(&retry.body).contains("NameError"),
+        "the retry's error class"
+    );
     assert!(pages[7].body.contains(&d.scheduled) && pages[7].body.contains("in an hour"));
     assert!(pages[9].body.contains(&d.killed) && pages[9].body.contains("to the morgue"));
     let stats: Value = serde_json::from_str(body("/sidekiq/stats")).expect("stats JSON");
@@ -190,7 +203,11 @@ async fn busy_shows_kiqlab_threads_and_jobs(sk: Sidekiq, redis: RedisServer) -> 
     assert_eq!(card(busy, "Busy").as_deref(), Some("1"), "the Busy card");
     let job = row_cells(busy, &d.long).expect("a row for the running job");
     assert!(job.iter().any(|c| c.contains("DemoWorker")), "{job:?}");
-    assert_eq!(card(busy, "Threads").as_deref(), Some("3"), "the Threads card");
+    assert_eq!(
+        card(busy, "Threads").as_deref(),
+        Some("3"),
+        "the Threads card"
+    );
     assert!(cells.iter().any(|c| c == "3"), "threads 3 in {cells:?}");
     Outcome::Pass
 }
@@ -209,7 +226,10 @@ async fn metrics_lists_kiqlab_classes(sk: Sidekiq, redis: RedisServer) -> Outcom
     })
     .await;
     let row = row_cells(&body, ">DemoWorker</a>").expect("a DemoWorker row");
-    assert!(row.iter().any(|c| c == "3"), "3 DemoWorker successes: {row:?}");
+    assert!(
+        row.iter().any(|c| c == "3"),
+        "3 DemoWorker successes: {row:?}"
+    );
     let pages = web(&sk, &url, json!([{"get": "/sidekiq/metrics/DemoWorker"}]));
     assert_eq!(pages[0].status, 200);
     Outcome::Pass
@@ -217,7 +237,7 @@ async fn metrics_lists_kiqlab_classes(sk: Sidekiq, redis: RedisServer) -> Outcom
 
 async fn actions_reach_kiqlab(sk: Sidekiq, redis: RedisServer) -> Outcome {
     let url = redis.url();
-    let mut d = kiqlab_data(&sk, &url).await;
+    let d = kiqlab_data(&sk, &url).await;
     // A second entry in each set, to delete.
     let doomed_retry = enqueue(&url, &["FlakyWorker", "8", "--retry", "5"]);
     let doomed_dead = enqueue(&url, &["DeadWorker", "deleted", "--retry", "0"]);
@@ -233,7 +253,12 @@ async fn actions_reach_kiqlab(sk: Sidekiq, redis: RedisServer) -> Outcome {
     let processed_before = before["processed"].as_u64().unwrap();
     let raw_queued: Vec<String> = {
         let mut con = redis.connection();
-        redis::cmd("LRANGE").arg("queue:later").arg(0).arg(-1).query(&mut con).unwrap()
+        redis::cmd("LRANGE")
+            .arg("queue:later")
+            .arg(0)
+            .arg(-1)
+            .query(&mut con)
+            .unwrap()
     };
     let steps = json!([
         {"get": "/sidekiq/retries"},
@@ -261,32 +286,60 @@ async fn actions_reach_kiqlab(sk: Sidekiq, redis: RedisServer) -> Outcome {
         {"post": "/sidekiq/queues/later/delete", "form": {"key_val": raw_queued[0]}},
     ]);
     let pages = web(&sk, &url, steps);
-    for p in pages.iter().filter(|p| !p.location.is_empty() || p.status != 200) {
+    for p in pages
+        .iter()
+        .filter(|p| !p.location.is_empty() || p.status != 200)
+    {
         assert_eq!(p.status, 302, "POST {}: {} {}", p.path, p.status, p.body);
     }
     // kiqlab ran the retried jobs again (both fail again: no handler) and the
     // scheduled one added to its queue; the deleted ones are gone for good.
-    let s = eventually(Duration::from_secs(30), "kiqlab to run what was retried", || async {
-        let s = sk.inspect(&url);
-        let ok = s["stats"]["failed"].as_u64() == Some(failed_before + 2)
-            && s["stats"]["processed"].as_u64() == Some(processed_before + 3)
-            && s["stats"]["enqueued"] == 0;
-        ok.then_some(s)
-    })
+    let s = eventually(
+        Duration::from_secs(30),
+        "kiqlab to run what was retried",
+        || async {
+            let s = sk.inspect(&url);
+            let ok = s["stats"]["failed"].as_u64() == Some(failed_before + 2)
+                && s["stats"]["processed"].as_u64() == Some(processed_before + 3)
+                && s["stats"]["enqueued"] == 0;
+            ok.then_some(s)
+        },
+    )
     .await;
     let jids = |set: &str| -> Vec<String> {
-        s[set].as_array().unwrap().iter().map(|e| e["jid"].as_str().unwrap().to_owned()).collect()
+        s[set]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["jid"].as_str().unwrap().to_owned())
+            .collect()
     };
-    assert_eq!(jids("retries"), vec![d.retried.clone()], "retried stays; deleted and killed gone");
+    assert_eq!(
+        jids("retries"),
+        vec![d.retried.clone()],
+        "retried stays; deleted and killed gone"
+    );
     let mut dead = jids("dead");
     dead.sort();
     let mut want = vec![d.killed.clone(), killed_retry.clone()];
     want.sort();
-    assert_eq!(dead, want, "killed retry in the morgue, deleted one gone, retried one back");
+    assert_eq!(
+        dead, want,
+        "killed retry in the morgue, deleted one gone, retried one back"
+    );
     assert_eq!(s["stats"]["scheduled_size"], 0);
-    assert_eq!(s["stats"]["queues"].get("later").and_then(Value::as_u64).unwrap_or(0), 0);
+    assert_eq!(
+        s["stats"]["queues"]
+            .get("later")
+            .and_then(Value::as_u64)
+            .unwrap_or(0),
+        0
+    );
     let log = d.worker.log_text();
-    assert!(log.contains("in an hour"), "the scheduled job added to the queue ran");
+    assert!(
+        log.contains("in an hour"),
+        "the scheduled job added to the queue ran"
+    );
     assert!(!log.contains("never runs"));
     assert!(!log.contains(&d.queued), "the deleted queued job never ran");
 
@@ -298,9 +351,11 @@ async fn actions_reach_kiqlab(sk: Sidekiq, redis: RedisServer) -> Outcome {
         json!([{"get": "/sidekiq/busy"}, {"post": "/sidekiq/busy", "form": {"identity": identity, "quiet": "1"}}]),
     );
     assert_eq!(pages[1].status, 302);
-    eventually(Duration::from_secs(10), "the kiqlab worker quiet", || async {
-        (sk.inspect(&url)["processes"][0]["quiet"] == "true").then_some(())
-    })
+    eventually(
+        Duration::from_secs(10),
+        "the kiqlab worker quiet",
+        || async { (sk.inspect(&url)["processes"][0]["quiet"] == "true").then_some(()) },
+    )
     .await;
     let waiting = enqueue(&url, &["DemoWorker", "0", "after quiet"]);
     let pages = web(
@@ -317,10 +372,26 @@ async fn actions_reach_kiqlab(sk: Sidekiq, redis: RedisServer) -> Outcome {
     .await;
     let s = sk.inspect(&url);
     assert_eq!(s["stats"]["processes_size"], 0, "stopped: gone from Busy");
-    let q = &s["queues"].as_array().unwrap().iter().find(|q| q["name"] == "default").unwrap()["jobs"];
-    let queued: Vec<&str> = q.as_array().unwrap().iter().map(|j| j["jid"].as_str().unwrap()).collect();
-    assert!(queued.contains(&waiting.as_str()), "quiet: the new job waited");
-    assert!(queued.contains(&d.long.as_str()), "stop: the long job pushed back");
+    let q = &s["queues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["name"] == "default")
+        .unwrap()["jobs"];
+    let queued: Vec<&str> = q
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["jid"].as_str().unwrap())
+        .collect();
+    assert!(
+        queued.contains(&waiting.as_str()),
+        "quiet: the new job waited"
+    );
+    assert!(
+        queued.contains(&d.long.as_str()),
+        "stop: the long job pushed back"
+    );
     Outcome::Pass
 }
 
@@ -346,8 +417,14 @@ async fn manual_retry_keeps_failure_history(sk: Sidekiq, redis: RedisServer) -> 
             .then(|| s["retries"][0]["item"].clone())
     })
     .await;
-    assert_eq!(again["retry_count"], 0, "a manual retry does not count: {again}");
+    assert_eq!(
+        again["retry_count"], 0,
+        "a manual retry does not count: {again}"
+    );
     assert!(again["retried_at"].is_number(), "retried_at set: {again}");
-    assert_eq!(again["failed_at"], first["failed_at"], "failed_at kept: {again}");
+    assert_eq!(
+        again["failed_at"], first["failed_at"],
+        "failed_at kept: {again}"
+    );
     Outcome::Pass
 }

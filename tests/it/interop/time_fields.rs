@@ -49,16 +49,36 @@ async fn moved_job_keeps_time_units(sk: Sidekiq, redis: RedisServer) -> Outcome 
         ]),
     );
     let dir = temp_dir();
-    let _w = WorkerProc::start(&url, &["-c", "2", "-q", "default"], &dir.path().join("w.log"));
-    let s = eventually(Duration::from_secs(30), "the retry and the moved job", || async {
-        let s = sk.inspect(&url);
-        (s["stats"]["retry_size"] == 1 && s["stats"]["queues"]["parked"] == 1).then_some(s)
-    })
+    let _w = WorkerProc::start(
+        &url,
+        &["-c", "2", "-q", "default"],
+        &dir.path().join("w.log"),
+    );
+    let s = eventually(
+        Duration::from_secs(30),
+        "the retry and the moved job",
+        || async {
+            let s = sk.inspect(&url);
+            (s["stats"]["retry_size"] == 1 && s["stats"]["queues"]["parked"] == 1).then_some(s)
+        },
+    )
     .await;
     let failed = &s["retries"][0]["item"];
-    let want = if sk.version.major() >= 8 { "integer ms" } else { "float s" };
-    assert_eq!(unit(&failed["created_at"]), want, "Ruby's own unit: {failed}");
-    assert_eq!(unit(&failed["failed_at"]), want, "failed_at written by kiqlab: {failed}");
+    let want = if sk.version.major() >= 8 {
+        "integer ms"
+    } else {
+        "float s"
+    };
+    assert_eq!(
+        unit(&failed["created_at"]),
+        want,
+        "Ruby's own unit: {failed}"
+    );
+    assert_eq!(
+        unit(&failed["failed_at"]),
+        want,
+        "failed_at written by kiqlab: {failed}"
+    );
     let parked = s["queues"]
         .as_array()
         .unwrap()
@@ -67,7 +87,11 @@ async fn moved_job_keeps_time_units(sk: Sidekiq, redis: RedisServer) -> Outcome 
         .unwrap();
     let moved = &parked["jobs"][0]["item"];
     assert_eq!(unit(&moved["created_at"]), want, "{moved}");
-    assert_eq!(unit(&moved["enqueued_at"]), want, "enqueued_at written by kiqlab's scheduler: {moved}");
+    assert_eq!(
+        unit(&moved["enqueued_at"]),
+        want,
+        "enqueued_at written by kiqlab's scheduler: {moved}"
+    );
     Outcome::Pass
 }
 
@@ -85,7 +109,12 @@ async fn integer_seconds_enqueued_at_read_as_seconds(sk: Sidekiq, redis: RedisSe
     sk.ruby("sidekiq_actions.rb", &[&url, "raw_push", &job.to_string()]);
     let stats: Value =
         serde_json::from_str(&kiqlab(&["stats", "--store", &url, "--json"])).expect("stats JSON");
-    let latency = stats["queues"]["default"]["latency_s"].as_f64().expect("latency_s");
-    assert!((0.0..600.0).contains(&latency), "latency {latency} s, want about 5 s");
+    let latency = stats["queues"]["default"]["latency_s"]
+        .as_f64()
+        .expect("latency_s");
+    assert!(
+        (0.0..600.0).contains(&latency),
+        "latency {latency} s, want about 5 s"
+    );
     Outcome::Pass
 }
