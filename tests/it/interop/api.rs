@@ -153,10 +153,8 @@ async fn sidekiq_api_sees_kiqlab_concurrency(sk: Sidekiq, redis: RedisServer) ->
         (s["processes"].as_array().is_some_and(|p| p.len() == 1)).then_some(s)
     })
     .await;
-    assert_eq!(
-        s["processes"][0]["concurrency"], 3,
-        "Process#[\"concurrency\"]"
-    );
-    assert_eq!(s["total_concurrency"], 3, "ProcessSet#total_concurrency");
+    let (one, total) = (&s["processes"][0]["concurrency"], &s["total_concurrency"]);
+    assert_eq!(one, 3, "Process#[\"concurrency\"] is {one}");
+    assert_eq!(total, 3, "ProcessSet#total_concurrency is {total}");
     Outcome::Pass
 }

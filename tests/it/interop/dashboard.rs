@@ -146,7 +146,11 @@ async fn busy_shows_ruby_threads_and_weights(sk: Sidekiq, redis: RedisServer) ->
             "weights in {row:?}"
         );
     }
-    assert_eq!(row[5], "4", "threads (concurrency) in {row:?}");
+    assert_eq!(
+        row[5], "4",
+        "threads (concurrency) {:?}, row {row:?}",
+        row[5]
+    );
     assert_eq!(row[6], "1", "busy in {row:?}");
     Outcome::Pass
 }

@@ -203,10 +203,11 @@ async fn busy_shows_kiqlab_threads_and_jobs(sk: Sidekiq, redis: RedisServer) -> 
     assert_eq!(card(busy, "Busy").as_deref(), Some("1"), "the Busy card");
     let job = row_cells(busy, &d.long).expect("a row for the running job");
     assert!(job.iter().any(|c| c.contains("DemoWorker")), "{job:?}");
+    let threads = card(busy, "Threads");
     assert_eq!(
-        card(busy, "Threads").as_deref(),
+        threads.as_deref(),
         Some("3"),
-        "the Threads card"
+        "the Threads card shows {threads:?}"
     );
     assert!(cells.iter().any(|c| c == "3"), "threads 3 in {cells:?}");
     Outcome::Pass

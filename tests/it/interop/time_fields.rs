@@ -74,11 +74,8 @@ async fn moved_job_keeps_time_units(sk: Sidekiq, redis: RedisServer) -> Outcome 
         want,
         "Ruby's own unit: {failed}"
     );
-    assert_eq!(
-        unit(&failed["failed_at"]),
-        want,
-        "failed_at written by kiqlab: {failed}"
-    );
+    let got = unit(&failed["failed_at"]);
+    assert_eq!(got, want, "failed_at written by kiqlab is {got}: {failed}");
     let parked = s["queues"]
         .as_array()
         .unwrap()
@@ -87,10 +84,10 @@ async fn moved_job_keeps_time_units(sk: Sidekiq, redis: RedisServer) -> Outcome 
         .unwrap();
     let moved = &parked["jobs"][0]["item"];
     assert_eq!(unit(&moved["created_at"]), want, "{moved}");
+    let got = unit(&moved["enqueued_at"]);
     assert_eq!(
-        unit(&moved["enqueued_at"]),
-        want,
-        "enqueued_at written by kiqlab's scheduler: {moved}"
+        got, want,
+        "enqueued_at written by kiqlab's scheduler is {got}: {moved}"
     );
     Outcome::Pass
 }
@@ -114,7 +111,7 @@ async fn integer_seconds_enqueued_at_read_as_seconds(sk: Sidekiq, redis: RedisSe
         .expect("latency_s");
     assert!(
         (0.0..600.0).contains(&latency),
-        "latency {latency} s, want about 5 s"
+        "latency {latency:.1e} s, want about 5 s"
     );
     Outcome::Pass
 }
