@@ -80,11 +80,20 @@ where
     Fut: Future<Output = Outcome> + Send + 'static,
 {
     let version = Version::from_label(check.version);
-    let Some(sidekiq) = Sidekiq::get(version) else {
+    // Under CI a missing Ruby, chroot or redis-server panics: record it as a failure.
+    let found = std::panic::catch_unwind(|| (Sidekiq::get(version), RedisServer::start()));
+    let (sidekiq, redis) = match found {
+        Ok(pair) => pair,
+        Err(payload) => {
+            check.write("", "fail", &panic_message(payload.as_ref()), 0.0);
+            std::panic::resume_unwind(payload);
+        }
+    };
+    let Some(sidekiq) = sidekiq else {
         check.write("", "not run", "Ruby or the chroot is missing", 0.0);
         return;
     };
-    let Some(redis) = RedisServer::start() else {
+    let Some(redis) = redis else {
         check.write(
             &sidekiq.full_version,
             "not run",
@@ -102,12 +111,7 @@ where
         Ok(Outcome::NotApplicable(why)) => check.write(&full, "n/a", why, secs),
         Err(e) if e.is_panic() => {
             let payload = e.into_panic();
-            let msg = payload
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
-                .unwrap_or_else(|| "panicked".into());
-            check.write(&full, "fail", &msg, secs);
+            check.write(&full, "fail", &panic_message(payload.as_ref()), secs);
             std::panic::resume_unwind(payload);
         }
         Err(e) => {
@@ -115,6 +119,14 @@ where
             panic!("check task: {e}");
         }
     }
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+        .unwrap_or_else(|| "panicked".into())
 }
 
 /// Declares one check on the three Sidekiq versions: `mod CHECK { sidekiq_6_4,
