@@ -49,7 +49,7 @@ out = {
   "processes" => processes.map { |p|
     { "identity" => p.identity, "hostname" => p["hostname"], "pid" => p["pid"],
       "concurrency" => p["concurrency"], "queues" => p["queues"], "weights" => p["weights"],
-      "capsules" => p["capsules"], "busy" => p["busy"], "tag" => p["tag"], "quiet" => p["quiet"],
+      "capsules" => p["capsules"], "weights_api" => (p.respond_to?(:weights) ? p.weights : nil), "busy" => p["busy"], "tag" => p["tag"], "quiet" => p["quiet"],
       "version" => p["version"], "stopping" => p.stopping? }
   },
   "workers" => Sidekiq::Workers.new.map { |process_id, thread_id, work|

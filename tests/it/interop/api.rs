@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::kiqlab::enqueue;
 use super::record::{sidekiq_check, Outcome};
-use super::sidekiq::Sidekiq;
+use super::sidekiq::{Sidekiq, Version};
 use crate::support::{eventually, temp_dir, RedisServer, WorkerProc};
 
 sidekiq_check!(
@@ -26,6 +26,46 @@ sidekiq_check!(
     sidekiq_7_3,
     sidekiq_8_1 = "issue 15: Sidekiq 8 reads `concurrency` from a top-level process-hash field, kiqlab writes it only in `info`",
 );
+
+sidekiq_check!(
+    sidekiq_api_sees_kiqlab_weights,
+    "Sidekiq's API gives a kiqlab worker's queue weights (Process#weights, 7.0+) and, from 8.0, its capsules (Process#capsules)",
+    sidekiq_6_4,
+    sidekiq_7_3,
+    sidekiq_8_1 = "issue 15: kiqlab writes no `info.capsules` (Sidekiq 8.1 falls back to the deprecated `info.weights`, to go in 9.0)",
+);
+
+async fn sidekiq_api_sees_kiqlab_weights(sk: Sidekiq, redis: RedisServer) -> Outcome {
+    if sk.version == Version::V6_4 {
+        return Outcome::NotApplicable("Sidekiq 6.4 has no queue weights in its process data");
+    }
+    let url = redis.url();
+    let dir = temp_dir();
+    let args = ["-c", "3", "-q", "critical,3", "-q", "default,1"];
+    let _w = WorkerProc::start(&url, &args, &dir.path().join("w.log"));
+    let s = eventually(Duration::from_secs(30), "the kiqlab process", || async {
+        let s = sk.inspect(&url);
+        (s["processes"].as_array().is_some_and(|p| p.len() == 1)).then_some(s)
+    })
+    .await;
+    let p = &s["processes"][0];
+    let weights = json!({"critical": 3, "default": 1});
+    if sk.version.major() == 7 {
+        // One hash per capsule.
+        assert_eq!(p["weights_api"], json!([weights]), "Process#weights: {p}");
+    } else {
+        let caps = p["capsules"]
+            .as_object()
+            .map(|c| c.values().cloned().collect::<Vec<_>>());
+        let cap = caps
+            .as_ref()
+            .and_then(|c| c.first())
+            .unwrap_or_else(|| panic!("Process#capsules is {}", p["capsules"]));
+        assert_eq!(cap["weights"], weights, "capsule weights: {cap}");
+        assert_eq!(cap["concurrency"], 3, "capsule concurrency: {cap}");
+    }
+    Outcome::Pass
+}
 
 async fn sidekiq_api_reads_kiqlab_data(sk: Sidekiq, redis: RedisServer) -> Outcome {
     let url = redis.url();

@@ -29,6 +29,14 @@ sidekiq_check!(
 );
 
 sidekiq_check!(
+    busy_shows_kiqlab_queues,
+    "Sidekiq::Web's Busy shows a kiqlab worker's queues, with their weights where the version shows them (7.x)",
+    sidekiq_6_4,
+    sidekiq_7_3,
+    sidekiq_8_1,
+);
+
+sidekiq_check!(
     metrics_lists_kiqlab_classes,
     "Sidekiq::Web's Metrics lists the classes a kiqlab worker ran (7.0+)",
     sidekiq_6_4,
@@ -210,6 +218,40 @@ async fn busy_shows_kiqlab_threads_and_jobs(sk: Sidekiq, redis: RedisServer) -> 
         "the Threads card shows {threads:?}"
     );
     assert!(cells.iter().any(|c| c == "3"), "threads 3 in {cells:?}");
+    Outcome::Pass
+}
+
+async fn busy_shows_kiqlab_queues(sk: Sidekiq, redis: RedisServer) -> Outcome {
+    let url = redis.url();
+    let dir = temp_dir();
+    let args = [
+        "-c",
+        "3",
+        "-q",
+        "critical,3",
+        "-q",
+        "default,1",
+        "--name",
+        "kiq-q",
+    ];
+    let w = WorkerProc::start(&url, &args, &dir.path().join("w.log"));
+    eventually(Duration::from_secs(30), "the kiqlab process", || async {
+        (sk.inspect(&url)["stats"]["processes_size"] == 1).then_some(())
+    })
+    .await;
+    let pages = web(&sk, &url, json!([{"get": "/sidekiq/busy"}]));
+    let row = row_cells(&pages[0].body, &format!("kiq-q:{}", w.pid())).expect("the kiqlab row");
+    let name = &row[0];
+    assert!(
+        name.contains("critical") && name.contains("default"),
+        "queues in {row:?}"
+    );
+    if sk.version == Version::V7_3 {
+        assert!(
+            name.contains("critical: 3") && name.contains("default: 1"),
+            "weights in {row:?}"
+        );
+    }
     Outcome::Pass
 }
 
