@@ -26,7 +26,8 @@ VERSIONS = [
 ]
 PACKAGES = ["ruby", "ruby-sidekiq", "ruby-rack", "ruby-rack-session", "puma", "ruby-activejob"]
 # Module order of the matrix: the direction of each check, then the details.
-MODULES = ["client", "enqueue", "api", "sidekiq_web", "dashboard", "fleet",
+MODULES = ["client", "enqueue", "api", "sidekiq_web",
+           "sidekiq_web_actions", "dashboard", "fleet",
            "activejob", "time_fields", "processes"]
 COMMAND = "bash scripts/compat-matrix.sh"
 

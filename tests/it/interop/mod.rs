@@ -11,7 +11,8 @@
 //! - `client`: Ruby's client pushes, `kiqlab worker` runs
 //! - `enqueue`: `kiqlab enqueue` pushes, the real `sidekiq` runs
 //! - `api`: Sidekiq's API reads what kiqlab wrote
-//! - `sidekiq_web`: the real Sidekiq::Web on kiqlab's data, and its actions
+//! - `sidekiq_web`: the real Sidekiq::Web's pages on kiqlab's data
+//! - `sidekiq_web_actions`: its buttons, obeyed by a kiqlab worker
 //! - `dashboard`: kiqlab's dashboard on a real Sidekiq's data
 //! - `fleet`: one Ruby and one kiqlab process on one queue
 //! - `activejob`: Rails' ActiveJob through both Sidekiq adapters
@@ -29,4 +30,5 @@ mod processes;
 pub(crate) mod record;
 mod sidekiq;
 mod sidekiq_web;
+mod sidekiq_web_actions;
 mod time_fields;

@@ -1,7 +1,7 @@
 //! The real Sidekiq::Web (tests/ruby/sidekiq_web.rb drives it through
 //! Rack::MockRequest, posting its forms with its CSRF token) on kiqlab's
 //! data: every page answers, Busy shows kiqlab's processes, Metrics the
-//! classes kiqlab ran, and its buttons are obeyed by a kiqlab worker.
+//! classes kiqlab ran (its buttons: `sidekiq_web_actions`).
 
 use std::time::Duration;
 
@@ -44,22 +44,6 @@ sidekiq_check!(
     sidekiq_8_1 = "issue 15: Sidekiq 8 reads metrics from `j|YYMMDD|H:MM` keys, kiqlab writes 7.x's `j|YYYYMMDD|H:M`",
 );
 
-sidekiq_check!(
-    actions_reach_kiqlab,
-    "Sidekiq::Web's buttons on kiqlab's data: retry, delete, kill (retries), retry, delete (dead), add to queue, delete (scheduled), delete (queue), quiet and stop (busy), obeyed by a kiqlab worker",
-    sidekiq_6_4,
-    sidekiq_7_3,
-    sidekiq_8_1,
-);
-
-sidekiq_check!(
-    manual_retry_keeps_failure_history,
-    "After Sidekiq::Web's Retry Now (retry_count - 1, then push), kiqlab's next failure sets retried_at and keeps failed_at, as Sidekiq does",
-    sidekiq_6_4 = "issue 15 (found by this suite): kiqlab reads retry_count -1 as absent: failed_at overwritten, no retried_at",
-    sidekiq_7_3 = "issue 15 (found by this suite): kiqlab reads retry_count -1 as absent: failed_at overwritten, no retried_at",
-    sidekiq_8_1 = "issue 15 (found by this suite): kiqlab reads retry_count -1 as absent: failed_at overwritten, no retried_at",
-);
-
 /// One answer of Sidekiq::Web.
 pub struct Page {
     pub status: u64,
@@ -93,17 +77,18 @@ fn card(html: &str, label: &str) -> Option<String> {
 
 /// A kiqlab worker with a long job running, plus a retry, a dead job, a
 /// scheduled job and a queued one, as Sidekiq::Web would find them.
-struct KiqlabData {
-    worker: WorkerProc,
-    _dir: tempfile::TempDir,
-    long: String,
-    retried: String,
-    killed: String,
-    scheduled: String,
-    queued: String,
+pub struct KiqlabData {
+    pub worker: WorkerProc,
+    /// Holds the worker's log.
+    pub _dir: tempfile::TempDir,
+    pub long: String,
+    pub retried: String,
+    pub killed: String,
+    pub scheduled: String,
+    pub queued: String,
 }
 
-async fn kiqlab_data(sk: &Sidekiq, url: &str) -> KiqlabData {
+pub async fn kiqlab_data(sk: &Sidekiq, url: &str) -> KiqlabData {
     let scheduled = enqueue(url, &["DemoWorker", "0", "in an hour", "--in", "1h"]);
     let retried = enqueue(url, &["FlakyWorker", "7", "--retry", "5"]);
     let killed = enqueue(url, &["DeadWorker", "to the morgue", "--retry", "0"]);
@@ -275,199 +260,5 @@ async fn metrics_lists_kiqlab_classes(sk: Sidekiq, redis: RedisServer) -> Outcom
     );
     let pages = web(&sk, &url, json!([{"get": "/sidekiq/metrics/DemoWorker"}]));
     assert_eq!(pages[0].status, 200);
-    Outcome::Pass
-}
-
-async fn actions_reach_kiqlab(sk: Sidekiq, redis: RedisServer) -> Outcome {
-    let url = redis.url();
-    let d = kiqlab_data(&sk, &url).await;
-    // A second entry in each set, to delete.
-    let doomed_retry = enqueue(&url, &["FlakyWorker", "8", "--retry", "5"]);
-    let doomed_dead = enqueue(&url, &["DeadWorker", "deleted", "--retry", "0"]);
-    let killed_retry = enqueue(&url, &["FlakyWorker", "9", "--retry", "5"]);
-    let doomed_sched = enqueue(&url, &["DemoWorker", "0", "never runs", "--in", "1h"]);
-    eventually(Duration::from_secs(30), "3 retries and 2 dead", || async {
-        let s = sk.inspect(&url);
-        (s["stats"]["retry_size"] == 3 && s["stats"]["dead_size"] == 2).then_some(())
-    })
-    .await;
-    let before = sk.inspect(&url)["stats"].clone();
-    let failed_before = before["failed"].as_u64().unwrap();
-    let processed_before = before["processed"].as_u64().unwrap();
-    let raw_queued: Vec<String> = {
-        let mut con = redis.connection();
-        redis::cmd("LRANGE")
-            .arg("queue:later")
-            .arg(0)
-            .arg(-1)
-            .query(&mut con)
-            .unwrap()
-    };
-    let steps = json!([
-        {"get": "/sidekiq/retries"},
-        {"follow": "/sidekiq/retries/", "containing": d.retried},
-        {"post": ".", "form": {"retry": "Retry Now"}},
-        {"get": "/sidekiq/retries"},
-        {"follow": "/sidekiq/retries/", "containing": doomed_retry},
-        {"post": ".", "form": {"delete": "Delete"}},
-        {"get": "/sidekiq/retries"},
-        {"follow": "/sidekiq/retries/", "containing": killed_retry},
-        {"post": ".", "form": {"kill": "Kill"}},
-        {"get": "/sidekiq/morgue"},
-        {"follow": "/sidekiq/morgue/", "containing": doomed_dead},
-        {"post": ".", "form": {"delete": "Delete"}},
-        {"get": "/sidekiq/morgue"},
-        {"follow": "/sidekiq/morgue/", "containing": d.killed},
-        {"post": ".", "form": {"retry": "Retry Now"}},
-        {"get": "/sidekiq/scheduled"},
-        {"follow": "/sidekiq/scheduled/", "containing": d.scheduled},
-        {"post": ".", "form": {"add_to_queue": "Add to queue"}},
-        {"get": "/sidekiq/scheduled"},
-        {"follow": "/sidekiq/scheduled/", "containing": doomed_sched},
-        {"post": ".", "form": {"delete": "Delete"}},
-        {"get": "/sidekiq/queues/later"},
-        {"post": "/sidekiq/queues/later/delete", "form": {"key_val": raw_queued[0]}},
-    ]);
-    let pages = web(&sk, &url, steps);
-    for p in pages
-        .iter()
-        .filter(|p| !p.location.is_empty() || p.status != 200)
-    {
-        assert_eq!(p.status, 302, "POST {}: {} {}", p.path, p.status, p.body);
-    }
-    // kiqlab ran the retried jobs again (both fail again: no handler) and the
-    // scheduled one added to its queue; the deleted ones are gone for good.
-    let s = eventually(
-        Duration::from_secs(30),
-        "kiqlab to run what was retried",
-        || async {
-            let s = sk.inspect(&url);
-            let ok = s["stats"]["failed"].as_u64() == Some(failed_before + 2)
-                && s["stats"]["processed"].as_u64() == Some(processed_before + 3)
-                && s["stats"]["enqueued"] == 0;
-            ok.then_some(s)
-        },
-    )
-    .await;
-    let jids = |set: &str| -> Vec<String> {
-        s[set]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["jid"].as_str().unwrap().to_owned())
-            .collect()
-    };
-    assert_eq!(
-        jids("retries"),
-        vec![d.retried.clone()],
-        "retried stays; deleted and killed gone"
-    );
-    let mut dead = jids("dead");
-    dead.sort();
-    let mut want = vec![d.killed.clone(), killed_retry.clone()];
-    want.sort();
-    assert_eq!(
-        dead, want,
-        "killed retry in the morgue, deleted one gone, retried one back"
-    );
-    assert_eq!(s["stats"]["scheduled_size"], 0);
-    assert_eq!(
-        s["stats"]["queues"]
-            .get("later")
-            .and_then(Value::as_u64)
-            .unwrap_or(0),
-        0
-    );
-    let log = d.worker.log_text();
-    assert!(
-        log.contains("in an hour"),
-        "the scheduled job added to the queue ran"
-    );
-    assert!(!log.contains("never runs"));
-    assert!(!log.contains(&d.queued), "the deleted queued job never ran");
-
-    // Busy: Quiet, then Stop, on the kiqlab process.
-    let identity = s["processes"][0]["identity"].as_str().unwrap().to_owned();
-    let pages = web(
-        &sk,
-        &url,
-        json!([{"get": "/sidekiq/busy"}, {"post": "/sidekiq/busy", "form": {"identity": identity, "quiet": "1"}}]),
-    );
-    assert_eq!(pages[1].status, 302);
-    eventually(
-        Duration::from_secs(10),
-        "the kiqlab worker quiet",
-        || async { (sk.inspect(&url)["processes"][0]["quiet"] == "true").then_some(()) },
-    )
-    .await;
-    let waiting = enqueue(&url, &["DemoWorker", "0", "after quiet"]);
-    let pages = web(
-        &sk,
-        &url,
-        json!([{"get": "/sidekiq/busy"}, {"post": "/sidekiq/busy", "form": {"identity": identity, "stop": "1"}}]),
-    );
-    assert_eq!(pages[1].status, 302);
-    let mut worker = d.worker;
-    eventually(Duration::from_secs(20), "the kiqlab worker to stop", || {
-        let done = !worker.is_running();
-        async move { done.then_some(()) }
-    })
-    .await;
-    let s = sk.inspect(&url);
-    assert_eq!(s["stats"]["processes_size"], 0, "stopped: gone from Busy");
-    let q = &s["queues"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|q| q["name"] == "default")
-        .unwrap()["jobs"];
-    let queued: Vec<&str> = q
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|j| j["jid"].as_str().unwrap())
-        .collect();
-    assert!(
-        queued.contains(&waiting.as_str()),
-        "quiet: the new job waited"
-    );
-    assert!(
-        queued.contains(&d.long.as_str()),
-        "stop: the long job pushed back"
-    );
-    Outcome::Pass
-}
-
-async fn manual_retry_keeps_failure_history(sk: Sidekiq, redis: RedisServer) -> Outcome {
-    let url = redis.url();
-    let jid = enqueue(&url, &["FlakyWorker", "7", "--retry", "5"]);
-    let dir = temp_dir();
-    let _w = WorkerProc::start(&url, &["-c", "2"], &dir.path().join("w.log"));
-    let first = eventually(Duration::from_secs(30), "the first failure", || async {
-        let s = sk.inspect(&url);
-        (s["stats"]["retry_size"] == 1).then(|| s["retries"][0]["item"].clone())
-    })
-    .await;
-    let steps = json!([
-        {"get": "/sidekiq/retries"},
-        {"follow": "/sidekiq/retries/", "containing": jid},
-        {"post": ".", "form": {"retry": "Retry Now"}},
-    ]);
-    assert_eq!(web(&sk, &url, steps)[2].status, 302);
-    let again = eventually(Duration::from_secs(30), "the second failure", || async {
-        let s = sk.inspect(&url);
-        (s["stats"]["failed"] == 2 && s["stats"]["retry_size"] == 1)
-            .then(|| s["retries"][0]["item"].clone())
-    })
-    .await;
-    assert_eq!(
-        again["retry_count"], 0,
-        "a manual retry does not count: {again}"
-    );
-    assert!(again["retried_at"].is_number(), "retried_at set: {again}");
-    assert_eq!(
-        again["failed_at"], first["failed_at"],
-        "failed_at kept: {again}"
-    );
     Outcome::Pass
 }
