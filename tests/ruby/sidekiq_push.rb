@@ -1,4 +1,4 @@
-# Pushes jobs with real Sidekiq 6.4's client, as a Rails app would:
+# Pushes jobs with real Sidekiq's client, as a Rails app would (6.4, 7.3, 8.1):
 #   ruby sidekiq_push.rb REDIS_URL
 # Prints a JSON object of the jids it pushed.
 require "json"
