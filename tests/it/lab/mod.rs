@@ -49,6 +49,48 @@ pub async fn netns_lab_turn() -> LabTurn {
     }
 }
 
+/// Call holding the lab turn. True when the namespace lab's names are free
+/// for this test: nothing there, or a lab the tests made (marked so by
+/// `KIQLAB_LAB_BY_TESTS`) that a killed run left, now taken down; under CI,
+/// any leftover is taken down (the machine is the run's own). A lab brought
+/// up by hand outside CI is not touched: the test is skipped with a message.
+pub fn netns_lab_free(test: &str) -> bool {
+    let mark = Path::new("/run/kiqlab-lab/owner");
+    let leftover_ns = std::process::Command::new("ip")
+        .args(["netns", "list"])
+        .output()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .any(|l| l.split_whitespace().next() == Some("kiqlab-lan"))
+        })
+        .unwrap_or(false);
+    if !mark.exists() && !leftover_ns {
+        return true;
+    }
+    let by_tests = std::fs::read_to_string(mark)
+        .map(|m| m.contains("(made by the tests)"))
+        .unwrap_or(false);
+    if !by_tests && std::env::var_os("CI").is_none() {
+        eprintln!(
+            "SKIPPED {test}: a namespace lab is already up (scripts/lab-netns status); not touching it"
+        );
+        return false;
+    }
+    eprintln!("{test}: taking down the namespace lab a killed run left");
+    let o = std::process::Command::new(repo_file("scripts/lab-netns"))
+        .args(["down", "--force"])
+        .output()
+        .expect("run scripts/lab-netns down --force");
+    assert!(
+        o.status.success(),
+        "{test}: lab-netns down --force: {}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    true
+}
+
 pub fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
