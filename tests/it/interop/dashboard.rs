@@ -24,7 +24,7 @@ sidekiq_check!(
     "kiqlab's Busy shows a Ruby process's threads (concurrency), queue weights and running job",
     sidekiq_6_4,
     sidekiq_7_3,
-    sidekiq_8_1 = "issue 15: Sidekiq 8 writes `concurrency` as a top-level process field (and weights in `info.capsules`); kiqlab reads `info.concurrency`, shows 0",
+    sidekiq_8_1,
 );
 
 sidekiq_check!(

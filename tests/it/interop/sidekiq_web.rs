@@ -25,7 +25,7 @@ sidekiq_check!(
     "Sidekiq::Web's Busy shows a kiqlab worker's threads (concurrency), busy count and running job",
     sidekiq_6_4,
     sidekiq_7_3,
-    sidekiq_8_1 = "issue 15: Sidekiq 8's Busy shows a kiqlab worker as Threads 0 (it reads a top-level `concurrency` field)",
+    sidekiq_8_1,
 );
 
 sidekiq_check!(
