@@ -10,7 +10,7 @@ use futures::FutureExt;
 use serde_json::{Map, Value};
 
 use super::clock::Clock;
-use super::job::{float_value, new_jid, Job, PayloadError};
+use super::job::{new_jid, time_like, Job, PayloadError};
 use super::registry::{JobContext, JobError, Registry, WorkerInfo};
 use super::retry::{self, Decision};
 use super::store::{Completion, JobRecord, Outcome, RunOutcome, UnitOfWork};
@@ -210,7 +210,9 @@ pub fn malformed_dead_json(raw: &[u8], queue: &str, err: &PayloadError, now: f64
         "error_class".into(),
         Value::from("Kiqlab::MalformedPayload"),
     );
-    m.insert("failed_at".into(), float_value(now));
+    // In the unit of the payload's own created_at (Sidekiq 8: integer ms).
+    let failed_at = time_like(m.get("created_at"), now);
+    m.insert("failed_at".into(), failed_at);
     m.insert("retry_count".into(), Value::from(0));
     serde_json::to_string(&m).unwrap_or_default()
 }
