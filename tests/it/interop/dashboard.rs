@@ -32,7 +32,7 @@ sidekiq_check!(
     "kiqlab's Metrics lists the classes a Ruby process ran, with their success and failure counts (7.0+)",
     sidekiq_6_4,
     sidekiq_7_3,
-    sidekiq_8_1 = "issue 15: Sidekiq 8 writes metrics as `j|YYMMDD|H:MM` (+ 10-minute rollups, `h|` histograms); kiqlab reads 7.x's layout only",
+    sidekiq_8_1,
 );
 
 /// Pushes `jobs` with Ruby's client (tests/ruby/sidekiq_enqueue.rb); their jids.
