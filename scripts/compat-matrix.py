@@ -65,6 +65,45 @@ def stable(message):
     return message[:157] + "…" if len(message) > 160 else message
 
 
+# How kiqlab meets the differences between the versions (static text; the
+# code it describes names the same rules).
+PROSE = [
+    "## How kiqlab meets the three versions",
+    "",
+    "- **Processes.** A kiqlab heartbeat writes `concurrency` both in `info` (6.x and 7.x read it there) "
+    "and as a field of the process hash (8.x reads only that, and it overrides `info`'s), and queue "
+    "weights both as 7.x's `info.weights` and as 8.x's `info.capsules` (`{\"default\": {concurrency, mode, "
+    "weights}}`). kiqlab's Busy reads a process the same way: the hash's `concurrency` over `info`'s, "
+    "`info.capsules` over `info.weights` (`src/engine/store/process.rs`).",
+    "- **Pruning `processes`.** On Redis kiqlab removes members whose heartbeat has expired only when it "
+    "wins Sidekiq 7's lock (`SET process_cleanup 1 NX EX 60`), so kiqlab, 7.x and 8.x prune at most once a "
+    "minute between them; expired members are never listed either way.",
+    "- **Metrics: both layouts, always.** Sidekiq 7 keeps per-minute counters in `j|YYYYMMDD|H:M` and "
+    "histograms in `Class-DD-HH:M`; Sidekiq 8 in `j|YYMMDD|H:MM` (8 hours), a 10-minute rollup "
+    "`j|YYMMDD|H:M` (3 days) and `h|Class-D-H:M`. kiqlab writes every layout after each acknowledged "
+    "batch (one pipeline), so whichever Sidekiq::Web reads the Redis, or both during an upgrade, lists "
+    "what kiqlab ran, without guessing from live processes (a Sidekiq::Web is not one). kiqlab's "
+    "Metrics reads both and takes, per minute, class and counter (and histogram bucket), the larger "
+    "value, so its own runs count once; exact unless Sidekiq 7 *and* 8 processes both ran one class in "
+    "one minute, when the smaller share is missed (`src/engine/store/redis/layouts.rs`). The SQLite "
+    "store keeps its own table.",
+    "- **Time fields.** When kiqlab sets `enqueued_at`, `failed_at` or `retried_at` it keeps the "
+    "payload's unit, taken from its `created_at` (else `enqueued_at`): integer milliseconds (8.x) stay "
+    "integer milliseconds, float seconds stay floats; `at` and set scores are float seconds on every "
+    "version. Reading, a float is seconds and an integer is milliseconds from 1e11 up, seconds below "
+    "(1e11 s is the year 5138, 1e11 ms is 1973), as `Sidekiq::JobRecord` does before 8 "
+    "(`src/engine/job.rs`, `time_value_secs`).",
+    "- **ActiveJob.** Jobs wrapped by Rails' adapter (`ActiveJob::QueueAdapters::SidekiqAdapter::JobWrapper`) "
+    "or Sidekiq 8's (`Sidekiq::ActiveJob::Wrapper`) show as Sidekiq::Web shows them: the wrapped class "
+    "(mailers as `Mailer#method`) and the job's own arguments with the `_aj_*` markers decoded. A kiqlab "
+    "worker runs one with its handler for the wrapped class and the deserialized arguments; a GlobalID "
+    "argument (an Active Record object) or a custom serializer fails with "
+    "`ActiveJob::DeserializationError` naming it. `kiqlab enqueue --activejob CLASS ARG…` writes Rails' "
+    "envelope (`src/engine/activejob.rs`).",
+    "",
+]
+
+
 def cell(r):
     if r is None:
         return "missing"
@@ -115,6 +154,7 @@ def render(results, chroots):
     for p in PACKAGES:
         lines.append(f"| {p} | " + " | ".join(packages[l].get(p, "—") for l, _, _, _ in VERSIONS) + " |")
     lines.append("")
+    lines.extend(PROSE)
     lines.append("## Matrix")
     lines.append("")
     lines.append("pass: every assertion held · **FAIL** (issue 15): fails today, the test is "

@@ -1,5 +1,6 @@
 //! `kiqlab enqueue CLASS [ARG…]`: the tutorials' console steps
-//! (`DemoWorker.perform_async(…)`, `perform_in`, `perform_at`, 500 at once).
+//! (`DemoWorker.perform_async(…)`, `perform_in`, `perform_at`, 500 at once),
+//! and with `--activejob` a Rails app's `perform_later` (Rails' envelope).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,9 +9,10 @@ use clap::Args as ClapArgs;
 use serde_json::Value;
 
 use super::StoreArgs;
+use crate::engine::activejob;
 use crate::engine::client::{Client, PushOptions};
 use crate::engine::clock::{now_secs, SystemClock};
-use crate::engine::job::Retry;
+use crate::engine::job::{Job, Retry};
 use crate::engine::queue::QueueName;
 
 #[derive(Debug, ClapArgs)]
@@ -44,6 +46,10 @@ pub struct Args {
     /// Retry option: true, false or a number of retries
     #[arg(long, value_parser = Retry::parse)]
     pub retry: Option<Retry>,
+
+    /// Enqueue as Rails' ActiveJob does (`CLASS.perform_later(ARG…)`): Rails' JobWrapper with ActiveJob's envelope
+    #[arg(long)]
+    pub activejob: bool,
 }
 
 fn parse_delay(s: &str) -> Result<f64, String> {
@@ -107,7 +113,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         at: at.map(|t| t.max(1_000_000_000.0)),
     };
     let started = std::time::Instant::now();
-    let jids = if args.count == 1 {
+    let jids = if args.activejob {
+        perform_later(&client, &args, job_args, opts.at).await?
+    } else if args.count == 1 {
         vec![client.push(&args.class, job_args, &opts).await?]
     } else {
         let list = vec![job_args; args.count as usize];
@@ -128,6 +136,39 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// `--activejob`: `count` jobs in Rails' envelope, pushed in batches.
+async fn perform_later(
+    client: &Client,
+    args: &Args,
+    job_args: Vec<Value>,
+    at: Option<f64>,
+) -> anyhow::Result<Vec<String>> {
+    let queue = args.queue.clone().unwrap_or_else(QueueName::default_queue);
+    let now = now_secs();
+    let mut jids = Vec::with_capacity(args.count as usize);
+    let mut left = args.count as usize;
+    while left > 0 {
+        let n = left.min(crate::engine::client::BULK_BATCH);
+        let jobs: Vec<Job> = (0..n)
+            .map(|_| {
+                let mut job =
+                    activejob::envelope(&args.class, job_args.clone(), queue.clone(), now);
+                if let Some(r) = args.retry {
+                    job.set("retry", r.to_value());
+                }
+                if let Some(at) = at.filter(|t| *t > now) {
+                    job.set_time("at", at);
+                }
+                job
+            })
+            .collect();
+        jids.extend(jobs.iter().map(|j| j.jid().to_owned()));
+        client.push_jobs(jobs).await?;
+        left -= n;
+    }
+    Ok(jids)
 }
 
 #[cfg(test)]

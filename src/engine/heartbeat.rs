@@ -30,6 +30,9 @@ pub struct ProcessIdentity {
     pub info_json: String,
     /// tid per processor slot, base 36 like Sidekiq's.
     pub tids: Vec<String>,
+    /// Processor threads, also written as the hash's own `concurrency`
+    /// field, which Sidekiq 8 reads in preference to `info.concurrency`.
+    pub concurrency: usize,
 }
 
 pub struct IdentityParams<'a> {
@@ -66,7 +69,14 @@ impl ProcessIdentity {
             "labels": p.labels,
             "identity": identity,
             "version": concat!("kiqlab ", env!("CARGO_PKG_VERSION")),
+            // Sidekiq 7's `weights` (one hash per capsule), deprecated by
+            // 8.x's `capsules` (a name ⇒ concurrency, mode, weights).
             "weights": [weights],
+            "capsules": {"default": {
+                "concurrency": p.concurrency,
+                "mode": capsule_mode(p.queues),
+                "weights": weights,
+            }},
             "ip": p.ip,
             "pid_space": p.local.pid_space,
         });
@@ -84,6 +94,7 @@ impl ProcessIdentity {
             started_at: p.started_at,
             info_json: info.to_string(),
             tids,
+            concurrency: p.concurrency,
         }
     }
 
@@ -111,6 +122,7 @@ impl ProcessIdentity {
             identity: self.identity.clone(),
             info_json: self.info_json.clone(),
             busy: running.len(),
+            concurrency: self.concurrency,
             beat: now,
             quiet,
             rss_kb: rss_kb(),
@@ -118,6 +130,19 @@ impl ProcessIdentity {
             work,
             ttl_secs: BEAT_TTL_SECS,
         }
+    }
+}
+
+/// Sidekiq 8's `Capsule#mode`: `strict` when every weight is 0, `random`
+/// when every weight is 1, else `weighted`.
+fn capsule_mode(queues: &QueueSpec) -> &'static str {
+    let w = queues.weights();
+    if w.iter().all(|(_, n)| *n == 0) {
+        "strict"
+    } else if w.iter().all(|(_, n)| *n == 1) {
+        "random"
+    } else {
+        "weighted"
     }
 }
 
@@ -227,9 +252,14 @@ mod tests {
             assert!(info.get(k).is_some(), "info lacks {k}");
         }
         assert_eq!(info["queues"], json!(["default"]));
+        assert_eq!(
+            info["capsules"],
+            json!({"default": {"concurrency": 3, "mode": "strict", "weights": {"default": 0}}})
+        );
         assert_eq!(a.tids.len(), 3);
         let hb = a.beat(None, 10.0, false, 90);
         assert_eq!((hb.busy, hb.ttl_secs, hb.rtt_us), (0, 60, 90));
+        assert_eq!(hb.concurrency, 3);
     }
 
     #[test]

@@ -99,14 +99,42 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     s
 }
 
-/// Converts a Sidekiq time value to float epoch seconds: integers are
-/// Sidekiq 8's milliseconds, floats are seconds.
+/// Integer times below this are epoch seconds, others epoch milliseconds
+/// (1e11 s is the year 5138; 1e11 ms is March 1973).
+pub const MILLIS_FROM: i64 = 100_000_000_000;
+
+/// Converts a Sidekiq time value to float epoch seconds. The rule: a float
+/// is seconds (Sidekiq before 8); an integer is milliseconds (Sidekiq 8)
+/// when it is 1e11 or more, else seconds (Sidekiq before 8 reads integers
+/// as seconds, and some non-Ruby clients write them); a string is parsed as
+/// float seconds.
 pub fn time_value_secs(v: &Value) -> Option<f64> {
     match v {
         Value::Number(n) if n.is_f64() => n.as_f64(),
-        Value::Number(n) => n.as_i64().map(|ms| ms as f64 / 1000.0),
+        Value::Number(n) => n.as_i64().map(|t| {
+            if t >= MILLIS_FROM {
+                t as f64 / 1000.0
+            } else {
+                t as f64
+            }
+        }),
         Value::String(s) => s.parse::<f64>().ok(),
         _ => None,
+    }
+}
+
+/// True when `v` is a Sidekiq 8 time: integer epoch milliseconds.
+pub fn is_millis(v: &Value) -> bool {
+    v.as_i64().is_some_and(|t| t >= MILLIS_FROM)
+}
+
+/// `secs` in the unit of `like`: integer milliseconds when `like` is
+/// (Sidekiq 8), else a float of seconds.
+pub fn time_like(like: Option<&Value>, secs: f64) -> Value {
+    if like.is_some_and(is_millis) {
+        Value::from((secs * 1000.0).round() as i64)
+    } else {
+        float_value(secs)
     }
 }
 
@@ -300,8 +328,23 @@ impl Job {
         self.map.insert(field.to_owned(), value);
     }
 
+    /// Sets a time field in the payload's own unit: integer milliseconds
+    /// when its `created_at` (else `enqueued_at`) is (Sidekiq 8), else float
+    /// seconds. `at` is always float seconds (a sorted-set score, in 8.x too).
     pub fn set_time(&mut self, field: &str, secs: f64) {
-        self.set(field, float_value(secs));
+        let value = if field == "at" {
+            float_value(secs)
+        } else {
+            time_like(self.time_unit_reference(), secs)
+        };
+        self.set(field, value);
+    }
+
+    /// The field whose unit a new time follows.
+    fn time_unit_reference(&self) -> Option<&Value> {
+        self.map
+            .get("created_at")
+            .or_else(|| self.map.get("enqueued_at"))
     }
 
     pub fn remove(&mut self, field: &str) -> Option<Value> {
@@ -378,6 +421,42 @@ mod tests {
         let job = Job::parse(raw).unwrap();
         assert_eq!(job.created_at(), Some(1700000000.123));
         assert_eq!(job.enqueued_at(), Some(1700000000124.0));
+    }
+
+    #[test]
+    fn integer_times_below_1e11_are_seconds() {
+        let raw = r#"{"class":"A","args":[],"jid":"x","created_at":1700000000,"enqueued_at":99999999999}"#;
+        let job = Job::parse(raw).unwrap();
+        assert_eq!(job.created_at(), Some(1700000000.0));
+        assert_eq!(job.enqueued_at(), Some(99999999999.0));
+        assert_eq!(time_value_secs(&Value::from(MILLIS_FROM)), Some(1e8));
+    }
+
+    #[test]
+    fn times_set_keep_the_payload_unit() {
+        // Sidekiq 8: integer milliseconds stay integer milliseconds…
+        let raw = r#"{"class":"A","args":[],"jid":"x","created_at":1700000000123}"#;
+        let mut job = Job::parse(raw).unwrap();
+        job.set_time("failed_at", 1700000001.5);
+        job.set_time("enqueued_at", 1700000002.25);
+        job.set_time("at", 1700000003.5);
+        let out = job.to_json();
+        assert!(out.contains(r#""failed_at":1700000001500"#), "{out}");
+        assert!(out.contains(r#""enqueued_at":1700000002250"#), "{out}");
+        assert!(
+            out.contains(r#""at":1700000003.5"#),
+            "at stays a float: {out}"
+        );
+        // …and floats (before 8) stay float seconds, integral ones too.
+        let raw = r#"{"class":"A","args":[],"jid":"x","created_at":1700000000.5}"#;
+        let mut job = Job::parse(raw).unwrap();
+        job.set_time("retried_at", 1700000001.0);
+        assert!(job.to_json().contains(r#""retried_at":1700000001.0"#));
+        // No time yet (a payload kiqlab builds): float seconds.
+        let mut job = Job::new("A", vec![], QueueName::default_queue(), Retry::Off);
+        job.set_time("created_at", 1700000000.0);
+        job.set_time("enqueued_at", 1700000000.0);
+        assert!(job.to_json().contains(r#""enqueued_at":1700000000.0"#));
     }
 
     #[test]

@@ -15,7 +15,9 @@
 //! - `launcher`: the worker's lifecycle: start, quiet, stop with a deadline
 //! - `api`: the read and admin side the web node and `kiqlab stats` use
 //! - `builtin`: the job classes every worker knows (DemoWorker, UrgentWorker, NoopWorker)
+//! - `activejob`: Rails' ActiveJob wrappers: shown and run as the wrapped class, Rails' envelope
 
+pub mod activejob;
 pub mod api;
 pub mod builtin;
 pub mod client;

@@ -9,8 +9,9 @@ use std::time::Instant;
 use futures::FutureExt;
 use serde_json::{Map, Value};
 
+use super::activejob;
 use super::clock::Clock;
-use super::job::{float_value, new_jid, Job, PayloadError};
+use super::job::{new_jid, time_like, Job, PayloadError};
 use super::registry::{JobContext, JobError, Registry, WorkerInfo};
 use super::retry::{self, Decision};
 use super::store::{Completion, JobRecord, Outcome, RunOutcome, UnitOfWork};
@@ -35,11 +36,18 @@ pub async fn process(env: &ProcessorEnv, unit: &UnitOfWork) -> Completion {
         Ok(job) => job,
         Err(e) => return malformed(env, unit, &e, started_at),
     };
-    let result = match env.registry.get(job.class()) {
-        None => Err(unknown_class(env, job.class())),
-        Some(class) => {
+    // An ActiveJob job runs as its wrapped class, with its own arguments;
+    // the wrapper payload is what goes to retry or dead.
+    let run = match activejob::unwrap(&job) {
+        None => Ok(job.clone()),
+        Some(unwrapped) => unwrapped,
+    };
+    let result = match run.map(|r| (env.registry.get(r.class()), r)) {
+        Err(e) => Err(e),
+        Ok((None, r)) => Err(unknown_class(env, r.class())),
+        Ok((Some(class), run)) => {
             let ctx = JobContext {
-                job: job.clone(),
+                job: run,
                 worker: env.worker.clone(),
             };
             tracing::debug!(jid = job.jid(), class = job.class(), queue = %job.queue(), "start");
@@ -210,7 +218,9 @@ pub fn malformed_dead_json(raw: &[u8], queue: &str, err: &PayloadError, now: f64
         "error_class".into(),
         Value::from("Kiqlab::MalformedPayload"),
     );
-    m.insert("failed_at".into(), float_value(now));
+    // In the unit of the payload's own created_at (Sidekiq 8: integer ms).
+    let failed_at = time_like(m.get("created_at"), now);
+    m.insert("failed_at".into(), failed_at);
     m.insert("retry_count".into(), Value::from(0));
     serde_json::to_string(&m).unwrap_or_default()
 }
@@ -266,6 +276,36 @@ mod tests {
             ("worker-01", "10.0.0.11", 42)
         );
         assert_eq!(r.outcome, RunOutcome::Done);
+    }
+
+    #[tokio::test]
+    async fn activejob_jobs_run_as_the_wrapped_class_with_their_own_args() {
+        use crate::engine::activejob;
+        let mut e = env();
+        let mut r = Registry::new();
+        r.register("Echo", JobOptions::default(), |ctx| async move {
+            if ctx.args() == [Value::from(0), Value::from("aj now")] {
+                Ok(())
+            } else {
+                Err(JobError::argument(format!("got {:?}", ctx.args())))
+            }
+        });
+        e.registry = Arc::new(r);
+        let args = vec![Value::from(0), Value::from("aj now")];
+        let job = activejob::envelope("Echo", args, QueueName::default_queue(), 1.7e9);
+        let c = process(&e, &unit(&job.to_json())).await;
+        assert!(matches!(c.outcome, Outcome::Done), "{:?}", c.record);
+        assert_eq!(c.record.unwrap().class, "Echo");
+        // A GlobalID argument: a clear error, and the wrapper payload retried.
+        let gid = serde_json::json!({"_aj_globalid": "gid://blog/Post/7"});
+        let job = activejob::envelope("Echo", vec![gid], QueueName::default_queue(), 1.7e9);
+        let c = process(&e, &unit(&job.to_json())).await;
+        let Outcome::Retry { job, .. } = c.outcome else {
+            panic!("expected retry")
+        };
+        assert_eq!(job.class(), activejob::RAILS_WRAPPER);
+        assert_eq!(job.error_class(), Some("ActiveJob::DeserializationError"));
+        assert!(job.error_message().unwrap().contains("gid://blog/Post/7"));
     }
 
     #[tokio::test]

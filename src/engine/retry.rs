@@ -48,10 +48,14 @@ pub fn on_failure(job: &mut Job, err: &JobError, now: f64, rng: &mut impl Rng) -
     }
     job.set("error_message", Value::from(truncate(&err.message)));
     job.set("error_class", Value::from(err.class.as_str()));
-    let count = match job.retry_count() {
+    // Any integer counts as "failed before", -1 included: Sidekiq::Web's
+    // "Retry Now" decrements retry_count so that the next failure is not
+    // counted (Ruby: `if msg["retry_count"]` … `+= 1`).
+    let previous = job.get("retry_count").and_then(serde_json::Value::as_i64);
+    let count = match previous {
         Some(c) => {
             job.set_time("retried_at", now);
-            c.saturating_add(1)
+            u32::try_from(c.saturating_add(1).max(0)).unwrap_or(u32::MAX)
         }
         None => {
             job.set_time("failed_at", now);
@@ -169,6 +173,19 @@ mod tests {
         assert_eq!(j.retry_count(), Some(1));
         assert_eq!(j.time("retried_at"), Some(2000.0));
         assert_eq!(j.time("failed_at"), Some(1000.0));
+    }
+
+    #[test]
+    fn a_manual_retry_of_count_minus_one_keeps_the_history() {
+        let mut rng = StdRng::seed_from_u64(1);
+        let mut j = job(Retry::Default);
+        on_failure(&mut j, &JobError::runtime("boom"), 1000.0, &mut rng);
+        // Sidekiq::Web's Retry Now: retry_count - 1, then push.
+        j.set("retry_count", serde_json::Value::from(-1));
+        on_failure(&mut j, &JobError::runtime("again"), 2000.0, &mut rng);
+        assert_eq!(j.retry_count(), Some(0), "not counted");
+        assert_eq!(j.time("retried_at"), Some(2000.0));
+        assert_eq!(j.time("failed_at"), Some(1000.0), "failed_at kept");
     }
 
     #[test]

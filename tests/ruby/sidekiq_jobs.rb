@@ -62,3 +62,24 @@ class DoomedWorker
     raise "to the morgue"
   end
 end
+
+# The tutorials' DemoWorker as a Rails job (where ActiveJob is installed:
+# 7.3's and 8.1's chroots), for `kiqlab enqueue --activejob`. Loading an
+# adapter defines Rails' JobWrapper (8.x: an alias of Sidekiq::ActiveJob::Wrapper).
+begin
+  require "active_job"
+  require "active_job/queue_adapters/sidekiq_adapter"
+  ActiveJob::Base.logger = Logger.new(nil)
+  ActiveJob::Base.queue_adapter = :sidekiq
+
+  class AjDemoJob < ActiveJob::Base
+    queue_as :default
+
+    def perform(delay, message)
+      sleep delay.to_f
+      Interop.record(provider_job_id, message)
+    end
+  end
+rescue LoadError
+  # No ActiveJob here (Sidekiq 6.4 on the host).
+end

@@ -17,6 +17,9 @@ pub struct Heartbeat {
     /// The `info` JSON, serialised once per process.
     pub info_json: String,
     pub busy: usize,
+    /// Processor threads (also in `info`): Sidekiq 8 reads it as the hash's
+    /// own `concurrency` field, overriding `info.concurrency`.
+    pub concurrency: usize,
     pub beat: f64,
     pub quiet: bool,
     pub rss_kb: u64,
@@ -139,11 +142,62 @@ impl ProcessRecord {
         self.info.get("pid").and_then(Value::as_u64).unwrap_or(0)
     }
 
+    /// Threads: `info.concurrency` (Sidekiq 6 and 7, kiqlab), which a store
+    /// overrides with the hash's own `concurrency` field when there is one
+    /// (Sidekiq 8 writes only that); else the capsules' sum.
     pub fn concurrency(&self) -> u64 {
         self.info
             .get("concurrency")
             .and_then(Value::as_u64)
-            .unwrap_or(0)
+            .unwrap_or_else(|| {
+                self.capsules()
+                    .map(|c| {
+                        c.values()
+                            .filter_map(|v| v.get("concurrency").and_then(Value::as_u64))
+                            .sum()
+                    })
+                    .unwrap_or(0)
+            })
+    }
+
+    /// Sidekiq 8's `info.capsules`: name ⇒ `{concurrency, mode, weights}`.
+    fn capsules(&self) -> Option<&serde_json::Map<String, Value>> {
+        self.info
+            .get("capsules")
+            .and_then(Value::as_object)
+            .filter(|c| !c.is_empty())
+    }
+
+    /// Queue ⇒ weight as `Sidekiq::Process#weights` gives them: from the
+    /// capsules when there are any (8.x), else the first hash of 7.x's
+    /// `info.weights`; empty before 7.0.
+    pub fn weights(&self) -> Vec<(String, u64)> {
+        let pairs = |m: &serde_json::Map<String, Value>, out: &mut Vec<(String, u64)>| {
+            for (q, w) in m {
+                let w = w.as_u64().unwrap_or(0);
+                match out.iter_mut().find(|(name, _)| name == q) {
+                    Some(e) => e.1 = w,
+                    None => out.push((q.clone(), w)),
+                }
+            }
+        };
+        let mut out = Vec::new();
+        if let Some(caps) = self.capsules() {
+            for cap in caps.values() {
+                if let Some(w) = cap.get("weights").and_then(Value::as_object) {
+                    pairs(w, &mut out);
+                }
+            }
+        } else if let Some(w) = self
+            .info
+            .get("weights")
+            .and_then(Value::as_array)
+            .and_then(|a| a.first())
+            .and_then(Value::as_object)
+        {
+            pairs(w, &mut out);
+        }
+        out
     }
 
     pub fn started_at(&self) -> f64 {
@@ -162,7 +216,11 @@ impl ProcessRecord {
             .unwrap_or(false)
     }
 
+    /// `info.queues`, else (a Sidekiq 8 process without it) the capsules' queues.
     pub fn queues(&self) -> Vec<String> {
+        if self.info.get("queues").is_none() && self.capsules().is_some() {
+            return self.weights().into_iter().map(|(q, _)| q).collect();
+        }
         self.info
             .get("queues")
             .and_then(Value::as_array)
@@ -227,6 +285,42 @@ mod tests {
             WorkRecord::parse("id", "t1", o).unwrap().payload,
             r#"{"class":"A","args":[]}"#
         );
+    }
+
+    fn record(info: Value) -> ProcessRecord {
+        ProcessRecord {
+            identity: "h:1:abc".into(),
+            info,
+            busy: 0,
+            beat: 0.0,
+            quiet: false,
+            rss_kb: 0,
+            rtt_us: 0,
+        }
+    }
+
+    #[test]
+    fn weights_and_queues_come_from_capsules_else_info() {
+        use serde_json::json;
+        // Sidekiq 7 (and kiqlab before 8.x's fields): info.weights, info.concurrency.
+        let v7 = record(json!({"concurrency": 4, "queues": ["critical", "default"],
+            "weights": [{"critical": 3, "default": 1}]}));
+        assert_eq!(v7.concurrency(), 4);
+        assert_eq!(
+            v7.weights(),
+            vec![("critical".to_owned(), 3), ("default".to_owned(), 1)]
+        );
+        // Sidekiq 8.1: capsules, no info.concurrency, no queues.
+        let v8 = record(json!({"capsules": {
+            "default": {"concurrency": 4, "mode": "weighted", "weights": {"critical": 3, "default": 1}},
+            "single": {"concurrency": 1, "mode": "strict", "weights": {"serial": 0}}}}));
+        assert_eq!(v8.concurrency(), 5, "the capsules' sum");
+        assert_eq!(v8.queues(), vec!["critical", "default", "serial"]);
+        assert_eq!(v8.weights()[2], ("serial".to_owned(), 0));
+        // Sidekiq 6: neither.
+        let v6 = record(json!({"concurrency": 2, "queues": ["default"]}));
+        assert!(v6.weights().is_empty());
+        assert_eq!(v6.queues(), vec!["default"]);
     }
 
     #[test]

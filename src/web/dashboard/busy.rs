@@ -46,17 +46,13 @@ struct ProcessView {
 
 impl ProcessView {
     fn new(p: &ProcessRecord) -> ProcessView {
-        let weights = p
-            .info
-            .get("weights")
-            .and_then(Value::as_array)
-            .and_then(|a| a.first())
-            .and_then(Value::as_object);
+        // 7.x's `info.weights`, or 8.x's `info.capsules` (ProcessRecord::weights).
+        let weights = p.weights();
         let queues = p
             .queues()
             .iter()
             .map(
-                |q| match weights.and_then(|w| w.get(q)).and_then(Value::as_u64) {
+                |q| match weights.iter().find(|(name, _)| name == q).map(|(_, w)| *w) {
                     Some(w) if w > 0 => format!("{q} ({w})"),
                     _ => q.clone(),
                 },

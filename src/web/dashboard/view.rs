@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::error::DashResult;
+use crate::engine::activejob;
 use crate::engine::api::Stats;
 use crate::engine::job::Job;
 use crate::engine::retry::decompress_backtrace;
@@ -101,7 +102,15 @@ impl JobView {
             };
         };
         let str_field = |k: &str| job.get(k).and_then(Value::as_str).map(str::to_owned);
-        let args_full = serde_json::to_string(job.args()).unwrap_or_default();
+        // ActiveJob: the wrapped class and the job's own arguments, as Sidekiq::Web shows them.
+        let (class, args) = match activejob::display(job) {
+            Some((class, args)) => (class, Value::Array(args)),
+            None => (
+                job.display_class().to_owned(),
+                Value::Array(job.args().to_vec()),
+            ),
+        };
+        let args_full = serde_json::to_string(&args).unwrap_or_default();
         let args: String = args_full.chars().take(ARGS_SHOWN).collect();
         let extras: Map<String, Value> = job
             .map()
@@ -114,7 +123,7 @@ impl JobView {
             score: 0.0,
             raw: raw.to_owned(),
             valid: true,
-            class: job.display_class().to_owned(),
+            class,
             queue: job.queue().to_string(),
             jid: job.jid().to_owned(),
             bid: str_field("bid"),

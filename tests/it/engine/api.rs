@@ -160,6 +160,7 @@ fn beat(identity: &str, embedded: bool) -> Heartbeat {
         identity: identity.into(),
         info_json: info.to_string(),
         busy: 0,
+        concurrency: 5,
         beat: now_secs(),
         quiet: false,
         rss_kb: 0,

@@ -16,6 +16,7 @@ mod recovery;
 mod redis_only;
 mod retries;
 mod sets;
+mod time_units;
 mod usage;
 
 pub use harness::{spec as harness_spec_strict, Harness};

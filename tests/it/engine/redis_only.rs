@@ -122,3 +122,50 @@ async fn worker_survives_a_redis_restart() {
     assert_eq!(s.enqueued, 0);
     drop(redis);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn processes_follow_sidekiq_8_fields_and_7_cleanup_lock() {
+    let Some(h) = Harness::redis().await else {
+        return;
+    };
+    let mut con = h.redis.as_ref().unwrap().connection();
+    // A Sidekiq 8.1 process: concurrency only as the hash's own field,
+    // queues and weights only in info.capsules.
+    let info = json!({"hostname": "rb", "pid": 7, "identity": "rb:7:0123456789ab",
+        "capsules": {"default": {"concurrency": 4, "mode": "weighted",
+            "weights": {"critical": 3, "default": 1}}}});
+    let _: () = redis::cmd("HSET")
+        .arg("rb:7:0123456789ab")
+        .arg("info")
+        .arg(info.to_string())
+        .arg("concurrency")
+        .arg(4)
+        .arg("busy")
+        .arg(0)
+        .query(&mut con)
+        .unwrap();
+    let _: () = con.sadd("processes", "rb:7:0123456789ab").unwrap();
+    // A member whose heartbeat has expired, while another reader holds the lock.
+    let _: () = con.sadd("processes", "ghost:1:aaaaaaaaaaaa").unwrap();
+    let _: () = redis::cmd("SET")
+        .arg("process_cleanup")
+        .arg("1")
+        .arg("EX")
+        .arg(60)
+        .query(&mut con)
+        .unwrap();
+    let procs = h.store.processes(0.0).await.unwrap();
+    assert_eq!(procs.len(), 1, "the ghost is not listed");
+    let p = &procs[0];
+    assert_eq!(p.concurrency(), 4);
+    assert_eq!(p.queues(), vec!["critical", "default"]);
+    assert_eq!(p.weights()[0], ("critical".to_owned(), 3));
+    let members: Vec<String> = con.smembers("processes").unwrap();
+    assert_eq!(members.len(), 2, "lock held by another reader: no prune");
+    let _: () = con.del("process_cleanup").unwrap();
+    h.store.processes(0.0).await.unwrap();
+    let members: Vec<String> = con.smembers("processes").unwrap();
+    assert_eq!(members, vec!["rb:7:0123456789ab"], "lock won: pruned");
+    let ttl: i64 = con.ttl("process_cleanup").unwrap();
+    assert!((1..=60).contains(&ttl), "kiqlab holds the lock: TTL {ttl}");
+}

@@ -17,16 +17,16 @@ sidekiq_check!(
     rails_adapter_job_shown,
     "ActiveJob 7.2 with Rails' adapter (…SidekiqAdapter::JobWrapper): kiqlab's dashboard shows the wrapped class and the job's own arguments",
     sidekiq_6_4,
-    sidekiq_7_3 = "issue 15: kiqlab shows ActiveJob's whole envelope as the arguments",
-    sidekiq_8_1 = "issue 15: kiqlab shows ActiveJob's whole envelope as the arguments",
+    sidekiq_7_3,
+    sidekiq_8_1,
 );
 
 sidekiq_check!(
     rails_adapter_job_runs,
     "ActiveJob 7.2 with Rails' adapter: a kiqlab worker runs the job with its handler for the wrapped class (DemoWorker)",
     sidekiq_6_4,
-    sidekiq_7_3 = "issue 15: kiqlab has no handler for ActiveJob's wrapper class",
-    sidekiq_8_1 = "issue 15: kiqlab has no handler for ActiveJob's wrapper class",
+    sidekiq_7_3,
+    sidekiq_8_1,
 );
 
 sidekiq_check!(
@@ -34,7 +34,7 @@ sidekiq_check!(
     "ActiveJob 7.2 with Sidekiq 8's adapter (Sidekiq::ActiveJob::Wrapper): kiqlab's dashboard shows the wrapped class and the job's own arguments",
     sidekiq_6_4,
     sidekiq_7_3,
-    sidekiq_8_1 = "issue 15: kiqlab shows ActiveJob's whole envelope as the arguments",
+    sidekiq_8_1,
 );
 
 sidekiq_check!(
@@ -42,7 +42,7 @@ sidekiq_check!(
     "ActiveJob 7.2 with Sidekiq 8's adapter: a kiqlab worker runs the job with its handler for the wrapped class (DemoWorker)",
     sidekiq_6_4,
     sidekiq_7_3,
-    sidekiq_8_1 = "issue 15: kiqlab has no handler for Sidekiq::ActiveJob::Wrapper",
+    sidekiq_8_1,
 );
 
 /// `DemoWorker.perform_later(0, "aj now")` through `adapter`; its jid, or

@@ -24,7 +24,7 @@ sidekiq_check!(
     "Sidekiq's API gives a kiqlab worker's concurrency (Process#[\"concurrency\"], ProcessSet#total_concurrency)",
     sidekiq_6_4,
     sidekiq_7_3,
-    sidekiq_8_1 = "issue 15: Sidekiq 8 reads `concurrency` from a top-level process-hash field, kiqlab writes it only in `info`",
+    sidekiq_8_1,
 );
 
 sidekiq_check!(
@@ -32,7 +32,7 @@ sidekiq_check!(
     "Sidekiq's API gives a kiqlab worker's queue weights (Process#weights, 7.0+) and, from 8.0, its capsules (Process#capsules)",
     sidekiq_6_4,
     sidekiq_7_3,
-    sidekiq_8_1 = "issue 15: kiqlab writes no `info.capsules` (Sidekiq 8.1 falls back to the deprecated `info.weights`, to go in 9.0)",
+    sidekiq_8_1,
 );
 
 async fn sidekiq_api_sees_kiqlab_weights(sk: Sidekiq, redis: RedisServer) -> Outcome {

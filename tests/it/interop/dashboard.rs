@@ -24,7 +24,7 @@ sidekiq_check!(
     "kiqlab's Busy shows a Ruby process's threads (concurrency), queue weights and running job",
     sidekiq_6_4,
     sidekiq_7_3,
-    sidekiq_8_1 = "issue 15: Sidekiq 8 writes `concurrency` as a top-level process field (and weights in `info.capsules`); kiqlab reads `info.concurrency`, shows 0",
+    sidekiq_8_1,
 );
 
 sidekiq_check!(
@@ -32,7 +32,7 @@ sidekiq_check!(
     "kiqlab's Metrics lists the classes a Ruby process ran, with their success and failure counts (7.0+)",
     sidekiq_6_4,
     sidekiq_7_3,
-    sidekiq_8_1 = "issue 15: Sidekiq 8 writes metrics as `j|YYMMDD|H:MM` (+ 10-minute rollups, `h|` histograms); kiqlab reads 7.x's layout only",
+    sidekiq_8_1,
 );
 
 /// Pushes `jobs` with Ruby's client (tests/ruby/sidekiq_enqueue.rb); their jids.

@@ -14,8 +14,8 @@ sidekiq_check!(
     cleanup_lock_honoured,
     "Sidekiq 7+'s process_cleanup lock: kiqlab prunes dead processes only when it wins the lock, and takes it",
     sidekiq_6_4,
-    sidekiq_7_3 = "issue 15: kiqlab prunes `processes` on every read, ignoring the process_cleanup lock",
-    sidekiq_8_1 = "issue 15: kiqlab prunes `processes` on every read, ignoring the process_cleanup lock",
+    sidekiq_7_3,
+    sidekiq_8_1,
 );
 
 fn members(redis: &RedisServer) -> Vec<String> {

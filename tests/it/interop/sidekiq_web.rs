@@ -25,7 +25,7 @@ sidekiq_check!(
     "Sidekiq::Web's Busy shows a kiqlab worker's threads (concurrency), busy count and running job",
     sidekiq_6_4,
     sidekiq_7_3,
-    sidekiq_8_1 = "issue 15: Sidekiq 8's Busy shows a kiqlab worker as Threads 0 (it reads a top-level `concurrency` field)",
+    sidekiq_8_1,
 );
 
 sidekiq_check!(
@@ -41,7 +41,7 @@ sidekiq_check!(
     "Sidekiq::Web's Metrics lists the classes a kiqlab worker ran (7.0+)",
     sidekiq_6_4,
     sidekiq_7_3,
-    sidekiq_8_1 = "issue 15: Sidekiq 8 reads metrics from `j|YYMMDD|H:MM` keys, kiqlab writes 7.x's `j|YYYYMMDD|H:M`",
+    sidekiq_8_1,
 );
 
 /// One answer of Sidekiq::Web.

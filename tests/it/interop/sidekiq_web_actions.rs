@@ -23,9 +23,9 @@ sidekiq_check!(
 sidekiq_check!(
     manual_retry_keeps_failure_history,
     "After Sidekiq::Web's Retry Now (retry_count - 1, then push), kiqlab's next failure sets retried_at and keeps failed_at, as Sidekiq does",
-    sidekiq_6_4 = "issue 15 (found by this suite): kiqlab reads retry_count -1 as absent: failed_at overwritten, no retried_at",
-    sidekiq_7_3 = "issue 15 (found by this suite): kiqlab reads retry_count -1 as absent: failed_at overwritten, no retried_at",
-    sidekiq_8_1 = "issue 15 (found by this suite): kiqlab reads retry_count -1 as absent: failed_at overwritten, no retried_at",
+    sidekiq_6_4,
+    sidekiq_7_3,
+    sidekiq_8_1,
 );
 
 async fn actions_reach_kiqlab(sk: Sidekiq, redis: RedisServer) -> Outcome {

@@ -18,15 +18,15 @@ sidekiq_check!(
     "A Ruby job kiqlab fails (failed_at) and schedules (enqueued_at) keeps its payload's time unit (float s before 8, integer ms in 8)",
     sidekiq_6_4,
     sidekiq_7_3,
-    sidekiq_8_1 = "issue 15: kiqlab writes failed_at/enqueued_at as float seconds beside Sidekiq 8's integer-ms created_at",
+    sidekiq_8_1,
 );
 
 sidekiq_check!(
     integer_seconds_enqueued_at_read_as_seconds,
     "An integer-seconds enqueued_at (as some non-Ruby clients write) gives a latency in seconds in `kiqlab stats`",
-    sidekiq_6_4 = "issue 15: kiqlab reads every integer time as milliseconds (latency ~1.8e9 s)",
-    sidekiq_7_3 = "issue 15: kiqlab reads every integer time as milliseconds (latency ~1.8e9 s)",
-    sidekiq_8_1 = "issue 15: kiqlab reads every integer time as milliseconds (latency ~1.8e9 s)",
+    sidekiq_6_4,
+    sidekiq_7_3,
+    sidekiq_8_1,
 );
 
 /// Integer milliseconds (8.x) or float seconds (before 8), by `created_at`.

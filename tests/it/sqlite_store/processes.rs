@@ -24,6 +24,7 @@ fn beat(identity: &str, pid: u64, pid_space: &str, ttl_secs: u64) -> Heartbeat {
         identity: identity.to_owned(),
         info_json: info.to_string(),
         busy: 2,
+        concurrency: 5,
         beat: now_secs(),
         quiet: false,
         rss_kb: 1234,

@@ -128,6 +128,7 @@ fn heartbeat(identity: &str) -> Heartbeat {
         identity: identity.to_owned(),
         info_json: info.to_string(),
         busy: 0,
+        concurrency: 5,
         beat: now_secs(),
         quiet: false,
         rss_kb: 0,

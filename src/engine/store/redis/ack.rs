@@ -1,14 +1,16 @@
 //! Acknowledgements on Redis: one Lua call per batch that removes finished
 //! jobs from the in-progress list and files their retry, dead and failure
-//! entries and counters; then the recent-jobs feed and per-class metrics.
+//! entries and counters; then the recent-jobs feed and per-class metrics
+//! (in both Sidekiq 7's and 8's layouts).
 
 use redis::aio::ConnectionManager;
 
+use super::layouts;
 use super::scripts::{wip_key, ACK};
 use super::worker::stored_bytes;
 use super::write::score_arg;
 use crate::engine::clock::utc_date;
-use crate::engine::store::metrics::{batch_deltas, METRICS_KEEP_SECS};
+use crate::engine::store::metrics::batch_deltas;
 use crate::engine::store::{failure_json, Completion, DeadLimits, Outcome, Result};
 
 /// Daily stat keys live five years, as Sidekiq's `STATS_TTL`.
@@ -18,8 +20,6 @@ const FAILURES_MAX: i64 = 1000;
 /// Length of the recent-jobs feed.
 pub const RECENT_MAX: i64 = 1000;
 pub const RECENT_KEY: &str = "kiqlab:recent";
-/// Sidekiq 7 per-minute metrics expire after 8 hours.
-const METRICS_TTL: i64 = METRICS_KEEP_SECS;
 
 pub async fn complete(
     con: &mut ConnectionManager,
@@ -95,71 +95,8 @@ pub async fn complete(
             .arg(RECENT_MAX - 1)
             .ignore();
     }
-    let deltas = batch_deltas(batch);
-    if !deltas.is_empty() {
-        let key = metrics_key(now);
-        for (class, d) in &deltas {
-            if d.ms > 0 {
-                pipe.cmd("HINCRBY")
-                    .arg(&key)
-                    .arg(format!("{class}|ms"))
-                    .arg(d.ms)
-                    .ignore();
-            }
-            pipe.cmd("HINCRBY")
-                .arg(&key)
-                .arg(format!("{class}|p"))
-                .arg(d.executions)
-                .ignore();
-            if d.failures > 0 {
-                pipe.cmd("HINCRBY")
-                    .arg(&key)
-                    .arg(format!("{class}|f"))
-                    .arg(d.failures)
-                    .ignore();
-            }
-            if !d.buckets.is_empty() {
-                // Sidekiq 7's histogram: saturating u16 counters per bucket.
-                let hkey = histogram_key(class, now);
-                let mut bf = redis::cmd("BITFIELD");
-                bf.arg(&hkey).arg("OVERFLOW").arg("SAT");
-                for (bucket, n) in &d.buckets {
-                    bf.arg("INCRBY")
-                        .arg("u16")
-                        .arg(format!("#{bucket}"))
-                        .arg(*n);
-                }
-                pipe.add_command(bf).ignore();
-                pipe.cmd("EXPIRE").arg(&hkey).arg(METRICS_TTL).ignore();
-            }
-        }
-        pipe.cmd("EXPIRE").arg(&key).arg(METRICS_TTL).ignore();
-    }
+    // Both Sidekiq 7's and 8's layouts (see `layouts` for why).
+    layouts::write(&mut pipe, &batch_deltas(batch), now);
     let _: () = pipe.query_async(con).await?;
     Ok(())
-}
-
-/// Sidekiq 7's per-minute metrics key, `j|YYYYMMDD|H:M` in UTC without padding.
-pub fn metrics_key(now: f64) -> String {
-    let t = chrono::DateTime::from_timestamp(now as i64, 0).unwrap_or_default();
-    format!("j|{}", t.format("%Y%m%d|%-H:%-M"))
-}
-
-/// Sidekiq 7's per-minute histogram key of `class`: `Class-DD-HH:M` in UTC
-/// (day and hour zero-padded, minute not).
-pub fn histogram_key(class: &str, now: f64) -> String {
-    let t = chrono::DateTime::from_timestamp(now as i64, 0).unwrap_or_default();
-    format!("{class}-{}", t.format("%d-%H:%-M"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn metrics_key_is_unpadded_utc() {
-        // 2024-01-15 09:05:30 UTC
-        assert_eq!(metrics_key(1705309530.0), "j|20240115|9:5");
-        assert_eq!(histogram_key("A", 1705309530.0), "A-15-09:5");
-    }
 }

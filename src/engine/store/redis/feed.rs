@@ -1,10 +1,13 @@
 //! Reads beyond Sidekiq's API on Redis: the recent-jobs feed
-//! (`kiqlab:recent`), and Sidekiq 7's per-minute metrics (`j|YYYYMMDD|H:M`
-//! hashes) and histograms (`Class-DD-HH:M` bitfields).
+//! (`kiqlab:recent`), and the per-minute metrics and histograms in both
+//! Sidekiq 7's and 8's layouts (`layouts`), merged.
 
 use redis::aio::ConnectionManager;
 
-use super::ack::{histogram_key, metrics_key, RECENT_KEY, RECENT_MAX};
+use super::ack::{RECENT_KEY, RECENT_MAX};
+use super::layouts::{
+    histogram_key_v7, histogram_key_v8, merge_fields, metrics_key_v7, metrics_key_v8,
+};
 use crate::engine::store::metrics::{minute_of, ClassMinute, Histogram, BUCKETS};
 use crate::engine::store::{JobRecord, Result};
 
@@ -56,11 +59,18 @@ pub async fn class_metrics(
     }
     let mut pipe = redis::pipe();
     for m in &mins {
-        pipe.cmd("HGETALL").arg(metrics_key(*m as f64));
+        pipe.cmd("HGETALL").arg(metrics_key_v7(*m as f64));
+        pipe.cmd("HGETALL").arg(metrics_key_v8(*m as f64));
     }
     let hashes: Vec<Vec<(String, u64)>> = pipe.query_async(con).await?;
     let mut out = Vec::new();
-    for (minute, fields) in mins.into_iter().zip(hashes) {
+    let mut pairs = hashes.into_iter();
+    for minute in mins {
+        let (v7, v8) = (
+            pairs.next().unwrap_or_default(),
+            pairs.next().unwrap_or_default(),
+        );
+        let fields = merge_fields(v7, v8);
         let mut by_class: std::collections::BTreeMap<String, ClassMinute> = Default::default();
         for (field, n) in fields {
             let Some((class, kind)) = field.rsplit_once('|') else {
@@ -100,18 +110,27 @@ pub async fn class_histogram(
     }
     let mut pipe = redis::pipe();
     for m in &mins {
-        // BITFIELD with GETs only (BITFIELD_RO needs Redis 6.2).
-        let mut bf = redis::cmd("BITFIELD");
-        bf.arg(histogram_key(class, *m as f64));
-        for i in 0..BUCKETS {
-            bf.arg("GET").arg("u16").arg(format!("#{i}"));
+        for key in [
+            histogram_key_v7(class, *m as f64),
+            histogram_key_v8(class, *m as f64),
+        ] {
+            // BITFIELD with GETs only (BITFIELD_RO needs Redis 6.2).
+            let mut bf = redis::cmd("BITFIELD");
+            bf.arg(key);
+            for i in 0..BUCKETS {
+                bf.arg("GET").arg("u16").arg(format!("#{i}"));
+            }
+            pipe.add_command(bf);
         }
-        pipe.add_command(bf);
     }
     let rows: Vec<Vec<u64>> = pipe.query_async(con).await?;
-    for row in rows {
-        for (t, n) in total.iter_mut().zip(row) {
-            *t += n;
+    // Per minute, the larger of the two layouts' counts per bucket.
+    for pair in rows.chunks(2) {
+        let (v7, v8) = (&pair[0], pair.get(1).unwrap_or(&pair[0]));
+        for (i, t) in total.iter_mut().enumerate() {
+            let a = v7.get(i).copied().unwrap_or(0);
+            let b = v8.get(i).copied().unwrap_or(0);
+            *t += a.max(b);
         }
     }
     Ok(total)

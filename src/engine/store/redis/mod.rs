@@ -11,11 +11,13 @@
 //! - `read`: `ReadSide` (stats, queues, sets, processes, history), with `feed`
 //! - `admin`: `AdminSide` (entries taken, added, restored; clears, signals)
 //! - `scripts`: the Lua scripts and the in-progress list keys
+//! - `layouts`: per-class metrics in Sidekiq 7's and 8's key layouts (both written)
 
 pub(crate) mod ack;
 mod admin;
 mod feed;
 mod fetch;
+mod layouts;
 mod procs;
 mod read;
 pub mod scripts;

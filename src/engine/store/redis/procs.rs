@@ -105,6 +105,8 @@ pub async fn heartbeat(con: &mut ConnectionManager, beat: &Heartbeat) -> Result<
         .arg(id)
         .arg("info")
         .arg(&beat.info_json)
+        .arg("concurrency")
+        .arg(beat.concurrency)
         .arg("busy")
         .arg(beat.busy)
         .arg("beat")
@@ -149,14 +151,24 @@ pub async fn clear_heartbeat(con: &mut ConnectionManager, identity: &str) -> Res
 type ProcFields = (
     Option<String>,
     Option<u64>,
+    Option<u64>,
     Option<f64>,
     Option<String>,
     Option<u64>,
     Option<u64>,
 );
 
-/// Live processes; members whose heartbeat hash has expired are removed from
-/// `processes`, as `Sidekiq::ProcessSet#cleanup` does.
+/// Sidekiq 7's `ProcessSet#cleanup` lock: whoever sets it prunes, at most
+/// once a minute across every reader of this Redis.
+const CLEANUP_LOCK: &str = "process_cleanup";
+const CLEANUP_LOCK_SECS: u64 = 60;
+
+/// Live processes, as `Sidekiq::ProcessSet` reads them: the hash's own
+/// `concurrency` field (Sidekiq 8's) overrides `info.concurrency`. Members
+/// whose heartbeat hash has expired are left out, and removed from
+/// `processes` only by the reader that wins Sidekiq 7's `process_cleanup`
+/// lock (`SET NX EX 60`), so kiqlab, 7.x and 8.x prune at most once a minute
+/// between them (6.x, which prunes on every read, takes no lock).
 pub async fn processes(con: &mut ConnectionManager) -> Result<Vec<ProcessRecord>> {
     let mut ids: Vec<String> = redis::cmd("SMEMBERS")
         .arg("processes")
@@ -171,6 +183,7 @@ pub async fn processes(con: &mut ConnectionManager) -> Result<Vec<ProcessRecord>
         pipe.cmd("HMGET")
             .arg(id)
             .arg("info")
+            .arg("concurrency")
             .arg("busy")
             .arg("beat")
             .arg("quiet")
@@ -180,11 +193,15 @@ pub async fn processes(con: &mut ConnectionManager) -> Result<Vec<ProcessRecord>
     let rows: Vec<ProcFields> = pipe.query_async(con).await?;
     let mut out = Vec::new();
     let mut gone = Vec::new();
-    for (id, (info, busy, beat, quiet, rss, rtt)) in ids.into_iter().zip(rows) {
-        let Some(info) = info.and_then(|i| serde_json::from_str(&i).ok()) else {
+    for (id, (info, concurrency, busy, beat, quiet, rss, rtt)) in ids.into_iter().zip(rows) {
+        let Some(mut info) = info.and_then(|i| serde_json::from_str::<serde_json::Value>(&i).ok())
+        else {
             gone.push(id);
             continue;
         };
+        if let (Some(c), Some(obj)) = (concurrency, info.as_object_mut()) {
+            obj.insert("concurrency".into(), c.into());
+        }
         out.push(ProcessRecord {
             identity: id,
             info,
@@ -196,11 +213,21 @@ pub async fn processes(con: &mut ConnectionManager) -> Result<Vec<ProcessRecord>
         });
     }
     if !gone.is_empty() {
-        let _: () = redis::cmd("SREM")
-            .arg("processes")
-            .arg(&gone)
+        let won: Option<String> = redis::cmd("SET")
+            .arg(CLEANUP_LOCK)
+            .arg("1")
+            .arg("NX")
+            .arg("EX")
+            .arg(CLEANUP_LOCK_SECS)
             .query_async(con)
             .await?;
+        if won.is_some() {
+            let _: () = redis::cmd("SREM")
+                .arg("processes")
+                .arg(&gone)
+                .query_async(con)
+                .await?;
+        }
     }
     Ok(out)
 }

@@ -224,6 +224,7 @@ mod tests {
             identity: identity.into(),
             info_json: r#"{"pid":1}"#.into(),
             busy: 0,
+            concurrency: 5,
             beat: 1.0,
             quiet: true,
             rss_kb: 0,

@@ -109,6 +109,7 @@ fn beat(identity: &str, host: &str) -> Heartbeat {
         identity: identity.into(),
         info_json: info.to_string(),
         busy: 1,
+        concurrency: 5,
         beat: now_secs(),
         quiet: false,
         rss_kb: 30524,
