@@ -19,7 +19,7 @@ const MAX_MESSAGE_CHARS: usize = 10_000;
 pub enum Decision {
     /// Retry at this epoch time.
     Retry { at: f64 },
-    /// Retries exhausted: into the dead set.
+    /// Retries exhausted, or a permanent error: into the dead set.
     Dead,
     /// `retry: false`, or exhausted with `dead: false`: dropped.
     Discard,
@@ -69,7 +69,7 @@ pub fn on_failure(job: &mut Job, err: &JobError, now: f64, rng: &mut impl Rng) -
         (Some(secs), Some(first)) => first + secs < now,
         _ => false,
     };
-    if count >= max || expired_for {
+    if count >= max || expired_for || err.permanent {
         if job.get("dead") == Some(&Value::Bool(false)) {
             Decision::Discard
         } else {
@@ -220,6 +220,24 @@ mod tests {
         // Sidekiq 6.4's own output for ["a","b"] style arrays decodes too:
         let wrapped = format!("{}\n", compress_backtrace(&["x".into()]));
         assert_eq!(decompress_backtrace(&wrapped).unwrap(), vec!["x"]);
+    }
+
+    #[test]
+    fn permanent_errors_go_dead_at_once() {
+        let mut rng = StdRng::seed_from_u64(1);
+        let err = JobError::new("Net::SMTPFatalError", "552 too big").permanently();
+        let mut j = job(Retry::Default);
+        assert_eq!(on_failure(&mut j, &err, 5.0, &mut rng), Decision::Dead);
+        assert_eq!(j.error_message(), Some("552 too big"));
+        assert_eq!(j.error_class(), Some("Net::SMTPFatalError"));
+        assert_eq!(j.retry_count(), Some(0));
+        assert_eq!(
+            on_failure(&mut job(Retry::Off), &err, 5.0, &mut rng),
+            Decision::Discard
+        );
+        let mut j = job(Retry::Default);
+        j.set("dead", Value::Bool(false));
+        assert_eq!(on_failure(&mut j, &err, 5.0, &mut rng), Decision::Discard);
     }
 
     #[test]

@@ -12,5 +12,6 @@ mod embedded;
 mod fibtastic;
 mod internal_api;
 mod pages;
+mod permanent;
 mod playground;
 mod snippets;
