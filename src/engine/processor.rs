@@ -76,7 +76,7 @@ pub async fn process(env: &ProcessorEnv, unit: &UnitOfWork) -> Completion {
                 },
                 Decision::Discard => Outcome::Discard,
             };
-            (outcome, Some(err.to_string()))
+            (outcome, Some(err))
         }
     };
     let record = record(env, &job, unit, started_at, duration_ms, &outcome, error);
@@ -103,8 +103,12 @@ fn record(
     started_at: f64,
     duration_ms: f64,
     outcome: &Outcome,
-    error: Option<String>,
+    error: Option<JobError>,
 ) -> JobRecord {
+    let backtrace = error
+        .as_ref()
+        .map(|e| failure_backtrace(env, job, e))
+        .unwrap_or_default();
     JobRecord {
         jid: job.jid().to_owned(),
         class: job.display_class().to_owned(),
@@ -115,8 +119,31 @@ fn record(
         started_at,
         duration_ms,
         outcome: run_outcome(outcome),
-        error,
+        error: error.map(|e| e.to_string()),
+        backtrace,
     }
+}
+
+/// What sidekiq-failures shows as the backtrace: the error's causes (the
+/// handler's own lines, then each `caused by`), then where it ran.
+fn failure_backtrace(env: &ProcessorEnv, job: &Job, err: &JobError) -> Vec<String> {
+    let mut lines = err.backtrace.clone();
+    lines.push(format!(
+        "in {}#perform (jid {}, queue {}{})",
+        job.display_class(),
+        job.jid(),
+        job.queue(),
+        if err.permanent {
+            ", a permanent error: not retried"
+        } else {
+            ""
+        }
+    ));
+    lines.push(format!(
+        "on {} ({}, pid {}, {})",
+        env.worker.hostname, env.worker.ip, env.worker.pid, env.worker.identity
+    ));
+    lines
 }
 
 fn unknown_class(env: &ProcessorEnv, class: &str) -> JobError {
@@ -164,6 +191,10 @@ fn malformed(env: &ProcessorEnv, unit: &UnitOfWork, err: &PayloadError, now: f64
         duration_ms: 0.0,
         outcome: RunOutcome::Dead,
         error: Some(format!("Kiqlab::MalformedPayload: {err}")),
+        backtrace: vec![format!(
+            "on {} ({}, pid {}): the payload could not be read",
+            env.worker.hostname, env.worker.ip, env.worker.pid
+        )],
     };
     Completion {
         unit: unit.clone(),
