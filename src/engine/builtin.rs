@@ -118,7 +118,7 @@ async fn demo(ctx: JobContext, args: DemoArgs) -> Result<(), JobError> {
         Value::String(s) => s,
         other => other.to_string(),
     };
-    tracing::info!(jid = ctx.jid(), class = ctx.job.class(), "{message}");
+    tracing::info!(worker = %ctx.worker.hostname, jid = %ctx.jid(), class = %ctx.job.class(), "{message}");
     Ok(())
 }
 

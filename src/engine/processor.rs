@@ -15,6 +15,10 @@ use super::registry::{JobContext, JobError, Registry, WorkerInfo};
 use super::retry::{self, Decision};
 use super::store::{Completion, JobRecord, Outcome, RunOutcome, UnitOfWork};
 
+/// The target of the per-job `start` / `done` / `fail` lines (Sidekiq's
+/// job logger), so a filter can quieten them: `RUST_LOG=info,job=warn`.
+pub const JOB_LOG: &str = "job";
+
 /// Payloads above this size are refused (straight to the dead set).
 pub const DEFAULT_MAX_PAYLOAD: usize = 1024 * 1024;
 /// How much of a malformed payload is kept in its dead-set entry.
@@ -42,7 +46,14 @@ pub async fn process(env: &ProcessorEnv, unit: &UnitOfWork) -> Completion {
                 job: job.clone(),
                 worker: env.worker.clone(),
             };
-            tracing::debug!(jid = job.jid(), class = job.class(), queue = %job.queue(), "start");
+            tracing::info!(
+                target: JOB_LOG,
+                worker = %env.worker.hostname,
+                class = %job.display_class(),
+                jid = %job.jid(),
+                queue = %job.queue(),
+                "start"
+            );
             match AssertUnwindSafe((class.handler)(ctx)).catch_unwind().await {
                 Ok(r) => r,
                 Err(panic) => Err(JobError::new("Panic", panic_message(panic.as_ref()))),
@@ -52,19 +63,30 @@ pub async fn process(env: &ProcessorEnv, unit: &UnitOfWork) -> Completion {
     let duration_ms = timer.elapsed().as_secs_f64() * 1000.0;
     let (outcome, error) = match result {
         Ok(()) => {
-            tracing::debug!(jid = job.jid(), class = job.class(), duration_ms, "done");
+            tracing::info!(
+                target: JOB_LOG,
+                worker = %env.worker.hostname,
+                class = %job.display_class(),
+                jid = %job.jid(),
+                queue = %job.queue(),
+                "done: {:.3} sec",
+                duration_ms / 1000.0
+            );
             (Outcome::Done, None)
         }
         Err(err) => {
             let now = env.clock.now();
             let decision = retry::on_failure(&mut job, &err, now, &mut rand::rng());
             tracing::warn!(
-                jid = job.jid(),
-                class = job.class(),
+                target: JOB_LOG,
+                worker = %env.worker.hostname,
+                class = %job.display_class(),
+                jid = %job.jid(),
                 queue = %job.queue(),
                 error = %err,
-                decision = ?decision,
-                "job failed"
+                next = %retry::describe(&decision, &job, now, err.permanent),
+                "fail: {:.3} sec",
+                duration_ms / 1000.0
             );
             let outcome = match decision {
                 Decision::Retry { at } => Outcome::Retry {

@@ -127,7 +127,7 @@ impl Application {
         .run();
         let handle = server.handle();
         let server = tokio::spawn(server.instrument(tracing::info_span!("web", %addr)));
-        tracing::info!(%addr, "web node listening");
+        tracing::info!(%addr, http_threads = settings.http_workers.max(1), "web node listening");
         Ok(Application {
             port: addr.port(),
             url,

@@ -81,7 +81,7 @@ async fn perform(
         jid = ctx.jid(),
         length = length.get(),
         smtp = %cfg.smtp,
-        ms = report.by.duration_ms,
+        seconds = %format_args!("{:.3}", report.by.duration_ms / 1000.0),
         "sequence mailed"
     );
     if cfg.internal_token.is_some() {
