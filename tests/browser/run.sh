@@ -50,7 +50,7 @@ wait_for 20 redis redis-cli -p "$redis_port" ping
 # The demo runs the mail catcher (/mail) and the tagger (/tagger) in-process.
 KIQLAB_DATA_DIR="$work/data" "$bin" demo \
   --redis "redis://127.0.0.1:$redis_port/0" --port 0 --smtp-port 0 \
-  --highlight-delay 1s --smtp-delay 0s --tagger-latency 0s --poll-interval 0.5 \
+  --highlight-delay 1s --smtp-delay 0s --tagger-latency 0s --poll-interval 500ms \
   >"$work/demo.log" 2>&1 &
 pids+=($!)
 # Its banner says where it listens: "  web        http://127.0.0.1:PORT/".

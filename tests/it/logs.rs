@@ -27,7 +27,7 @@ fn worker(url: &str, name: &str, log: &std::path::Path, extra: &[&str]) -> Worke
     let file = std::fs::File::create(log).unwrap();
     let child = Command::new(kiqlab_bin())
         .args(["worker", "--store", url, "--name", name])
-        .args(["--poll-interval", "0.2", "--heartbeat-interval", "0.2"])
+        .args(["--poll-interval", "200ms", "--heartbeat-interval", "200ms"])
         .args(extra)
         .env_remove("NO_COLOR")
         .env_remove("RUST_LOG")
