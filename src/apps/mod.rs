@@ -12,6 +12,7 @@
 //! - `config`: what the apps' jobs reach (web node, SMTP, tagger) and timeouts
 //! - `services`: what a running job shares (its configuration, one HTTP client)
 //! - `internal/`: the workers' internal API: token gate, client, errors
+//! - `job_state`: the job-state block of each record's page (queued … done)
 //! - `stamp`: who did a job (`WorkerStamp`), as results and pages show it
 
 pub mod blog;
@@ -19,6 +20,7 @@ pub mod config;
 pub mod fibtastic;
 mod home;
 pub mod internal;
+pub mod job_state;
 pub mod playground;
 pub mod services;
 pub mod snippets;

@@ -156,11 +156,22 @@ async fn load(state: &AppState, path: &str) -> Result<posts::Post, PageError> {
 
 pub async fn show(
     state: web::Data<AppState>,
+    req: actix_web::HttpRequest,
     path: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
     let post = load(&state, &path).await?;
     let mut ctx = templates::context("blog", &post.title);
-    ctx.insert("refresh", &post.tagged_by.is_none());
+    let job_state = crate::apps::job_state::view(
+        &state,
+        &req,
+        post.jid.as_deref(),
+        post.tagged_by.as_ref(),
+        post.tagged_by.is_some(),
+        "Re-tagging after your edit",
+    )
+    .await;
+    ctx.insert("refresh", &job_state.live);
+    ctx.insert("job_state", &job_state);
     ctx.insert("post", &post);
     Ok(html(
         StatusCode::OK,

@@ -228,6 +228,13 @@ impl TestApp {
         self.launchers.push(l);
     }
 
+    /// Stops the workers this test started.
+    pub async fn stop_workers(&mut self) {
+        for l in self.launchers.drain(..) {
+            l.stop().await;
+        }
+    }
+
     pub async fn start_worker(&mut self, name: &str) {
         let jobs = self.jobs.clone();
         self.start_worker_with(name, &jobs).await;

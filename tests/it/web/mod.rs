@@ -11,6 +11,7 @@ mod dashboard;
 mod embedded;
 mod fibtastic;
 mod internal_api;
+mod job_state;
 mod pages;
 mod permanent;
 mod playground;
