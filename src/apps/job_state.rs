@@ -27,6 +27,8 @@ pub struct JobStateView {
     pub live: bool,
     /// A new job for a record that was done once (the blog after Edit).
     pub redo: bool,
+    /// What the new job does ("Re-tagging after your edit").
+    pub redo_label: String,
 }
 
 /// The state of `jid`, the job that makes the record's result; `done` is
@@ -46,7 +48,7 @@ pub async fn view(
         return JobStateView {
             state: "done",
             text: format!(
-                "Done: {} ran it in {:.3} s, finished at {}.",
+                "{} ran it in {:.3} s, finished at {}.",
                 stamp.hostname,
                 stamp.duration_ms / 1000.0,
                 iso_time(stamp.finished_at)
@@ -56,6 +58,7 @@ pub async fn view(
             dashboard_link: None,
             live: false,
             redo: false,
+            redo_label: String::new(),
         };
     }
     let redo = any_result;
@@ -66,36 +69,27 @@ pub async fn view(
             JobState::Elsewhere
         }
     };
-    let prefix = if redo {
-        format!("{redo_label}: ")
-    } else {
-        String::new()
-    };
     let now = state.api.now();
     let in_secs = |t: f64| (t - now).max(0.0).round();
     let admin = is_admin(state, req).await;
     let (st, text, error, link, live) = match found {
         JobState::Elsewhere => (
             "queued",
-            format!("{prefix}queued, waiting for a worker to pick it up."),
+            "waiting for a worker to pick it up.".to_owned(),
             None,
             None,
             true,
         ),
         JobState::Running { worker, queue, .. } => (
             "running",
-            format!("{prefix}running on {worker} (queue {queue})."),
+            format!("running on {worker} (queue {queue})."),
             None,
             None,
             true,
         ),
         JobState::Scheduled { at } => (
             "scheduled",
-            format!(
-                "{prefix}scheduled for {} (in {} s).",
-                iso_time(at),
-                in_secs(at)
-            ),
+            format!("due at {} (in {} s).", iso_time(at), in_secs(at)),
             None,
             None,
             true,
@@ -109,7 +103,7 @@ pub async fn view(
         } => (
             "retrying",
             format!(
-                "{prefix}retrying: it failed, and retry {attempt} of {of} is due at {} (in {} s).",
+                "it failed, and retry {attempt} of {of} is due at {} (in {} s).",
                 iso_time(next_at),
                 in_secs(next_at)
             ),
@@ -119,7 +113,7 @@ pub async fn view(
         ),
         JobState::Dead { error, key, .. } => (
             "dead",
-            format!("{prefix}dead: the job failed and will not be tried again."),
+            "it failed and will not be tried again.".to_owned(),
             Some(error),
             Some(format!("/sidekiq/morgue/{key}")),
             false,
@@ -133,6 +127,7 @@ pub async fn view(
         dashboard_link: link.filter(|_| admin),
         live,
         redo,
+        redo_label: redo_label.to_owned(),
     }
 }
 

@@ -28,7 +28,10 @@ async fn snippets_go_from_queued_to_done(store: TestStore) {
     assert!(page.contains("http-equiv=\"refresh\""), "live while queued");
     app.start_worker("worker-04").await;
     let page = app.wait_for_page(&loc, "data-state=\"done\"", WAIT).await;
-    assert!(page.contains("Done: worker-04 ran it in "), "{page}");
+    assert!(
+        page.contains("Job done</strong>: worker-04 ran it in "),
+        "{page}"
+    );
     assert!(
         !page.contains("http-equiv=\"refresh\""),
         "no refresh once done"
@@ -118,7 +121,7 @@ async fn the_blog_shows_retries_and_re_tagging_after_an_edit(store: TestStore) {
     let (_, page) = app.page(&again).await;
     assert_eq!(state_of(&page), "queued", "{page}");
     assert!(
-        page.contains("Re-tagging after your edit: queued"),
+        page.contains("Re-tagging after your edit</span> · Job queued"),
         "{page}"
     );
     assert!(page.contains(">queues<"), "the old tags still show: {page}");
