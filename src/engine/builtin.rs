@@ -22,7 +22,7 @@ impl JobClass for DemoWorker {
 }
 
 /// `DemoWorker` on the `urgent` queue, never retried: it jumps the line of
-/// workers started with `-q urgent -q default`.
+/// workers started with `-q urgent,10 -q default,1` (mostly) or `-q urgent -q default` (always).
 pub struct UrgentWorker;
 
 impl JobClass for UrgentWorker {

@@ -143,9 +143,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 "-c".into(),
                 args.concurrency.to_string(),
                 "-q".into(),
-                "urgent".into(),
+                "urgent,10".into(),
                 "-q".into(),
-                "default".into(),
+                "default,1".into(),
                 "--name".into(),
                 name.clone(),
                 "--poll-interval".into(),
@@ -172,7 +172,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     println!("  timings    {web_url}/timings");
     println!("  store      {url}");
     println!(
-        "  workers    {} (-c {} -q urgent -q default)",
+        "  workers    {} (-c {} -q urgent,10 -q default,1)",
         names.join(", "),
         args.concurrency
     );
