@@ -107,6 +107,7 @@ impl Application {
         let timings = web::Data::new(Timings::default());
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(middleware::from_fn(crate::web::auth::provide_account))
                 .wrap(middleware::from_fn(templates::provide))
                 .wrap(middleware::from_fn(timing::measure))
                 .app_data(state.clone())
