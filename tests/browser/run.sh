@@ -66,6 +66,7 @@ BASE_URL="$base_url" SCREENSHOT_DIR="$root/docs/screenshots" \
 BASE_URL="$base_url" SCREENSHOT_DIR="$root/docs/screenshots" timeout --kill-after=10 900 node "$here/job_state.mjs"
 BASE_URL="$base_url" SCREENSHOT_DIR="$root/docs/screenshots" timeout --kill-after=10 900 node "$here/playground.mjs"
 BASE_URL="$base_url" SCREENSHOT_DIR="$root/docs/screenshots" timeout --kill-after=10 900 node "$here/accounts.mjs"
+BASE_URL="$base_url" SCREENSHOT_DIR="$root/docs/screenshots" timeout --kill-after=10 900 node "$here/tutorials.mjs"
 # The dashboard, signed in as the admin the demo made.
 BASE_URL="$base_url" SCREENSHOT_DIR="$root/docs/screenshots" \
   ADMIN_PASSWORD="$(cat "$work/data/admin-password")" timeout --kill-after=10 900 node "$here/dashboard.mjs"
