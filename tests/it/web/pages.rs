@@ -115,6 +115,15 @@ async fn the_tutorials_page_lists_every_step_and_its_links_open(store: TestStore
         assert!(page.contains(&format!("id=\"tutorial-{id}\"")), "{id}");
     }
     assert!(page.matches("data-step=").count() >= 25, "{page}");
+    // The icon every page asks for, and a home page title without "kiqlab · kiqlab".
+    let icon = app.get("/favicon.ico").await;
+    assert_eq!(icon.status().as_u16(), 200);
+    assert_eq!(icon.headers()["content-type"], "image/svg+xml");
+    let (_, home) = app.page("/").await;
+    assert!(
+        home.contains("<title>Background jobs with Sidekiq · kiqlab</title>"),
+        "{home:.400}"
+    );
     assert!(
         page.contains("class=\"plain step-command\">kiqlab "),
         "commands shown"
