@@ -131,7 +131,37 @@ async fn the_blog_shows_retries_and_re_tagging_after_an_edit(store: TestStore) {
     app.stop().await;
 }
 
+/// A sync post whose tagger is down is saved, and a worker tags it later.
+async fn a_sync_post_with_the_tagger_down_is_saved_and_queued(store: TestStore) {
+    let app = spawn_app_with(
+        store,
+        AppOptions {
+            tagger: true,
+            tagger_fail_first: 100,
+            ..AppOptions::default()
+        },
+    )
+    .await;
+    let loc = app
+        .post_redirect(
+            "/blog/posts",
+            &[
+                ("title", "Down"),
+                ("body", "The tagger is down."),
+                ("mode", "sync"),
+            ],
+        )
+        .await;
+    assert!(loc.ends_with("?inline=failed"), "{loc}");
+    let (status, page) = app.page(&loc).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("id=\"inline-failed\""), "{page}");
+    assert_eq!(state_of(&page), "queued", "a worker tags it instead");
+    app.stop().await;
+}
+
 web_test!(
+    a_sync_post_with_the_tagger_down_is_saved_and_queued,
     snippets_go_from_queued_to_done,
     a_refused_mail_shows_dead_with_its_error,
     the_blog_shows_retries_and_re_tagging_after_an_edit,
