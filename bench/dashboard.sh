@@ -33,7 +33,7 @@ for store in redis sqlite; do
   if [ "$store" = redis ]; then URL="redis://127.0.0.1:$RPORT/0"; else URL="sqlite://$WORK/jobs.db"; fi
   echo "seeding $JOBS failing jobs into the retry set ($store)…" >&2
   "$BIN" enqueue DemoWorker '"not a delay"' --queue failing --count "$JOBS" --store "$URL" >/dev/null
-  "$BIN" worker --store "$URL" -q failing -c 25 --poll-interval 3600 --name bench-failer >"$WORK/worker-$store.log" 2>&1 &
+  "$BIN" worker --store "$URL" -q failing -c 25 --poll-interval 1h --name bench-failer >"$WORK/worker-$store.log" 2>&1 &
   wpid=$!
   until [ "$(stat "$URL" retries)" -ge "$JOBS" ]; do sleep 0.5; done
   kill -TERM "$wpid"; wait "$wpid" 2>/dev/null || true

@@ -7,7 +7,8 @@ use kiqlab::cli::Cli;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    kiqlab::telemetry::init(cli.verbose);
+    let quiet_jobs = matches!(cli.command, kiqlab::cli::Command::Bench(_));
+    kiqlab::telemetry::init(cli.verbose, cli.log_format, quiet_jobs);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -20,6 +21,8 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(cli.command.run()) {
         Ok(()) => ExitCode::SUCCESS,
+        // `kiqlab stats | head`: the reader has all it wanted.
+        Err(e) if kiqlab::telemetry::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("kiqlab: {e:#}");
             ExitCode::FAILURE

@@ -19,7 +19,7 @@ pub async fn page(state: web::Data<AppState>) -> Result<HttpResponse, PageError>
         .db
         .call(|c| Ok((snippets::list(c, 5)?, fib::list(c, 5)?, posts::list(c, 5)?)))
         .await?;
-    let mut ctx = templates::context("index", "kiqlab");
+    let mut ctx = templates::context("index", "Background jobs with Sidekiq");
     ctx.insert("snippets", &snips);
     ctx.insert("fib_requests", &reqs);
     ctx.insert("posts", &posts);

@@ -9,9 +9,11 @@
 //! - `playground/`: the console steps as buttons (the engine's `DemoWorker`, `UrgentWorker`)
 //! - `home`: `/`, the latest of each app
 //! - `timings`: `/timings`, each app's sync and async response times
+//! - `tutorials`: `/tutorials`, the walkthroughs' steps as a checklist
 //! - `config`: what the apps' jobs reach (web node, SMTP, tagger) and timeouts
 //! - `services`: what a running job shares (its configuration, one HTTP client)
 //! - `internal/`: the workers' internal API: token gate, client, errors
+//! - `job_state`: the job-state block of each record's page (queued … done)
 //! - `stamp`: who did a job (`WorkerStamp`), as results and pages show it
 
 pub mod blog;
@@ -19,11 +21,13 @@ pub mod config;
 pub mod fibtastic;
 mod home;
 pub mod internal;
+pub mod job_state;
 pub mod playground;
 pub mod services;
 pub mod snippets;
 pub mod stamp;
 mod timings;
+pub mod tutorials;
 
 use std::sync::Arc;
 
@@ -54,6 +58,7 @@ pub fn registry(config: &JobsConfig) -> Registry {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(home::page))
         .route("/timings", web::get().to(timings::page))
+        .route("/tutorials", web::get().to(tutorials::page))
         .configure(snippets::configure)
         .configure(fibtastic::configure)
         .configure(blog::configure)
@@ -75,4 +80,5 @@ pub const TEMPLATES: &[Part] = &[
     fibtastic::TEMPLATES,
     blog::TEMPLATES,
     playground::TEMPLATES,
+    tutorials::TEMPLATES,
 ];

@@ -165,7 +165,7 @@ impl Autoscaler {
         tracing::info!(
             scaler = %scaler.describe(),
             idle_s = cfg.idle.as_secs_f64(),
-            queues = ?cfg.queues,
+            queues = %cfg.queues,
             "autoscaler started"
         );
         let task = tokio::spawn(
@@ -229,7 +229,7 @@ async fn run(
             }
             Err(e) => {
                 if !failing {
-                    tracing::warn!(error = %e, "autoscaler: cannot read the store; will keep trying");
+                    tracing::warn!(error = %e, "cannot read the store; will keep trying");
                     failing = true;
                 }
             }

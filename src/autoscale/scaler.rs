@@ -111,7 +111,7 @@ impl Scaler for LocalScaler {
                 what: format!("{} worker", self.spec.exe.display()),
                 source,
             })?;
-        tracing::info!(pid = child.id(), name = %name, waiting, "autoscaler: started a local worker");
+        tracing::info!(pid = child.id(), name = %name, waiting, "started a local worker");
         self.children.push(child);
         Ok(())
     }
@@ -133,7 +133,7 @@ impl Scaler for LocalScaler {
                 false
             }
             Err(e) => {
-                tracing::warn!(error = %e, "autoscaler: lost a local worker");
+                tracing::warn!(error = %e, "lost a local worker");
                 failed = true;
                 false
             }
@@ -151,10 +151,7 @@ impl Scaler for LocalScaler {
         }
         for mut c in self.children.drain(..) {
             if tokio::time::timeout(self.grace, c.wait()).await.is_err() {
-                tracing::warn!(
-                    pid = c.id(),
-                    "autoscaler: worker did not stop in time; killing"
-                );
+                tracing::warn!(pid = c.id(), "worker did not stop in time; killing");
                 let _ = c.start_kill();
                 let _ = c.wait().await;
             }
@@ -164,9 +161,9 @@ impl Scaler for LocalScaler {
 
 fn log_exit(what: &str, status: ExitStatus) {
     if status.success() {
-        tracing::info!(%status, "autoscaler: {what} exited");
+        tracing::info!(%status, "{what} exited");
     } else {
-        tracing::warn!(%status, "autoscaler: {what} failed");
+        tracing::warn!(%status, "{what} failed");
     }
 }
 
@@ -192,7 +189,7 @@ impl CommandScaler {
             tracing::warn!(
                 running = e,
                 pid = c.id(),
-                "autoscaler: a scale command is still running; not starting {event}"
+                "a scale command is still running; not starting {event}"
             );
             return Ok(());
         }
@@ -208,7 +205,7 @@ impl CommandScaler {
                 what: format!("the scale-{event} command"),
                 source,
             })?;
-        tracing::info!(event, pid = child.id(), command = %cmd, waiting, "autoscaler: running the scale command");
+        tracing::info!(event, pid = child.id(), command = %cmd, waiting, "running the scale command");
         self.running = Some((event, child));
         Ok(())
     }
@@ -246,7 +243,7 @@ impl Scaler for CommandScaler {
                     self.running = None;
                 }
                 Err(e) => {
-                    tracing::warn!(error = %e, "autoscaler: lost the scale command");
+                    tracing::warn!(error = %e, "lost the scale command");
                     failed = true;
                     self.running = None;
                 }
@@ -264,7 +261,7 @@ impl Scaler for CommandScaler {
             tracing::info!(
                 event,
                 pid = child.id(),
-                "autoscaler: leaving the scale command to finish"
+                "leaving the scale command to finish"
             );
         }
     }

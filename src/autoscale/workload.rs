@@ -17,6 +17,19 @@ pub enum Queues {
     Only(Vec<QueueName>),
 }
 
+/// "all queues", or "urgent, default".
+impl std::fmt::Display for Queues {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Queues::All => f.write_str("all queues"),
+            Queues::Only(list) => {
+                let names: Vec<&str> = list.iter().map(|q| q.as_str()).collect();
+                f.write_str(&names.join(", "))
+            }
+        }
+    }
+}
+
 impl Queues {
     pub fn includes(&self, queue: &str) -> bool {
         match self {

@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 
+use super::jobs_args::parse_secs;
 use super::worker_env::WorkerEnv;
 use crate::autoscale::{
     Autoscaler, AutoscalerConfig, CommandScaler, LocalScaler, LocalWorkerSpec, Queues, Scaler,
@@ -17,15 +18,16 @@ use crate::engine::store::SharedStore;
 #[derive(Debug, Clone, Args)]
 pub struct AutoscaleArgs {
     /// Start a worker when jobs wait and none is alive; let it go after
-    /// --autoscale-idle seconds without work (the autoscaler gem)
+    /// --autoscale-idle without work (the autoscaler gem)
     #[arg(long, env = "KIQLAB_AUTOSCALE")]
     pub autoscale: bool,
 
-    /// Seconds without work before the worker goes (the gem's 60)
+    /// How long without work before the worker goes: 60s (the gem's 60), 5s, 1m
     #[arg(
         long,
-        value_name = "SECONDS",
-        default_value_t = 60.0,
+        value_name = "DURATION",
+        default_value = "60s",
+        value_parser = parse_secs,
         env = "KIQLAB_AUTOSCALE_IDLE"
     )]
     pub autoscale_idle: f64,
@@ -57,12 +59,12 @@ pub struct AutoscaleArgs {
     )]
     pub scale_down_cmd: Option<String>,
 
-    /// Seconds a started worker has to send its first heartbeat
-    #[arg(long, value_name = "SECONDS", default_value_t = 300.0)]
+    /// How long a started worker has to send its first heartbeat (300s, 10m)
+    #[arg(long, value_name = "DURATION", default_value = "300s", value_parser = parse_secs)]
     pub autoscale_start_timeout: f64,
 
-    /// Seconds between looks at the store
-    #[arg(long, value_name = "SECONDS", default_value_t = 1.0, hide = true)]
+    /// Time between looks at the store
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_secs, hide = true)]
     pub autoscale_interval: f64,
 }
 
@@ -70,7 +72,7 @@ fn positive(name: &str, v: f64) -> anyhow::Result<Duration> {
     if v.is_finite() && v > 0.0 {
         Ok(Duration::from_secs_f64(v))
     } else {
-        anyhow::bail!("--{name} must be a positive number of seconds")
+        anyhow::bail!("--{name} must be more than 0 (500ms, 5s, 1m)")
     }
 }
 
@@ -98,7 +100,7 @@ impl AutoscaleArgs {
             "-c".to_owned(),
             self.autoscale_concurrency.to_string(),
             "--idle-exit".to_owned(),
-            self.autoscale_idle.to_string(),
+            super::jobs_args::format_secs(self.autoscale_idle),
         ];
         for q in &self.autoscale_queues {
             args.push("-q".into());
@@ -145,7 +147,7 @@ mod tests {
 
     #[test]
     fn flags_make_the_config_and_the_local_command_line() {
-        let t = T::try_parse_from(["x", "--autoscale", "--autoscale-idle", "2.5"]).unwrap();
+        let t = T::try_parse_from(["x", "--autoscale", "--autoscale-idle", "2500ms"]).unwrap();
         let c = t.a.config().unwrap();
         assert_eq!(c.idle, Duration::from_millis(2500));
         assert!(c.queues.includes("urgent") && c.queues.includes("default"));
@@ -161,7 +163,7 @@ mod tests {
         let line = spec.args.join(" ");
         assert_eq!(
             line,
-            "worker -c 5 --idle-exit 2.5 -q urgent,10 -q default,1"
+            "worker -c 5 --idle-exit 2500ms -q urgent,10 -q default,1"
         );
         // Secrets go through the environment, never the command line.
         assert!(spec

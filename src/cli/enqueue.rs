@@ -31,7 +31,7 @@ pub struct Args {
     #[arg(short, long)]
     pub queue: Option<QueueName>,
 
-    /// Run after this delay: 30s, 5m, 1h30m or a number of seconds
+    /// Run after this delay: 30s, 5m, 1h30m (a bare number is refused, except 0)
     #[arg(long = "in", value_name = "DELAY", value_parser = parse_delay, conflicts_with = "at")]
     pub delay: Option<f64>,
 
@@ -53,16 +53,7 @@ pub struct Args {
 }
 
 fn parse_delay(s: &str) -> Result<f64, String> {
-    if let Ok(n) = s.parse::<f64>() {
-        return if n.is_finite() && n >= 0.0 {
-            Ok(n)
-        } else {
-            Err("a delay must be zero or more seconds".into())
-        };
-    }
-    humantime::parse_duration(s)
-        .map(|d| d.as_secs_f64())
-        .map_err(|e| format!("{e} (try 30s, 5m or 1h30m)"))
+    super::jobs_args::parse_secs(s)
 }
 
 fn parse_time(s: &str) -> Result<f64, String> {
@@ -188,7 +179,7 @@ mod tests {
     fn delays_and_times_parse() {
         assert_eq!(parse_delay("30s"), Ok(30.0));
         assert_eq!(parse_delay("1h30m"), Ok(5400.0));
-        assert_eq!(parse_delay("2.5"), Ok(2.5));
+        assert!(parse_delay("2.5").is_err(), "a bare number has no unit");
         assert!(parse_delay("soon").is_err());
         assert!(parse_delay("-3").is_err());
         assert_eq!(parse_time("2026-11-25T15:00:00Z"), Ok(1795618800.0));

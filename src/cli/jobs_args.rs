@@ -58,16 +58,46 @@ pub struct WebApiArgs {
     pub internal_token: Option<Secret>,
 }
 
-/// "2s", "500ms", "1m" or a number of seconds.
+/// Every delay, latency, timeout and interval flag of every command takes
+/// a number with its unit: `500ms`, `2s`, `1m`, `1h30m`. A bare number is
+/// refused with a hint (it was milliseconds for some flags and seconds for
+/// others), except `0`, which is zero in any unit.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    if let Ok(n) = s.trim().parse::<f64>() {
-        return if n.is_finite() && n >= 0.0 {
-            Ok(Duration::from_secs_f64(n))
-        } else {
-            Err("a duration must be zero or more seconds".into())
-        };
+    let t = s.trim();
+    if let Ok(n) = t.parse::<f64>() {
+        if n == 0.0 {
+            return Ok(Duration::ZERO);
+        }
+        return Err(format!(
+            "{t:?} has no unit: write it with one, as {t}s or {t}ms (500ms, 2s, 1m; a bare number is refused, except 0)"
+        ));
     }
-    humantime::parse_duration(s.trim()).map_err(|e| format!("{e} (try 2s, 500ms or 1m)"))
+    humantime::parse_duration(t)
+        .map_err(|e| format!("{t:?}: {e} (write a number and a unit: 500ms, 2s, 1m)"))
+}
+
+/// `parse_duration` as seconds, for the flags kept as `f64`.
+pub fn parse_secs(s: &str) -> Result<f64, String> {
+    parse_duration(s).map(|d| d.as_secs_f64())
+}
+
+/// A duration written so `parse_duration` reads it back exactly: `25s`,
+/// `200ms`, `1500us` (for the flags a parent passes its children).
+pub fn format_duration(d: Duration) -> String {
+    if d.is_zero() {
+        "0".to_owned()
+    } else if d.subsec_nanos() == 0 {
+        format!("{}s", d.as_secs())
+    } else if d.subsec_nanos().is_multiple_of(1_000_000) {
+        format!("{}ms", d.as_millis())
+    } else {
+        format!("{}us", d.as_micros().max(1))
+    }
+}
+
+/// `format_duration` of a number of seconds.
+pub fn format_secs(secs: f64) -> String {
+    format_duration(Duration::from_secs_f64(secs.max(0.0)))
 }
 
 impl JobsArgs {
@@ -125,7 +155,33 @@ mod tests {
         assert!(c.internal_token.as_ref().unwrap().matches("s3cret"));
         assert!(!format!("{c:?}").contains("s3cret"));
         assert!(T::try_parse_from(["x", "--smtp", "nope"]).is_err());
-        assert_eq!(parse_duration("1.5"), Ok(Duration::from_millis(1500)));
         assert!(parse_duration("-1").is_err());
+    }
+
+    #[test]
+    fn durations_need_a_unit_except_zero() {
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration("1m"), Ok(Duration::from_secs(60)));
+        assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
+        let e = parse_duration("100").unwrap_err();
+        assert!(
+            e.contains("no unit") && e.contains("100s") && e.contains("100ms"),
+            "{e}"
+        );
+        assert!(parse_duration("1.5").unwrap_err().contains("no unit"));
+        assert!(parse_duration("soon")
+            .unwrap_err()
+            .contains("500ms, 2s, 1m"));
+        for d in [
+            Duration::ZERO,
+            Duration::from_secs(25),
+            Duration::from_millis(200),
+            Duration::from_millis(1500),
+            Duration::from_micros(1250),
+        ] {
+            assert_eq!(parse_duration(&format_duration(d)), Ok(d), "{d:?}");
+        }
+        assert_eq!(format_secs(0.2), "200ms");
     }
 }

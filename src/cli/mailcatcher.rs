@@ -34,15 +34,16 @@ pub struct Args {
     )]
     pub http_bind: SocketAddr,
 
-    /// Wait this many milliseconds before accepting each message, to act like a
-    /// slow third-party mail provider (0 = answer at once)
+    /// Wait this long before accepting each message, to act like a slow
+    /// third-party mail provider: 500ms, 1s (0 = answer at once)
     #[arg(
         long,
-        value_name = "MS",
-        default_value_t = 0,
-        env = "KIQLAB_SMTP_DELAY_MS"
+        value_name = "DURATION",
+        default_value = "0",
+        value_parser = super::jobs_args::parse_duration,
+        env = "KIQLAB_SMTP_DELAY"
     )]
-    pub smtp_delay: u64,
+    pub smtp_delay: Duration,
 
     /// Refuse messages larger than this many bytes (552), advertised as SIZE in EHLO
     #[arg(long, value_name = "BYTES", default_value_t = NonZeroUsize::new(DEFAULT_MAX_MESSAGE_SIZE).unwrap_or(NonZeroUsize::MIN))]
@@ -73,7 +74,7 @@ impl Args {
             .unwrap_or_else(|| gethostname::gethostname().to_string_lossy().into_owned());
         MailCatcherConfig {
             hostname,
-            smtp_delay: Duration::from_millis(self.smtp_delay),
+            smtp_delay: self.smtp_delay,
             max_message_size: self.max_message_size,
             max_messages: self.max_messages,
             max_store_bytes: self.max_store_bytes,

@@ -36,6 +36,16 @@ pub struct Cli {
     #[arg(short, long, global = true)]
     pub verbose: bool,
 
+    /// How log lines are written to stderr: text (coloured only on a terminal, never with NO_COLOR) or json
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value_t,
+        env = "KIQLAB_LOG_FORMAT"
+    )]
+    pub log_format: crate::telemetry::LogFormat,
+
     #[command(subcommand)]
     pub command: Command,
 }

@@ -41,14 +41,15 @@ pub struct Args {
     )]
     pub api_key: Option<ApiKey>,
 
-    /// Wait this many milliseconds before answering each request (a slow service)
+    /// Wait this long before answering each request, a slow service: 500ms, 2s
     #[arg(
         long,
-        value_name = "MS",
-        default_value_t = 0,
-        env = "KIQLAB_TAGGER_LATENCY_MS"
+        value_name = "DURATION",
+        default_value = "0",
+        value_parser = super::jobs_args::parse_duration,
+        env = "KIQLAB_TAGGER_LATENCY"
     )]
-    pub latency: u64,
+    pub latency: Duration,
 
     /// Answer this share of requests, from 0 (never) to 1 (always), with 503
     /// Service Unavailable, so job retries can be seen
@@ -71,7 +72,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         std::net::TcpListener::bind(addr).with_context(|| format!("cannot listen on {addr}"))?;
     let config = TaggerConfig {
         api_key: args.api_key,
-        latency: Duration::from_millis(args.latency),
+        latency: args.latency,
         fail_rate: args.fail_rate,
         max_body: args.max_body,
     };
@@ -83,9 +84,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let server =
         tagger::serve(listener, Tagger::new(config.clone())).context("cannot start the tagger")?;
     println!(
-        "kiqlab tagger: POST http://{}/enrich ({auth}, latency {}ms, fail rate {}) (Ctrl-C to stop)",
+        "kiqlab tagger: POST http://{}/enrich ({auth}, latency {}, fail rate {}) (Ctrl-C to stop)",
         server.addr(),
-        args.latency,
+        super::jobs_args::format_duration(args.latency),
         config.fail_rate
     );
     signals::shutdown().await?;

@@ -63,7 +63,7 @@ pub struct Args {
     )]
     pub mail_ui_url: String,
 
-    /// HTTP worker threads
+    /// HTTP server threads that answer requests (not job workers: those are `kiqlab worker`)
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub http_workers: u16,
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args as ClapArgs;
 
-use super::jobs_args::{JobsArgs, WebApiArgs};
+use super::jobs_args::{parse_secs, JobsArgs, WebApiArgs};
 use super::StoreArgs;
 use crate::autoscale::idle::IdleExit;
 use crate::autoscale::usage::{self, UsageMeter};
@@ -48,8 +48,8 @@ pub struct Args {
     #[arg(long)]
     pub strict: bool,
 
-    /// Seconds to let running jobs finish on shutdown before pushing them back
-    #[arg(short, long, default_value_t = 25.0, value_name = "SECONDS")]
+    /// How long running jobs may finish on shutdown before they are pushed back (25s, 500ms)
+    #[arg(short, long, default_value = "25s", value_name = "DURATION", value_parser = parse_secs)]
     pub timeout: f64,
 
     /// Tag shown on the dashboard's Busy page
@@ -68,21 +68,21 @@ pub struct Args {
     #[arg(long, env = "KIQLAB_IP")]
     pub ip: Option<std::net::IpAddr>,
 
-    /// Average seconds between scheduled-job polls (default: 5 s times the number of processes, as Sidekiq)
-    #[arg(long, value_name = "SECONDS")]
+    /// Average time between scheduled-job polls, e.g. 500ms (default: 5s times the number of processes, as Sidekiq)
+    #[arg(long, value_name = "DURATION", value_parser = parse_secs)]
     pub poll_interval: Option<f64>,
 
-    /// Exit after this many seconds with nothing queued, scheduled, retrying
+    /// Exit after this long (60s, 1m) with nothing queued, scheduled, retrying
     /// or running in the queues served (for the autoscaler)
-    #[arg(long, value_name = "SECONDS", env = "KIQLAB_IDLE_EXIT")]
+    #[arg(long, value_name = "DURATION", env = "KIQLAB_IDLE_EXIT", value_parser = parse_secs)]
     pub idle_exit: Option<f64>,
 
     /// Stop when the parent process exits (set by `kiqlab demo` for its children)
     #[arg(long, env = "KIQLAB_EXIT_WITH_PARENT", hide = true)]
     pub exit_with_parent: bool,
 
-    /// Seconds between heartbeats (Sidekiq 6: 5)
-    #[arg(long, value_name = "SECONDS", default_value_t = 5.0, hide = true)]
+    /// Time between heartbeats (Sidekiq 6: 5s)
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_secs, hide = true)]
     pub heartbeat_interval: f64,
 }
 
@@ -101,20 +101,20 @@ fn parse_name(s: &str) -> Result<String, String> {
 impl Args {
     pub fn config(&self) -> anyhow::Result<WorkerConfig> {
         if !(self.timeout.is_finite() && self.timeout > 0.0) {
-            anyhow::bail!("--timeout must be a positive number of seconds");
+            anyhow::bail!("--timeout must be more than 0 (25s, 500ms)");
         }
         if let Some(p) = self.poll_interval {
             if !(p.is_finite() && p > 0.0) {
-                anyhow::bail!("--poll-interval must be a positive number of seconds");
+                anyhow::bail!("--poll-interval must be more than 0 (500ms, 5s)");
             }
         }
         if let Some(i) = self.idle_exit {
             if !(i.is_finite() && i > 0.0) {
-                anyhow::bail!("--idle-exit must be a positive number of seconds");
+                anyhow::bail!("--idle-exit must be more than 0 (60s, 1m)");
             }
         }
         if !(self.heartbeat_interval.is_finite() && self.heartbeat_interval >= 0.01) {
-            anyhow::bail!("--heartbeat-interval must be at least 0.01 seconds");
+            anyhow::bail!("--heartbeat-interval must be at least 10ms");
         }
         let queues = QueueSpec::new(self.queues.clone(), self.strict)?;
         Ok(WorkerConfig {
@@ -216,7 +216,7 @@ mod tests {
     #[test]
     fn sidekiq_flags_parse() {
         let t = T::try_parse_from([
-            "x", "-c", "25", "-q", "urgent,3", "-q", "default", "-t", "2",
+            "x", "-c", "25", "-q", "urgent,3", "-q", "default", "-t", "2s",
         ])
         .unwrap();
         let c = t.a.config().unwrap();
@@ -231,7 +231,9 @@ mod tests {
         assert!(t.a.config().is_err());
         let t = T::try_parse_from(["x", "--idle-exit", "0"]).unwrap();
         assert!(t.a.config().is_err());
-        let t = T::try_parse_from(["x", "--idle-exit", "1.5"]).unwrap();
+        let t = T::try_parse_from(["x", "--idle-exit", "1500ms"]).unwrap();
         assert_eq!(t.a.idle_exit, Some(1.5));
+        assert!(T::try_parse_from(["x", "--idle-exit", "2"]).is_err());
+        assert!(T::try_parse_from(["x", "-t", "25"]).is_err());
     }
 }

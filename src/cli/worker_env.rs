@@ -40,7 +40,7 @@ impl WorkerEnv {
 }
 
 fn secs(d: std::time::Duration) -> String {
-    d.as_secs_f64().to_string()
+    super::jobs_args::format_duration(d)
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ impl JobClass for DemoWorker {
 }
 
 /// `DemoWorker` on the `urgent` queue, never retried: it jumps the line of
-/// workers started with `-q urgent -q default`.
+/// workers started with `-q urgent,10 -q default,1` (mostly) or `-q urgent -q default` (always).
 pub struct UrgentWorker;
 
 impl JobClass for UrgentWorker {
@@ -118,7 +118,7 @@ async fn demo(ctx: JobContext, args: DemoArgs) -> Result<(), JobError> {
         Value::String(s) => s,
         other => other.to_string(),
     };
-    tracing::info!(jid = ctx.jid(), class = ctx.job.class(), "{message}");
+    tracing::info!(worker = %ctx.worker.hostname, jid = %ctx.jid(), class = %ctx.job.class(), "{message}");
     Ok(())
 }
 

@@ -16,6 +16,10 @@ use super::registry::{JobContext, JobError, Registry, WorkerInfo};
 use super::retry::{self, Decision};
 use super::store::{Completion, JobRecord, Outcome, RunOutcome, UnitOfWork};
 
+/// The target of the per-job `start` / `done` / `fail` lines (Sidekiq's
+/// job logger), so a filter can quieten them: `RUST_LOG=info,job=warn`.
+pub const JOB_LOG: &str = "job";
+
 /// Payloads above this size are refused (straight to the dead set).
 pub const DEFAULT_MAX_PAYLOAD: usize = 1024 * 1024;
 /// How much of a malformed payload is kept in its dead-set entry.
@@ -50,7 +54,14 @@ pub async fn process(env: &ProcessorEnv, unit: &UnitOfWork) -> Completion {
                 job: run,
                 worker: env.worker.clone(),
             };
-            tracing::debug!(jid = job.jid(), class = job.class(), queue = %job.queue(), "start");
+            tracing::info!(
+                target: JOB_LOG,
+                worker = %env.worker.hostname,
+                class = %job.display_class(),
+                jid = %job.jid(),
+                queue = %job.queue(),
+                "start"
+            );
             match AssertUnwindSafe((class.handler)(ctx)).catch_unwind().await {
                 Ok(r) => r,
                 Err(panic) => Err(JobError::new("Panic", panic_message(panic.as_ref()))),
@@ -60,19 +71,30 @@ pub async fn process(env: &ProcessorEnv, unit: &UnitOfWork) -> Completion {
     let duration_ms = timer.elapsed().as_secs_f64() * 1000.0;
     let (outcome, error) = match result {
         Ok(()) => {
-            tracing::debug!(jid = job.jid(), class = job.class(), duration_ms, "done");
+            tracing::info!(
+                target: JOB_LOG,
+                worker = %env.worker.hostname,
+                class = %job.display_class(),
+                jid = %job.jid(),
+                queue = %job.queue(),
+                "done: {:.3} sec",
+                duration_ms / 1000.0
+            );
             (Outcome::Done, None)
         }
         Err(err) => {
             let now = env.clock.now();
             let decision = retry::on_failure(&mut job, &err, now, &mut rand::rng());
             tracing::warn!(
-                jid = job.jid(),
-                class = job.class(),
+                target: JOB_LOG,
+                worker = %env.worker.hostname,
+                class = %job.display_class(),
+                jid = %job.jid(),
                 queue = %job.queue(),
                 error = %err,
-                decision = ?decision,
-                "job failed"
+                next = %retry::describe(&decision, &job, now, err.permanent),
+                "fail: {:.3} sec",
+                duration_ms / 1000.0
             );
             let outcome = match decision {
                 Decision::Retry { at } => Outcome::Retry {
@@ -84,7 +106,7 @@ pub async fn process(env: &ProcessorEnv, unit: &UnitOfWork) -> Completion {
                 },
                 Decision::Discard => Outcome::Discard,
             };
-            (outcome, Some(err.to_string()))
+            (outcome, Some(err))
         }
     };
     let record = record(env, &job, unit, started_at, duration_ms, &outcome, error);
@@ -111,8 +133,12 @@ fn record(
     started_at: f64,
     duration_ms: f64,
     outcome: &Outcome,
-    error: Option<String>,
+    error: Option<JobError>,
 ) -> JobRecord {
+    let backtrace = error
+        .as_ref()
+        .map(|e| failure_backtrace(env, job, e))
+        .unwrap_or_default();
     JobRecord {
         jid: job.jid().to_owned(),
         class: job.display_class().to_owned(),
@@ -123,8 +149,31 @@ fn record(
         started_at,
         duration_ms,
         outcome: run_outcome(outcome),
-        error,
+        error: error.map(|e| e.to_string()),
+        backtrace,
     }
+}
+
+/// What sidekiq-failures shows as the backtrace: the error's causes (the
+/// handler's own lines, then each `caused by`), then where it ran.
+fn failure_backtrace(env: &ProcessorEnv, job: &Job, err: &JobError) -> Vec<String> {
+    let mut lines = err.backtrace.clone();
+    lines.push(format!(
+        "in {}#perform (jid {}, queue {}{})",
+        job.display_class(),
+        job.jid(),
+        job.queue(),
+        if err.permanent {
+            ", a permanent error: not retried"
+        } else {
+            ""
+        }
+    ));
+    lines.push(format!(
+        "on {} ({}, pid {}, {})",
+        env.worker.hostname, env.worker.ip, env.worker.pid, env.worker.identity
+    ));
+    lines
 }
 
 fn unknown_class(env: &ProcessorEnv, class: &str) -> JobError {
@@ -172,6 +221,10 @@ fn malformed(env: &ProcessorEnv, unit: &UnitOfWork, err: &PayloadError, now: f64
         duration_ms: 0.0,
         outcome: RunOutcome::Dead,
         error: Some(format!("Kiqlab::MalformedPayload: {err}")),
+        backtrace: vec![format!(
+            "on {} ({}, pid {}): the payload could not be read",
+            env.worker.hostname, env.worker.ip, env.worker.pid
+        )],
     };
     Completion {
         unit: unit.clone(),

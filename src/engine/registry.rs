@@ -22,6 +22,9 @@ pub struct JobError {
     pub class: String,
     pub message: String,
     pub backtrace: Vec<String>,
+    /// Retrying cannot help (a mail the server refuses for good, a request
+    /// the API rejects): the job goes to the dead set at once.
+    pub permanent: bool,
 }
 
 impl JobError {
@@ -30,7 +33,15 @@ impl JobError {
             class: class.into(),
             message: message.into(),
             backtrace: Vec::new(),
+            permanent: false,
         }
+    }
+
+    /// The same failure, marked permanent: no retries, straight to Dead
+    /// (what Sidekiq users do with a discard or `retry: false` on one error).
+    pub fn permanently(mut self) -> JobError {
+        self.permanent = true;
+        self
     }
 
     /// Wrong arguments, as Ruby reports them.
@@ -54,6 +65,7 @@ impl JobError {
             class,
             message: err.to_string(),
             backtrace,
+            permanent: false,
         }
     }
 }

@@ -19,7 +19,7 @@ const MAX_MESSAGE_CHARS: usize = 10_000;
 pub enum Decision {
     /// Retry at this epoch time.
     Retry { at: f64 },
-    /// Retries exhausted: into the dead set.
+    /// Retries exhausted, or a permanent error: into the dead set.
     Dead,
     /// `retry: false`, or exhausted with `dead: false`: dropped.
     Discard,
@@ -73,7 +73,7 @@ pub fn on_failure(job: &mut Job, err: &JobError, now: f64, rng: &mut impl Rng) -
         (Some(secs), Some(first)) => first + secs < now,
         _ => false,
     };
-    if count >= max || expired_for {
+    if count >= max || expired_for || err.permanent {
         if job.get("dead") == Some(&Value::Bool(false)) {
             Decision::Discard
         } else {
@@ -84,6 +84,37 @@ pub fn on_failure(job: &mut Job, err: &JobError, now: f64, rng: &mut impl Rng) -
             at: now + delay_secs(count, rng),
         }
     }
+}
+
+/// What happens next, as people read it: "retry 1 of 25 in 17 s (at
+/// 2026-12-02T19:00:17Z)", "dead: no retries left", "dead: a permanent
+/// error", "discarded (retry: false)".
+pub fn describe(decision: &Decision, job: &Job, now: f64, permanent: bool) -> String {
+    match decision {
+        Decision::Retry { at } => {
+            let attempt = job.retry_count().unwrap_or(0).saturating_add(1);
+            let max = match job.retry() {
+                Retry::Count(n) => n,
+                _ => DEFAULT_MAX_RETRIES,
+            };
+            format!(
+                "retry {attempt} of {max} in {} s (at {})",
+                (at - now).max(0.0).round(),
+                iso_time(*at)
+            )
+        }
+        Decision::Dead if permanent => "dead: a permanent error, not retried".to_owned(),
+        Decision::Dead => "dead: no retries left".to_owned(),
+        Decision::Discard if job.retry() == Retry::Off => "discarded (retry: false)".to_owned(),
+        Decision::Discard => "discarded (dead: false)".to_owned(),
+    }
+}
+
+/// An epoch time as ISO-8601 UTC, to the second.
+pub fn iso_time(t: f64) -> String {
+    chrono::DateTime::from_timestamp(t.floor() as i64, 0)
+        .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_else(|| format!("{t}"))
 }
 
 fn truncate(msg: &str) -> String {
@@ -237,6 +268,47 @@ mod tests {
         // Sidekiq 6.4's own output for ["a","b"] style arrays decodes too:
         let wrapped = format!("{}\n", compress_backtrace(&["x".into()]));
         assert_eq!(decompress_backtrace(&wrapped).unwrap(), vec!["x"]);
+    }
+
+    #[test]
+    fn permanent_errors_go_dead_at_once() {
+        let mut rng = StdRng::seed_from_u64(1);
+        let err = JobError::new("Net::SMTPFatalError", "552 too big").permanently();
+        let mut j = job(Retry::Default);
+        assert_eq!(on_failure(&mut j, &err, 5.0, &mut rng), Decision::Dead);
+        assert_eq!(j.error_message(), Some("552 too big"));
+        assert_eq!(j.error_class(), Some("Net::SMTPFatalError"));
+        assert_eq!(j.retry_count(), Some(0));
+        assert_eq!(
+            on_failure(&mut job(Retry::Off), &err, 5.0, &mut rng),
+            Decision::Discard
+        );
+        let mut j = job(Retry::Default);
+        j.set("dead", Value::Bool(false));
+        assert_eq!(on_failure(&mut j, &err, 5.0, &mut rng), Decision::Discard);
+    }
+
+    #[test]
+    fn decisions_read_as_words() {
+        let mut rng = StdRng::seed_from_u64(1);
+        let mut j = job(Retry::Default);
+        let d = on_failure(&mut j, &JobError::runtime("x"), 1_796_185_979.0, &mut rng);
+        let text = describe(&d, &j, 1_796_185_979.0, false);
+        assert!(text.starts_with("retry 1 of 25 in "), "{text}");
+        assert!(text.contains(" s (at 2026-"), "{text}");
+        assert!(text.ends_with("Z)"), "{text}");
+        let mut j = job(Retry::Default);
+        let d = on_failure(&mut j, &JobError::runtime("x").permanently(), 0.0, &mut rng);
+        assert_eq!(
+            describe(&d, &j, 0.0, true),
+            "dead: a permanent error, not retried"
+        );
+        let mut j = job(Retry::Count(0));
+        let d = on_failure(&mut j, &JobError::runtime("x"), 0.0, &mut rng);
+        assert_eq!(describe(&d, &j, 0.0, false), "dead: no retries left");
+        let mut j = job(Retry::Off);
+        let d = on_failure(&mut j, &JobError::runtime("x"), 0.0, &mut rng);
+        assert_eq!(describe(&d, &j, 0.0, false), "discarded (retry: false)");
     }
 
     #[test]

@@ -107,6 +107,7 @@ impl Application {
         let timings = web::Data::new(Timings::default());
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(middleware::from_fn(crate::web::auth::provide_account))
                 .wrap(middleware::from_fn(templates::provide))
                 .wrap(middleware::from_fn(timing::measure))
                 .app_data(state.clone())
@@ -127,7 +128,7 @@ impl Application {
         .run();
         let handle = server.handle();
         let server = tokio::spawn(server.instrument(tracing::info_span!("web", %addr)));
-        tracing::info!(%addr, "web node listening");
+        tracing::info!(%addr, http_threads = settings.http_workers.max(1), "web node listening");
         Ok(Application {
             port: addr.port(),
             url,

@@ -36,7 +36,12 @@ pub use embedded::Embedded;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(auth::configure)
         .configure(dashboard::configure)
-        .route("/static/{file}", web::get().to(response::static_file));
+        .route("/static/{file}", web::get().to(response::static_file))
+        // Browsers ask for /favicon.ico on every page: the SVG icon.
+        .route(
+            "/favicon.ico",
+            web::get().to(|| response::embedded_file(&[""], "favicon.svg")),
+        );
 }
 
 /// The templates of the web node's own parts (the apps bring theirs).

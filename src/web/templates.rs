@@ -19,6 +19,25 @@ use tera::Tera;
 /// Replaced by the server time in the footer of every HTML page (see `timing`).
 pub const SERVER_TIME_MARKER: &str = "<!--kiqlab:server-time-->";
 
+/// Who is signed in, for the header of every page (`auth::provide_account`
+/// sets it for the request; `context` hands it to the layout).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Account {
+    pub name: String,
+    pub admin: bool,
+    /// The masked CSRF token the header's sign-out form sends.
+    pub csrf_token: String,
+}
+
+tokio::task_local! {
+    static ACCOUNT: Option<Account>;
+}
+
+/// Runs `f` (the rest of the request) with `account` as the signed-in user.
+pub async fn with_account<F: std::future::Future>(account: Option<Account>, f: F) -> F::Output {
+    ACCOUNT.scope(account, f).await
+}
+
 /// What one part of the web node adds: the templates directly in its
 /// folder (`""`: the top folder) and the filters they use.
 #[derive(Clone, Copy)]
@@ -145,6 +164,7 @@ pub fn context(section: &str, title: &str) -> tera::Context {
     ctx.insert("section", section);
     ctx.insert("title", title);
     ctx.insert("server_time_marker", SERVER_TIME_MARKER);
+    ctx.insert("account", &ACCOUNT.try_with(Clone::clone).ok().flatten());
     ctx
 }
 

@@ -50,7 +50,7 @@ wait_for 20 redis redis-cli -p "$redis_port" ping
 # The demo runs the mail catcher (/mail) and the tagger (/tagger) in-process.
 KIQLAB_DATA_DIR="$work/data" "$bin" demo \
   --redis "redis://127.0.0.1:$redis_port/0" --port 0 --smtp-port 0 \
-  --highlight-delay 1s --smtp-delay 0s --tagger-latency 0s --poll-interval 0.5 \
+  --highlight-delay 1s --smtp-delay 0s --tagger-latency 0s --poll-interval 500ms \
   >"$work/demo.log" 2>&1 &
 pids+=($!)
 # Its banner says where it listens: "  web        http://127.0.0.1:PORT/".
@@ -63,6 +63,10 @@ wait_for 60 "the web node" curl -sf "$base_url/"
 # Each script has a watchdog: a browser that hangs fails the run, not CI.
 BASE_URL="$base_url" SCREENSHOT_DIR="$root/docs/screenshots" \
   timeout --kill-after=10 900 node "$here/apps.mjs"
+BASE_URL="$base_url" SCREENSHOT_DIR="$root/docs/screenshots" timeout --kill-after=10 900 node "$here/job_state.mjs"
+BASE_URL="$base_url" SCREENSHOT_DIR="$root/docs/screenshots" timeout --kill-after=10 900 node "$here/playground.mjs"
+BASE_URL="$base_url" SCREENSHOT_DIR="$root/docs/screenshots" timeout --kill-after=10 900 node "$here/accounts.mjs"
+BASE_URL="$base_url" SCREENSHOT_DIR="$root/docs/screenshots" timeout --kill-after=10 900 node "$here/tutorials.mjs"
 # The dashboard, signed in as the admin the demo made.
 BASE_URL="$base_url" SCREENSHOT_DIR="$root/docs/screenshots" \
   ADMIN_PASSWORD="$(cat "$work/data/admin-password")" timeout --kill-after=10 900 node "$here/dashboard.mjs"

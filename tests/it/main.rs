@@ -10,6 +10,7 @@ mod faults;
 mod fuzz_payload;
 mod interop;
 mod lab;
+mod logs;
 mod mailcatcher;
 mod redis_tls;
 mod sqlite_store;

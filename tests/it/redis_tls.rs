@@ -204,7 +204,7 @@ async fn a_job_is_pushed_and_run_over_tls_with_the_ca_file() {
     let log = temp_dir();
     let log_path = log.path().join("worker.log");
     let child = Command::new(kiqlab_bin())
-        .args(["worker", "--store", &url, "--poll-interval", "0.2"])
+        .args(["worker", "--store", &url, "--poll-interval", "200ms"])
         .env("NO_COLOR", "1")
         .env("RUST_LOG", "info")
         .env("KIQLAB_REDIS_CA_FILE", &certs.ca)

@@ -54,7 +54,15 @@ async fn perform(
         key: cfg.tagger_key.as_ref(),
         timeout: cfg.http_timeout,
     };
-    let tags = tagger.suggest(&post.title, &post.body).await?;
+    let tags = tagger.suggest(&post.title, &post.body).await.map_err(|e| {
+        let permanent = e.is_permanent();
+        let err = JobError::from(e);
+        if permanent {
+            err.permanently()
+        } else {
+            err
+        }
+    })?;
     let result = AutoTagResult {
         tags,
         by: WorkerStamp::new(&ctx, started),

@@ -12,7 +12,7 @@ use super::tag_list::TagList;
 use crate::engine::job_class::JobClass;
 use crate::web::errors::{parse_id, PageError, SubmitError};
 use crate::web::response::{html, redirect_timed};
-use crate::web::state::AppState;
+use crate::web::state::{AppState, DispatchError};
 use crate::web::templates;
 use crate::web::timing::Mode;
 
@@ -91,12 +91,24 @@ fn validate(form: &PostForm) -> Result<Valid, FormErrors> {
 }
 
 /// Enqueues or runs `AutoTagWorker(id)`, remembering the jid on the post.
-async fn tag(state: &AppState, id: i64, mode: Mode) -> Result<(), SubmitError> {
+/// Tags post `id`; true when tagging inline failed and the job went to a
+/// worker instead (the post is saved either way: no 502 for a saved post,
+/// and no reason to post it twice).
+async fn tag(state: &AppState, id: i64, mode: Mode) -> Result<bool, SubmitError> {
     let job = AutoTagWorker::job(&AutoTagArgs { post_id: id });
     let jid = job.jid().to_owned();
     state.db.call(move |c| posts::set_jid(c, id, &jid)).await?;
-    state.dispatch(job, mode).await?;
-    Ok(())
+    match state.dispatch(job.clone(), mode).await {
+        Err(DispatchError::Inline { class, error }) => {
+            tracing::warn!(post_id = id, error = %error, "tagging inline failed; enqueued for a worker");
+            state
+                .enqueue(job)
+                .await
+                .map_err(|error| DispatchError::Enqueue { class, error })?;
+            Ok(true)
+        }
+        other => other.map(|()| false).map_err(SubmitError::from),
+    }
 }
 
 pub async fn create(
@@ -141,8 +153,12 @@ async fn save(
         })
         .await?;
     let id = saved.ok_or(SubmitError::NotFound("post"))?;
-    tag(state, id, mode).await?;
-    Ok(redirect_timed(&format!("/blog/posts/{id}"), "blog", mode))
+    let to = if tag(state, id, mode).await? {
+        format!("/blog/posts/{id}?inline=failed")
+    } else {
+        format!("/blog/posts/{id}")
+    };
+    Ok(redirect_timed(&to, "blog", mode))
 }
 
 async fn load(state: &AppState, path: &str) -> Result<posts::Post, PageError> {
@@ -156,11 +172,26 @@ async fn load(state: &AppState, path: &str) -> Result<posts::Post, PageError> {
 
 pub async fn show(
     state: web::Data<AppState>,
+    req: actix_web::HttpRequest,
     path: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
     let post = load(&state, &path).await?;
     let mut ctx = templates::context("blog", &post.title);
-    ctx.insert("refresh", &post.tagged_by.is_none());
+    ctx.insert(
+        "inline_failed",
+        &req.query_string().contains("inline=failed"),
+    );
+    let job_state = crate::apps::job_state::view(
+        &state,
+        &req,
+        post.jid.as_deref(),
+        post.tagged_by.as_ref(),
+        post.tagged_by.is_some(),
+        "Re-tagging after your edit",
+    )
+    .await;
+    ctx.insert("refresh", &job_state.live);
+    ctx.insert("job_state", &job_state);
     ctx.insert("post", &post);
     Ok(html(
         StatusCode::OK,

@@ -23,6 +23,15 @@ pub enum TaggerError {
     Malformed(String),
 }
 
+impl TaggerError {
+    /// A 4xx answer other than 408 (timeout) and 429 (slow down): the same
+    /// request would be refused again, so retrying cannot help.
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, TaggerError::Status { status, .. }
+            if (400..500).contains(status) && *status != 408 && *status != 429)
+    }
+}
+
 /// A tag the tagger suggested, with the gem's score (importance 1 → 0.9,
 /// 2 → 0.7, else 0.5).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -144,5 +153,20 @@ mod tests {
         assert_eq!(names, ["rails", "ruby and programming"]);
         assert_eq!(tags[0].score, 0.9);
         assert!(parse_response(&json!([1])).is_err());
+    }
+
+    #[test]
+    fn only_4xx_but_408_and_429_are_permanent() {
+        let status = |status| TaggerError::Status {
+            status,
+            body: String::new(),
+        };
+        for (code, permanent) in [(400, true), (401, true), (403, true), (413, true)] {
+            assert_eq!(status(code).is_permanent(), permanent, "{code}");
+        }
+        for code in [408, 429, 500, 502, 503] {
+            assert!(!status(code).is_permanent(), "{code}");
+        }
+        assert!(!TaggerError::Malformed("x".into()).is_permanent());
     }
 }

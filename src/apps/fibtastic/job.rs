@@ -69,7 +69,9 @@ async fn perform(
     let SequenceEmailArgs { email, length } = args;
     let started = Instant::now();
     let cfg = &services.config;
-    mail::send(&cfg.smtp, cfg.smtp_timeout, &email, length).await?;
+    mail::send(&cfg.smtp, cfg.smtp_timeout, &email, length)
+        .await
+        .map_err(job_error)?;
     let report = DeliveryReport {
         email: email.to_string(),
         length: length.get(),
@@ -79,7 +81,7 @@ async fn perform(
         jid = ctx.jid(),
         length = length.get(),
         smtp = %cfg.smtp,
-        ms = report.by.duration_ms,
+        seconds = %format_args!("{:.3}", report.by.duration_ms / 1000.0),
         "sequence mailed"
     );
     if cfg.internal_token.is_some() {
@@ -88,6 +90,33 @@ async fn perform(
         }
     }
     Ok(())
+}
+
+/// A failed delivery as the job reports it, with Ruby's `Net::SMTP` class
+/// names: a 5xx answer (552 too big, 550 no such mailbox) is permanent and
+/// goes to Dead at once; a 4xx (421, 451) or a timeout is retried.
+fn job_error(e: mail::MailError) -> JobError {
+    let class = match &e {
+        mail::MailError::Smtp { source, .. } if source.is_permanent() => {
+            Some("Net::SMTPFatalError")
+        }
+        mail::MailError::Smtp { source, .. } if source.is_transient() => {
+            Some("Net::SMTPServerBusy")
+        }
+        mail::MailError::Smtp { source, .. } if source.is_timeout() => Some("Net::ReadTimeout"),
+        _ => None,
+    };
+    let permanent = matches!(&e, mail::MailError::Smtp { source, .. } if source.is_permanent())
+        || matches!(&e, mail::MailError::Address(_));
+    let mut err = JobError::from(e);
+    if let Some(c) = class {
+        err.class = c.to_owned();
+    }
+    if permanent {
+        err.permanently()
+    } else {
+        err
+    }
 }
 
 #[cfg(test)]

@@ -32,7 +32,7 @@ pub enum MailError {
 
 /// The message for `to`, with the first `len` numbers.
 pub fn build(to: &EmailAddress, len: SequenceLength) -> Result<Message, MailError> {
-    let numbers = fibonacci::joined(&fibonacci::sequence(len));
+    let numbers = fibonacci::joined(&fibonacci::sequence_with_work(len));
     let html = format!(
         "<!DOCTYPE html><html><body><h1>Here's those Fibonacci Numbers you requested:</h1>\
          <p>{numbers}</p></body></html>"

@@ -103,6 +103,7 @@ pub async fn create(
 
 pub async fn show(
     state: web::Data<AppState>,
+    req: actix_web::HttpRequest,
     path: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
     let id = parse_id(&path).ok_or(PageError::NotFound("request"))?;
@@ -112,7 +113,20 @@ pub async fn show(
         .await?
         .ok_or(PageError::NotFound("request"))?;
     let mut ctx = templates::context("fibtastic", "Thanks!");
-    ctx.insert("refresh", &request.delivered_by.is_none());
+    let job_state = crate::apps::job_state::view(
+        &state,
+        &req,
+        Some(&request.jid),
+        request.delivered_by.as_ref(),
+        request.delivered_by.is_some(),
+        "Sending again",
+    )
+    .await;
+    ctx.insert(
+        "refresh",
+        &(request.delivered_by.is_none() && job_state.live),
+    );
+    ctx.insert("job_state", &job_state);
     ctx.insert("request", &request);
     Ok(html(
         StatusCode::OK,

@@ -1,9 +1,12 @@
 //! `/playground`: the tutorials' console steps as forms: `DemoWorker(delay,
 //! message)` once or N times, `perform_in` and `perform_at`, slow jobs then
 //! one `UrgentWorker` jumping the line, and a job with wrong arguments that
-//! fails and retries. Each answer lists the jids with links to the dashboard.
+//! fails and retries. Each answer lists the jids with links to the dashboard,
+//! by POST/redirect/GET (`result`), with every field as it was typed.
 
 mod fields;
+mod result;
+mod urgent;
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -21,6 +24,7 @@ use crate::web::state::AppState;
 use crate::web::templates::{self, Part, RenderError};
 use crate::web::timing::{Mode, Timed};
 use fields::{count, default_at, message, number, parse_at};
+use result::{Outcome, PageQuery};
 
 /// The playground's templates (`templates/playground/`).
 pub const TEMPLATES: Part = Part::folder("playground");
@@ -47,6 +51,8 @@ pub struct PlaygroundForm {
     pub seconds: String,
     pub at: String,
     pub slow_count: String,
+    /// The "500 jobs at once" button: this many, with the form's delay and message.
+    pub many: String,
     pub mode: Option<String>,
 }
 
@@ -72,28 +78,87 @@ impl PlaygroundError {
 }
 page_error!(PlaygroundError);
 
-/// What one button did, for the page.
-#[derive(Debug, Serialize)]
-struct Outcome {
-    action: String,
-    summary: String,
-    /// Where to watch: a dashboard page.
-    watch: String,
-    jids: Vec<String>,
-    more: usize,
+pub async fn page(query: web::Query<PageQuery>) -> Result<HttpResponse, PlaygroundError> {
+    let q = query.into_inner();
+    let outcome = result::from_query(&q);
+    let action = outcome
+        .as_ref()
+        .map(|o| o.action.clone())
+        .unwrap_or_default();
+    render(StatusCode::OK, outcome.as_ref(), None, &q.form, &action)
 }
 
-pub async fn page() -> Result<HttpResponse, PlaygroundError> {
-    render(StatusCode::OK, None, None)
+/// The fields as typed (for the form `action` that was sent), else defaults.
+#[derive(Debug, Serialize)]
+struct Fields {
+    delay: String,
+    message: String,
+    count: String,
+    seconds: String,
+    at: String,
+    smessage: String,
+    slow_count: String,
+}
+
+fn fields(form: &PlaygroundForm, action: &str) -> Fields {
+    let or = |v: &str, d: &str| {
+        if v.trim().is_empty() {
+            d.to_owned()
+        } else {
+            v.to_owned()
+        }
+    };
+    let demo = action == "demo";
+    let sched = action == "scheduled";
+    Fields {
+        delay: if demo {
+            or(&form.delay, "1")
+        } else {
+            "1".into()
+        },
+        message: if demo {
+            or(&form.message, "hello from the playground")
+        } else {
+            "hello from the playground".into()
+        },
+        count: if demo {
+            or(&form.count, "1")
+        } else {
+            "1".into()
+        },
+        seconds: if sched {
+            or(&form.seconds, "30")
+        } else {
+            "30".into()
+        },
+        at: if sched {
+            form.at.clone()
+        } else {
+            String::new()
+        },
+        smessage: if sched {
+            or(&form.message, "scheduled hello")
+        } else {
+            "scheduled hello".into()
+        },
+        slow_count: if action == "urgent" {
+            or(&form.slow_count, "100")
+        } else {
+            "100".into()
+        },
+    }
 }
 
 fn render(
     status: StatusCode,
     outcome: Option<&Outcome>,
     error: Option<(&str, &str)>,
+    form: &PlaygroundForm,
+    action: &str,
 ) -> Result<HttpResponse, PlaygroundError> {
     let mut ctx = templates::context("playground", "Playground");
     ctx.insert("outcome", &outcome);
+    ctx.insert("fields", &fields(form, action));
     ctx.insert("error_action", &error.map(|e| e.0));
     ctx.insert("error", &error.map(|e| e.1));
     ctx.insert("default_at", &default_at());
@@ -118,12 +183,25 @@ pub async fn run(
         _ => return Err(PlaygroundError::UnknownAction(action)),
     };
     let mut resp = match result {
-        Ok(outcome) => render(StatusCode::OK, Some(&outcome), None)?,
-        Err(invalid) => render(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            None,
-            Some((&action, &invalid.0)),
-        )?,
+        Ok(outcome) => crate::web::response::redirect_timed(
+            &result::location(&outcome, &form),
+            "playground",
+            mode,
+        ),
+        Err(invalid) => {
+            let mut resp = render(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                Some((&action, &invalid.0)),
+                &form,
+                &action,
+            )?;
+            resp.extensions_mut().insert(Timed {
+                app: "playground",
+                mode,
+            });
+            resp
+        }
     };
     resp.extensions_mut().insert(Timed {
         app: "playground",
@@ -132,16 +210,16 @@ pub async fn run(
     Ok(resp)
 }
 
-fn outcome(action: &str, summary: String, watch: &str, jids: Vec<String>) -> Outcome {
-    const SHOWN: usize = 20;
-    let more = jids.len().saturating_sub(SHOWN);
-    Outcome {
+/// The outcome of a button that did `n` jobs.
+fn outcome(action: &str, form: &PlaygroundForm, jids: Vec<String>) -> Outcome {
+    let n = jids.len();
+    result::outcome(action, n, jids, form).unwrap_or(Outcome {
         action: action.to_owned(),
-        summary,
-        watch: watch.to_owned(),
-        jids: jids.into_iter().take(SHOWN).collect(),
-        more,
-    }
+        summary: String::new(),
+        watch: "/sidekiq".to_owned(),
+        jids: Vec::new(),
+        more: 0,
+    })
 }
 
 type Step = Result<Result<Outcome, Invalid>, PlaygroundError>;
@@ -154,7 +232,14 @@ async fn demo(state: &AppState, form: &PlaygroundForm, mode: Mode) -> Step {
     };
     let (delay, n) = match (
         number(&form.delay, "The delay", 1.0, 60.0),
-        count(&form.count, max),
+        count(
+            if form.many.is_empty() {
+                &form.count
+            } else {
+                &form.many
+            },
+            max,
+        ),
     ) {
         (Ok(d), Ok(n)) => (d, n),
         (Err(e), _) | (_, Err(e)) => return Ok(Err(e)),
@@ -183,28 +268,23 @@ async fn demo(state: &AppState, form: &PlaygroundForm, mode: Mode) -> Step {
                 .await
                 .map_err(PlaygroundError::Inline)?;
         }
-        let s = format!("Ran {n} DemoWorker job(s) inline, in this request.");
-        return Ok(Ok(outcome("demo", s, "/sidekiq", jids)));
+        return Ok(Ok(outcome("demo", form, jids)));
     }
     let list: Vec<DemoArgs> = (0..n).map(args).collect();
     let jids = state.client.enqueue_bulk::<DemoWorker>(&list).await?;
-    let s = format!("Enqueued {n} DemoWorker job(s) on the default queue.");
-    Ok(Ok(outcome("demo", s, "/sidekiq/queues/default", jids)))
+    Ok(Ok(outcome("demo", form, jids)))
 }
 
 async fn scheduled(state: &AppState, form: &PlaygroundForm) -> Step {
     let msg = message(&form.message, "a scheduled hello");
-    let (at, how) = if form.at.trim().is_empty() {
+    let at = if form.at.trim().is_empty() {
         match number(&form.seconds, "The delay", 30.0, 86_400.0) {
-            Ok(s) => (
-                crate::engine::clock::now_secs() + s,
-                format!("perform_in {s} seconds"),
-            ),
+            Ok(s) => crate::engine::clock::now_secs() + s,
             Err(e) => return Ok(Err(e)),
         }
     } else {
         match parse_at(&form.at) {
-            Ok(t) => (t, format!("perform_at {}", form.at.trim())),
+            Ok(t) => t,
             Err(e) => return Ok(Err(e)),
         }
     };
@@ -216,8 +296,7 @@ async fn scheduled(state: &AppState, form: &PlaygroundForm) -> Step {
         .client
         .enqueue_at::<DemoWorker>(at.max(1_000_000_000.0), &args)
         .await?;
-    let s = format!("Scheduled DemoWorker with {how}.");
-    Ok(Ok(outcome("scheduled", s, "/sidekiq/scheduled", vec![jid])))
+    Ok(Ok(outcome("scheduled", form, vec![jid])))
 }
 
 async fn urgent(state: &AppState, form: &PlaygroundForm) -> Step {
@@ -239,19 +318,19 @@ async fn urgent(state: &AppState, form: &PlaygroundForm) -> Step {
         })
         .collect();
     let mut jids = state.client.enqueue_bulk::<DemoWorker>(&list).await?;
-    let urgent = state
-        .client
-        .enqueue::<UrgentWorker>(&DemoArgs {
-            delay_seconds: DemoDelay::whole(0),
-            message: Value::from("urgent! I jumped the line"),
-        })
-        .await?;
-    jids.insert(0, urgent);
-    let s = format!(
-        "Enqueued {n} slow DemoWorker jobs on default, then one UrgentWorker on the urgent \
-         queue (first in the list): workers started with -q urgent -q default run it next."
-    );
-    Ok(Ok(outcome("urgent", s, "/sidekiq/queues/urgent", jids)))
+    let urgent = UrgentWorker::job(&DemoArgs {
+        delay_seconds: DemoDelay::whole(0),
+        message: Value::from("urgent! I jumped the line"),
+    });
+    let urgent_jid = urgent.jid().to_owned();
+    tokio::spawn(urgent::push_once_started(
+        state.api.clone(),
+        state.client.clone(),
+        jids.clone(),
+        urgent,
+    ));
+    jids.insert(0, urgent_jid);
+    Ok(Ok(outcome("urgent", form, jids)))
 }
 
 async fn wrong_args(state: &AppState) -> Step {
@@ -261,8 +340,9 @@ async fn wrong_args(state: &AppState) -> Step {
         .client
         .perform_async(DemoWorker::NAME, vec![json!("not a delay")])
         .await?;
-    let s = "Enqueued DemoWorker with one argument: it fails with ArgumentError and Sidekiq's \
-             backoff retries it (see Retries)."
-        .to_owned();
-    Ok(Ok(outcome("wrong_args", s, "/sidekiq/retries", vec![jid])))
+    Ok(Ok(outcome(
+        "wrong_args",
+        &PlaygroundForm::default(),
+        vec![jid],
+    )))
 }

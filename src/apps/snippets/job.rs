@@ -56,7 +56,7 @@ async fn perform(
     tracing::info!(
         jid = ctx.jid(),
         snippet_id = id,
-        ms = result.by.duration_ms,
+        seconds = %format_args!("{:.3}", result.by.duration_ms / 1000.0),
         "snippet highlighted"
     );
     Ok(())

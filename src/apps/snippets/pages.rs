@@ -135,6 +135,7 @@ pub async fn create(
 
 pub async fn show(
     state: web::Data<AppState>,
+    req: actix_web::HttpRequest,
     path: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
     let id = parse_id(&path).ok_or(PageError::NotFound("snippet"))?;
@@ -144,7 +145,20 @@ pub async fn show(
         .await?
         .ok_or(PageError::NotFound("snippet"))?;
     let mut ctx = templates::context("snippets", &format!("Snippet #{id}"));
-    ctx.insert("refresh", &snippet.highlighted_code.is_none());
+    let job_state = crate::apps::job_state::view(
+        &state,
+        &req,
+        Some(&snippet.jid),
+        snippet.highlighted_by.as_ref(),
+        snippet.highlighted_code.is_some(),
+        "Re-highlighting",
+    )
+    .await;
+    ctx.insert(
+        "refresh",
+        &(snippet.highlighted_code.is_none() && job_state.live),
+    );
+    ctx.insert("job_state", &job_state);
     ctx.insert("snippet", &snippet);
     Ok(html(
         StatusCode::OK,

@@ -64,8 +64,8 @@ pub struct Args {
     #[arg(long, default_value = "1s", value_parser = parse_duration)]
     pub tagger_latency: Duration,
 
-    /// Seconds between the workers' scheduled-job polls
-    #[arg(long, default_value_t = 1.0)]
+    /// Time between the workers' scheduled-job polls (1s, 500ms)
+    #[arg(long, default_value = "1s", value_parser = super::jobs_args::parse_secs)]
     pub poll_interval: f64,
 
     /// Do not run the mail catcher (use one already listening on --smtp-port)
@@ -79,7 +79,7 @@ pub struct Args {
 
 pub async fn run(args: Args) -> anyhow::Result<()> {
     if !(args.poll_interval.is_finite() && args.poll_interval > 0.0) {
-        anyhow::bail!("--poll-interval must be a positive number of seconds");
+        anyhow::bail!("--poll-interval must be more than 0 (1s, 500ms)");
     }
     let dir = data_dir(&process_env);
     let url = args.store.url()?;
@@ -143,15 +143,15 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 "-c".into(),
                 args.concurrency.to_string(),
                 "-q".into(),
-                "urgent".into(),
+                "urgent,10".into(),
                 "-q".into(),
-                "default".into(),
+                "default,1".into(),
                 "--name".into(),
                 name.clone(),
                 "--poll-interval".into(),
-                args.poll_interval.to_string(),
+                super::jobs_args::format_secs(args.poll_interval),
                 "-t".into(),
-                "8".into(),
+                "8s".into(),
             ],
             env: worker_env.clone(),
         })
@@ -172,7 +172,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     println!("  timings    {web_url}/timings");
     println!("  store      {url}");
     println!(
-        "  workers    {} (-c {} -q urgent -q default)",
+        "  workers    {} (-c {} -q urgent,10 -q default,1)",
         names.join(", "),
         args.concurrency
     );

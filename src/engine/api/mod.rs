@@ -12,10 +12,12 @@
 //!   (one implementation), and the counters' reset
 //! - `processes`: live processes, work in progress, quiet and stop
 //! - `feed`: the recent-jobs feed and per-class metrics
+//! - `job_state`: where one job is now, by jid (the apps' record pages)
 //! - `usage`: the worker-seconds meter's report
 
 mod actions;
 mod feed;
+mod job_state;
 mod processes;
 mod queues;
 mod sets;
@@ -31,6 +33,7 @@ pub use crate::engine::store::{
     StoreError, StoreInfo, StoreKind, WorkRecord,
 };
 pub use actions::{ActionOutcome, BulkOutcome, SetAction};
+pub use job_state::JobState;
 pub use processes::{SignalOutcome, Target};
 pub use usage::UsageReport;
 

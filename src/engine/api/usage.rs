@@ -44,11 +44,21 @@ impl UsageReport {
     /// One line: "12.3 worker-seconds used of 600.0 always-on (2.1%)".
     pub fn summary(&self) -> String {
         format!(
-            "{:.1} worker-seconds used of {:.1} always-on ({:.1}%)",
+            "{:.1} worker-seconds used of {:.1} always-on ({})",
             self.used_s,
             self.always_on_s,
-            self.share * 100.0
+            self.share_text()
         )
+    }
+
+    /// "2.1%" of one always-on worker; past one worker's worth (two ran at
+    /// once), "1.98 × one always-on worker" rather than "198%".
+    pub fn share_text(&self) -> String {
+        if self.share <= 1.0 {
+            format!("{:.1}%", self.share * 100.0)
+        } else {
+            format!("{:.2} × one always-on worker", self.share)
+        }
     }
 }
 
@@ -88,6 +98,11 @@ mod tests {
         assert_eq!(
             r.summary(),
             "30.0 worker-seconds used of 600.0 always-on (5.0%)"
+        );
+        let two = UsageReport::from_meter(1_000_000, 1_188_000, 1_600_000);
+        assert_eq!(
+            two.summary(),
+            "1188.0 worker-seconds used of 600.0 always-on (1.98 × one always-on worker)"
         );
         let empty = UsageReport::from_meter(5, 0, 5);
         assert_eq!(empty.share, 0.0);

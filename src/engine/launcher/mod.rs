@@ -206,7 +206,7 @@ impl Launcher {
             identity = %identity.identity,
             ip = %identity.ip,
             concurrency = config.concurrency,
-            queues = ?config.queues.queues().iter().map(|q| q.as_str()).collect::<Vec<_>>(),
+            queues = %config.queues.queues().iter().map(|q| q.as_str()).collect::<Vec<_>>().join(", "),
             strict = config.queues.is_strict(),
             store = %store.describe(),
             "worker started"

@@ -61,6 +61,13 @@ pub fn failure_json(c: &Completion) -> Option<String> {
         "failed_at",
         float_value(record.started_at + record.duration_ms / 1000.0),
     );
+    // sidekiq-failures keeps the backtrace as a plain array of lines.
+    if !record.backtrace.is_empty() {
+        job.set(
+            "error_backtrace",
+            serde_json::Value::from(record.backtrace.clone()),
+        );
+    }
     Some(job.to_json())
 }
 
@@ -96,6 +103,7 @@ mod tests {
                 duration_ms: 500.0,
                 outcome: RunOutcome::Discarded,
                 error: Some("RuntimeError: boom".into()),
+                backtrace: Vec::new(),
             }),
         };
         let f = Job::parse(&failure_json(&c).unwrap()).unwrap();

@@ -46,6 +46,10 @@ pub struct JobRecord {
     pub duration_ms: f64,
     pub outcome: RunOutcome,
     pub error: Option<String>,
+    /// Where a failure came from (its causes, then the handler and the
+    /// worker), for sidekiq-failures' `error_backtrace`; not kept in the feed.
+    #[serde(skip)]
+    pub backtrace: Vec<String>,
 }
 
 #[cfg(test)]

@@ -100,6 +100,20 @@ pub async fn require_admin(
         return Ok(req.into_response(resp));
     };
     if !user.is_admin {
+        // A browser opening a page is shown how access is granted, not a 403.
+        let wants_page = is_safe(req.method())
+            && req
+                .headers()
+                .get(actix_web::http::header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|a| a.contains("text/html"));
+        if wants_page {
+            let resp = HttpResponse::SeeOther()
+                .insert_header(("Location", "/account"))
+                .insert_header(("Cache-Control", "private, no-store"))
+                .finish();
+            return Ok(req.into_response(resp));
+        }
         return refuse(req, GateError::NotAdmin(user.username));
     }
     if !is_safe(req.method()) {

@@ -8,7 +8,9 @@
 //! - `throttle`: refusing sign-ins after repeated failures (account and IP)
 //! - `guard`: the `/sidekiq` gate (sign in, admins only, CSRF) and `Admin`
 //! - `pages`: `/sign_in`, `/sign_up`, `/sign_out`
+//! - `account`: who is signed in (the header of every page) and `/account`
 
+mod account;
 pub mod csrf;
 mod guard;
 mod pages;
@@ -17,6 +19,7 @@ pub mod throttle;
 
 use actix_web::web;
 
+pub use account::provide_account;
 pub use guard::{require_admin, Admin};
 
 /// The sign-in pages' templates (`templates/auth/`).
@@ -27,5 +30,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/sign_in", web::post().to(pages::sign_in))
         .route("/sign_up", web::get().to(pages::sign_up_page))
         .route("/sign_up", web::post().to(pages::sign_up))
-        .route("/sign_out", web::post().to(pages::sign_out));
+        .route("/sign_out", web::post().to(pages::sign_out))
+        .route("/account", web::get().to(account::page));
 }

@@ -294,8 +294,9 @@ pub async fn sign_up(
     };
     tracing::info!(user = %user.username, "signed up");
     let new = session::start(&req, &state.db, Some(user), Some(&session)).await?;
+    // A new account is no admin: /account says how an admin grants access.
     Ok(HttpResponse::SeeOther()
-        .insert_header(("Location", "/sidekiq"))
+        .insert_header(("Location", "/account"))
         .insert_header(("Set-Cookie", new.set_cookie))
         .finish())
 }

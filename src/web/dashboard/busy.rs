@@ -152,7 +152,7 @@ pub async fn page(
         &usage.as_ref().map(|u| UsageView {
             used_s: format!("{:.0}", u.used_s),
             always_on_s: format!("{:.0}", u.always_on_s),
-            percent: format!("{:.1}", u.share * 100.0),
+            percent: u.share_text(),
         }),
     );
     let shown: Vec<ProcessView> = procs

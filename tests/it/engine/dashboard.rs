@@ -40,6 +40,7 @@ fn record(
         duration_ms: ms,
         outcome,
         error: outcome.failed().then(|| "RuntimeError: boom".to_owned()),
+        backtrace: Vec::new(),
     }
 }
 

@@ -46,6 +46,7 @@ pub fn record(u: &UnitOfWork, outcome: RunOutcome, now: f64) -> JobRecord {
         duration_ms: 250.0,
         outcome,
         error: outcome.failed().then(|| "RuntimeError: boom".to_owned()),
+        backtrace: Vec::new(),
     }
 }
 

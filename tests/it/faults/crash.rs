@@ -87,7 +87,7 @@ async fn sigterm_finishes_or_pushes_back(h: Harness) {
     demo_jobs(&h, "quick-", 13, 0.3).await;
     demo_jobs(&h, "long-", 12, 4.0).await;
     let dir = temp_dir();
-    let mut w = WorkerProc::start(&h.url, &["-c", "25", "-t", "2"], &dir.path().join("a.log"));
+    let mut w = WorkerProc::start(&h.url, &["-c", "25", "-t", "2s"], &dir.path().join("a.log"));
     eventually(Duration::from_secs(20), "25 busy", || async {
         (h.stats().await.busy == 25).then_some(())
     })

@@ -86,7 +86,7 @@ async fn sidekiq_api_reads_kiqlab_data(sk: Sidekiq, redis: RedisServer) -> Outco
         "--tag",
         "lab",
         "-t",
-        "1",
+        "1s",
     ];
     let mut w = WorkerProc::start(&url, &args, &dir.path().join("worker.log"));
     let s = eventually(

@@ -98,7 +98,7 @@ pub async fn kiqlab_data(sk: &Sidekiq, url: &str) -> KiqlabData {
         enqueue(url, &["DemoWorker", "0", &format!("quick {i}")]);
     }
     let dir = temp_dir();
-    let args = ["-c", "3", "-q", "default", "--name", "kiq-web", "-t", "1"];
+    let args = ["-c", "3", "-q", "default", "--name", "kiq-web", "-t", "1s"];
     let worker = WorkerProc::start(url, &args, &dir.path().join("worker.log"));
     eventually(
         Duration::from_secs(30),

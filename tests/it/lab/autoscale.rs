@@ -104,9 +104,9 @@ async fn web_autoscale_starts_a_local_worker_only_when_jobs_wait() {
             &url,
             "--autoscale",
             "--autoscale-idle",
-            "1.5",
+            "1500ms",
             "--autoscale-interval",
-            "0.2",
+            "200ms",
         ],
     )
     .await;
@@ -169,7 +169,7 @@ async fn scale_commands_run_once_each_way() {
     // A stand-in for `vagrant up worker-02`: a worker on "another machine".
     let up = format!(
         "echo \"up $KIQLAB_AUTOSCALE_WAITING\" >> '{ev}'; \
-         '{bin}' worker --name vm-worker --poll-interval 0.2 >> '{log}' 2>&1 & \
+         '{bin}' worker --name vm-worker --poll-interval 200ms >> '{log}' 2>&1 & \
          echo $! > '{pid}'",
         ev = events.display(),
         bin = kiqlab_bin(),
@@ -187,9 +187,9 @@ async fn scale_commands_run_once_each_way() {
         &[
             "--autoscale",
             "--autoscale-idle",
-            "1",
+            "1s",
             "--autoscale-interval",
-            "0.2",
+            "200ms",
             "--scale-up-cmd",
             &up,
             "--scale-down-cmd",
@@ -234,7 +234,7 @@ async fn idle_exit_waits_for_scheduled_work_and_meters_the_time() {
     let store = store::open(&StoreUrl::parse(&url).unwrap()).await.unwrap();
     let worker = |extra: &[&str]| {
         tokio::process::Command::new(kiqlab_bin())
-            .args(["worker", "--store", &url, "--poll-interval", "0.2"])
+            .args(["worker", "--store", &url, "--poll-interval", "200ms"])
             .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -246,7 +246,7 @@ async fn idle_exit_waits_for_scheduled_work_and_meters_the_time() {
     let start = Instant::now();
     let status = tokio::time::timeout(
         Duration::from_secs(20),
-        worker(&["--idle-exit", "0.5"]).wait(),
+        worker(&["--idle-exit", "500ms"]).wait(),
     )
     .await
     .expect("an idle worker exits")
@@ -261,7 +261,7 @@ async fn idle_exit_waits_for_scheduled_work_and_meters_the_time() {
     let start = Instant::now();
     let status = tokio::time::timeout(
         Duration::from_secs(30),
-        worker(&["--idle-exit", "0.5"]).wait(),
+        worker(&["--idle-exit", "500ms"]).wait(),
     )
     .await
     .expect("the worker exits after the scheduled job")

@@ -17,7 +17,7 @@ impl WorkerProc {
         let file = std::fs::File::create(log).expect("worker log");
         let child = Command::new(super::kiqlab_bin())
             .args(["worker", "--store", store_url])
-            .args(["--poll-interval", "0.2", "--heartbeat-interval", "0.2"])
+            .args(["--poll-interval", "200ms", "--heartbeat-interval", "200ms"])
             .args(args)
             .env("NO_COLOR", "1")
             .env("RUST_LOG", "info")

@@ -79,7 +79,7 @@ async fn bad_flags_are_refused_with_a_reason() {
         (
             "--latency",
             "soon",
-            "invalid value 'soon' for '--latency <MS>'",
+            "invalid value 'soon' for '--latency <DURATION>'",
         ),
     ] {
         let out = Command::new(kiqlab_bin())

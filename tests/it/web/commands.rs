@@ -56,7 +56,7 @@ async fn demo_runs_named_workers_restarts_them_and_leaves_no_orphans() {
             "--highlight-delay",
             "0s",
             "--poll-interval",
-            "0.2",
+            "200ms",
             "--smtp-port",
             "0",
         ],
@@ -154,7 +154,7 @@ async fn demo_workers_stop_when_the_demo_is_killed() {
     // A parent shell stands in for a demo killed with SIGKILL.
     let script = format!(
         "KIQLAB_EXIT_WITH_PARENT=true '{}' worker --redis '{}' --name orphan-check -c 1 \
-         --poll-interval 0.2 >/dev/null 2>&1 & echo $!; wait",
+         --poll-interval 200ms >/dev/null 2>&1 & echo $!; wait",
         kiqlab_bin(),
         redis.url()
     );
@@ -291,7 +291,7 @@ async fn demo_on_the_default_sqlite_store_mails_through_its_own_catcher() {
             "--smtp-delay",
             "0s",
             "--poll-interval",
-            "0.2",
+            "200ms",
         ],
         dir.path(),
     )

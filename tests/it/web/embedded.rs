@@ -78,6 +78,10 @@ async fn fibtastic_mail_arrives_in_the_mounted_mail_catcher(store: TestStore) {
     let (status, page) = app.page("/mail/").await;
     assert_eq!(status, 200);
     assert!(page.contains("Your Fib Sequence!"));
+    assert!(
+        page.contains("id=\"back-to-apps\" href=\"/\""),
+        "a way back to the apps"
+    );
     app.stop().await;
 }
 

@@ -79,6 +79,8 @@ pub struct AppOptions {
     pub tagger_fail_first: usize,
     /// Run the real mail catcher and tagger in the web node, as `kiqlab web` does.
     pub embedded: bool,
+    /// The embedded mail catcher refuses (552) messages above this size.
+    pub mail_max_size: Option<usize>,
 }
 
 pub struct TestApp {
@@ -147,7 +149,18 @@ pub async fn spawn_app_with(store: TestStore, opts: AppOptions) -> TestApp {
     if opts.embedded {
         settings.mailcatcher = Some(MailCatcherSettings {
             smtp_bind: "127.0.0.1:0".parse().unwrap(),
-            config: Default::default(),
+            config: kiqlab::mailcatcher::MailCatcherConfig {
+                max_message_size: opts
+                    .mail_max_size
+                    .and_then(std::num::NonZeroUsize::new)
+                    .unwrap_or(
+                        std::num::NonZeroUsize::new(
+                            kiqlab::mailcatcher::config::DEFAULT_MAX_MESSAGE_SIZE,
+                        )
+                        .unwrap(),
+                    ),
+                ..Default::default()
+            },
         });
         settings.tagger = Some(kiqlab::tagger::TaggerConfig {
             api_key: Some(kiqlab::tagger::config::ApiKey::parse(TAGGER_KEY).unwrap()),
@@ -213,6 +226,13 @@ impl TestApp {
         .await
         .expect("start worker");
         self.launchers.push(l);
+    }
+
+    /// Stops the workers this test started.
+    pub async fn stop_workers(&mut self) {
+        for l in self.launchers.drain(..) {
+            l.stop().await;
+        }
     }
 
     pub async fn start_worker(&mut self, name: &str) {

@@ -11,6 +11,8 @@ mod dashboard;
 mod embedded;
 mod fibtastic;
 mod internal_api;
+mod job_state;
 mod pages;
+mod permanent;
 mod playground;
 mod snippets;

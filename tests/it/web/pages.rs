@@ -106,7 +106,53 @@ async fn timings_compare_sync_and_async_per_app(store: TestStore) {
     app.stop().await;
 }
 
+/// `/tutorials`: the five walkthroughs' steps, each link a page that opens.
+async fn the_tutorials_page_lists_every_step_and_its_links_open(store: TestStore) {
+    let app = spawn_app(store).await;
+    let (status, page) = app.page("/tutorials").await;
+    assert_eq!(status, 200);
+    for id in ["000", "001", "002", "003", "004"] {
+        assert!(page.contains(&format!("id=\"tutorial-{id}\"")), "{id}");
+    }
+    assert!(page.matches("data-step=").count() >= 25, "{page}");
+    // The icon every page asks for, and a home page title without "kiqlab · kiqlab".
+    let icon = app.get("/favicon.ico").await;
+    assert_eq!(icon.status().as_u16(), 200);
+    assert_eq!(icon.headers()["content-type"], "image/svg+xml");
+    let (_, home) = app.page("/").await;
+    assert!(
+        home.contains("<title>Background jobs with Sidekiq · kiqlab</title>"),
+        "{home:.400}"
+    );
+    assert!(
+        page.contains("class=\"plain step-command\">kiqlab "),
+        "commands shown"
+    );
+    let ol = &page[page.find("<ol class=\"checklist\">").unwrap()..];
+    let mut links: Vec<&str> = ol
+        .split("href=\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .filter(|l| l.starts_with('/'))
+        .collect();
+    links.sort();
+    links.dedup();
+    assert!(links.len() >= 5, "{links:?}");
+    for l in links {
+        let status = app.get(l).await.status().as_u16();
+        // The dashboard sends a visitor to sign in first; without its own
+        // mail catcher this test node's /mail leads to the separate one.
+        let redirect_ok = l.starts_with("/sidekiq") || l == "/mail";
+        assert!(
+            status == 200 || (redirect_ok && (302..=303).contains(&status)),
+            "{l}: {status}"
+        );
+    }
+    app.stop().await;
+}
+
 web_test!(
     every_response_is_timed_and_every_page_shows_it,
     timings_compare_sync_and_async_per_app,
+    the_tutorials_page_lists_every_step_and_its_links_open,
 );

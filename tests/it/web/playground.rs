@@ -7,40 +7,55 @@ use kiqlab::engine::clock::now_secs;
 use kiqlab::engine::queue::QueueName;
 use kiqlab::engine::store::{Page, SetKind, SetQuery};
 
-use super::helpers::{spawn_app, web_test, TestStore};
+use super::helpers::{spawn_app, web_test, TestApp, TestStore};
 use crate::support::eventually;
+
+/// POST/redirect/GET: the button answers 303 to `/playground?…`; the page there.
+async fn press(app: &TestApp, path: &str, form: &[(&str, &str)]) -> String {
+    let loc = app.post_redirect(path, form).await;
+    assert!(loc.starts_with("/playground?done="), "{loc}");
+    let (status, page) = app.page(&loc).await;
+    assert_eq!(status, 200);
+    page
+}
 
 async fn console_steps_enqueue_what_they_say(store: TestStore) {
     let mut app = spawn_app(store).await;
-    let r = app
-        .post_form(
-            "/playground/demo",
-            &[("delay", "0"), ("message", "hi"), ("count", "500")],
-        )
-        .await;
-    assert_eq!(r.status().as_u16(), 200);
-    let page = r.text().await.unwrap();
+    let page = press(
+        &app,
+        "/playground/demo",
+        &[("delay", "0"), ("message", "hi"), ("count", "500")],
+    )
+    .await;
     assert!(page.contains("Enqueued 500 DemoWorker job(s)"));
+    // Every field keeps what was typed.
+    for kept in [
+        "id=\"delay\" value=\"0\"",
+        "id=\"message\" value=\"hi\"",
+        "id=\"count\" value=\"500\"",
+    ] {
+        assert!(page.contains(kept), "{kept}");
+    }
     assert!(page.contains("and 480 more"));
     assert!(page.contains("/sidekiq/queues/default?substr="));
     let stats = app.store.stats(now_secs()).await.unwrap();
     assert_eq!(stats.enqueued, 500);
 
-    let r = app
-        .post_form(
-            "/playground/scheduled",
-            &[("seconds", "60"), ("message", "later")],
-        )
-        .await;
-    assert!(r.text().await.unwrap().contains("perform_in 60 seconds"));
-    let r = app
-        .post_form("/playground/scheduled", &[("at", "2030-01-01T10:00:00")])
-        .await;
-    assert!(r
-        .text()
-        .await
-        .unwrap()
-        .contains("perform_at 2030-01-01T10:00:00"));
+    let page = press(
+        &app,
+        "/playground/scheduled",
+        &[("seconds", "60"), ("message", "later")],
+    )
+    .await;
+    assert!(page.contains("perform_in 60 seconds"));
+    assert!(page.contains("id=\"smessage\" value=\"later\""));
+    let page = press(
+        &app,
+        "/playground/scheduled",
+        &[("at", "2030-01-01T10:00:00")],
+    )
+    .await;
+    assert!(page.contains("perform_at 2030-01-01T10:00:00"));
     let scheduled = app
         .store
         .set_entries(&SetQuery::new(SetKind::Schedule, Page::oldest(0, 10)))
@@ -49,16 +64,31 @@ async fn console_steps_enqueue_what_they_say(store: TestStore) {
     assert_eq!(scheduled.len(), 2);
     assert_eq!(scheduled[1].score, 1_893_492_000.0);
 
-    let r = app
-        .post_form("/playground/urgent", &[("slow_count", "5")])
-        .await;
-    assert!(r.text().await.unwrap().contains("one UrgentWorker"));
-    let q = app
-        .store
-        .queue_jobs(&QueueName::parse("urgent").unwrap(), Page::oldest(0, 10))
+    // "500 jobs at once" takes the form's delay and message.
+    app.store
+        .clear_queue(&QueueName::default_queue())
         .await
         .unwrap();
-    assert_eq!(q.len(), 1);
+    let page = press(
+        &app,
+        "/playground/demo",
+        &[
+            ("delay", "2"),
+            ("message", "bulk"),
+            ("count", "1"),
+            ("many", "500"),
+        ],
+    )
+    .await;
+    assert!(page.contains("Enqueued 500 DemoWorker job(s)"));
+    let queued = app
+        .store
+        .queue_jobs(&QueueName::default_queue(), Page::oldest(0, 1))
+        .await
+        .unwrap();
+    let args = queued[0].job.as_ref().unwrap().args().to_vec();
+    assert_eq!(args[0].as_f64(), Some(2.0), "the form's delay");
+    assert!(args[1].as_str().unwrap().starts_with("bulk"), "{args:?}");
 
     let r = app.post_form("/playground/demo", &[("count", "0")]).await;
     assert_eq!(r.status().as_u16(), 422);
@@ -76,8 +106,7 @@ async fn console_steps_enqueue_what_they_say(store: TestStore) {
         .clear_queue(&QueueName::default_queue())
         .await
         .unwrap();
-    let r = app.post_form("/playground/wrong_args", &[]).await;
-    let page = r.text().await.unwrap();
+    let page = press(&app, "/playground/wrong_args", &[]).await;
     let i = page.find("/sidekiq/retries?substr=").unwrap() + "/sidekiq/retries?substr=".len();
     let jid = page[i..i + 24].to_owned();
     app.start_worker("test-worker-07").await;
@@ -89,19 +118,15 @@ async fn console_steps_enqueue_what_they_say(store: TestStore) {
 async fn sync_runs_demo_jobs_in_the_request(store: TestStore) {
     let app = spawn_app(store).await;
     let started = std::time::Instant::now();
-    let r = app
-        .post_form(
+    let loc = app
+        .post_redirect(
             "/playground/demo",
             &[("delay", "0.3"), ("count", "2"), ("mode", "sync")],
         )
         .await;
-    assert_eq!(r.status().as_u16(), 200);
     assert!(started.elapsed() >= Duration::from_millis(600));
-    assert!(r
-        .text()
-        .await
-        .unwrap()
-        .contains("Ran 2 DemoWorker job(s) inline"));
+    let (_, page) = app.page(&loc).await;
+    assert!(page.contains("Ran 2 DemoWorker job(s) inline"));
     let stats = app.store.stats(now_secs()).await.unwrap();
     assert_eq!(stats.enqueued, 0);
     let r = app
@@ -116,7 +141,44 @@ async fn sync_runs_demo_jobs_in_the_request(store: TestStore) {
     app.stop().await;
 }
 
+/// Tutorial 004: the urgent job is pushed once a worker has started the
+/// slow ones, and runs right after the first batch, before the rest.
+async fn the_urgent_job_runs_right_after_the_first_batch(store: TestStore) {
+    let mut app = spawn_app(store).await;
+    let urgent = QueueName::parse("urgent").unwrap();
+    let page = press(&app, "/playground/urgent", &[("slow_count", "3")]).await;
+    assert!(page.contains("as soon as a worker has started"), "{page}");
+    assert!(page.contains("id=\"slow_count\" value=\"3\""));
+    let in_urgent = app
+        .store
+        .queue_jobs(&urgent, Page::oldest(0, 10))
+        .await
+        .unwrap();
+    assert!(in_urgent.is_empty(), "no worker has started a slow job yet");
+    // Two slots: the first batch is two slow jobs; the third waits.
+    app.start_worker("test-worker-08").await;
+    let feed = eventually(Duration::from_secs(40), "all four jobs run", || async {
+        let feed = app.store.recent_jobs(10, None).await.ok()?;
+        (feed.len() >= 4).then_some(feed)
+    })
+    .await;
+    let started = |class: &str| -> Vec<f64> {
+        feed.iter()
+            .filter(|r| r.class == class)
+            .map(|r| r.started_at)
+            .collect()
+    };
+    let urgent_at = started("UrgentWorker")[0];
+    let mut slow = started("DemoWorker");
+    slow.sort_by(f64::total_cmp);
+    assert_eq!(slow.len(), 3);
+    assert!(urgent_at > slow[1], "after the first batch started");
+    assert!(urgent_at <= slow[2], "before the last slow job");
+    app.stop().await;
+}
+
 web_test!(
     console_steps_enqueue_what_they_say,
     sync_runs_demo_jobs_in_the_request,
+    the_urgent_job_runs_right_after_the_first_batch,
 );

@@ -147,7 +147,24 @@ async fn non_admins_get_a_403_page_and_sign_up_makes_non_admins(d: Dash) {
             ],
         )
         .await;
-    assert_eq!((s, loc.as_str()), (303, "/sidekiq"));
+    assert_eq!((s, loc.as_str()), (303, "/account"));
+    // A new account lands on a page that says how an admin grants access.
+    let (s, body) = b.get("/account").await;
+    assert_eq!(s, 200);
+    assert!(
+        body.contains("kiqlab admin grant new@example.com"),
+        "{body}"
+    );
+    assert!(body.contains("id=\"not-admin\""), "{body}");
+    // Every page's header says who is signed in, with a sign-out button.
+    let (_, page) = b.get("/snippets").await;
+    assert!(
+        page.contains("signed in as <a href=\"/account\" id=\"account-user\">new@example.com</a>"),
+        "{page}"
+    );
+    assert!(page.contains("id=\"sign-out\""));
+    let (_, anonymous) = d.browser().get("/snippets").await;
+    assert!(anonymous.contains("id=\"sign-in-link\""), "{anonymous}");
     let (s, body) = b.get("/sidekiq").await;
     assert_eq!(s, 403);
     assert!(

@@ -279,6 +279,7 @@ pub async fn run_one(d: &Dash, ok: bool) -> String {
             RunOutcome::Discarded
         },
         error: (!ok).then(|| "RuntimeError: by hand".to_owned()),
+        backtrace: Vec::new(),
     };
     let c = Completion {
         unit: units[0].clone(),

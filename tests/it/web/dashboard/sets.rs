@@ -15,6 +15,7 @@ dash_test!(
     scheduled_add_to_queue_and_delete,
     dead_jobs_retry_from_the_detail_page,
     failures_show_the_error_and_reset_the_counter,
+    failures_show_the_backtrace_of_a_real_failure,
     lists_page_filter_and_escape,
 );
 
@@ -281,5 +282,46 @@ async fn lists_page_filter_and_escape(d: Dash) {
         .post("/sidekiq/filter/retries", &[("substr", "a b")])
         .await;
     assert_eq!((s, loc.as_str()), (303, "/sidekiq/retries?substr=a+b"));
+    d.stop().await;
+}
+
+/// A job a real worker fails: its Failures entry carries a backtrace (the
+/// handler and the worker that ran it), shown on the detail page.
+async fn failures_show_the_backtrace_of_a_real_failure(mut d: Dash) {
+    d.worker("failing-worker").await;
+    let job = Job::new(
+        "DemoWorker",
+        vec![json!("not"), json!("the"), json!("arguments"), json!(4)],
+        "default".parse().unwrap(),
+        Retry::Count(0),
+    );
+    d.store.push(std::slice::from_ref(&job)).await.unwrap();
+    let entry = crate::support::eventually(
+        std::time::Duration::from_secs(20),
+        "the failure",
+        || async {
+            d.store
+                .set_entries(&SetQuery::new(SetKind::Failed, Page::oldest(0, 10)))
+                .await
+                .ok()?
+                .into_iter()
+                .find(|e| e.jid() == job.jid())
+        },
+    )
+    .await;
+    let mut b = d.admin().await;
+    let (s, detail) = b.get(&format!("/sidekiq/failures/{}", entry.key())).await;
+    assert_eq!(s, 200);
+    assert!(detail.contains("Error Backtrace"), "{detail}");
+    let bt = &detail[detail.find("class=\"backtrace\"").expect("a backtrace")..];
+    assert!(
+        bt.contains(&format!(
+            "in DemoWorker#perform (jid {}, queue default)",
+            job.jid()
+        )),
+        "{bt}"
+    );
+    assert!(bt.contains("on failing-worker ("), "{bt}");
+    assert!(detail.contains("ArgumentError"), "{detail}");
     d.stop().await;
 }
