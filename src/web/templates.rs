@@ -19,6 +19,9 @@ use tera::Tera;
 /// Replaced by the server time in the footer of every HTML page (see `timing`).
 pub const SERVER_TIME_MARKER: &str = "<!--kiqlab:server-time-->";
 
+/// Where the layout puts the panel (filled in, or removed, by the middleware).
+pub const SUBMIT_TIME_MARKER: &str = "<!--kiqlab:submit-time-->";
+
 /// What one part of the web node adds: the templates directly in its
 /// folder (`""`: the top folder) and the filters they use.
 #[derive(Clone, Copy)]
@@ -133,8 +136,7 @@ pub async fn provide(
 
 /// Renders template `name` with `ctx`, with the current request's templates.
 pub fn render(name: &str, ctx: &tera::Context) -> Result<String, RenderError> {
-    CURRENT
-        .try_with(|t| t.render(name, ctx))
+    super::steps::timed_sync("render", || CURRENT.try_with(|t| t.render(name, ctx)))
         .unwrap_or_else(|_| Err(RenderError::NotProvided(name.to_owned())))
 }
 
@@ -145,6 +147,7 @@ pub fn context(section: &str, title: &str) -> tera::Context {
     ctx.insert("section", section);
     ctx.insert("title", title);
     ctx.insert("server_time_marker", SERVER_TIME_MARKER);
+    ctx.insert("submit_time_marker", SUBMIT_TIME_MARKER);
     ctx
 }
 

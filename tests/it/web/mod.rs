@@ -13,4 +13,6 @@ mod fibtastic;
 mod internal_api;
 mod pages;
 mod playground;
+mod pool;
 mod snippets;
+mod submit_time;
