@@ -72,6 +72,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         );
 }
 
+/// The apps' pages, served by the request pool (`web::pool`): exact paths
+/// and prefixes. The internal API is not among them: an inline job calls it.
+pub const PAGES: &[&str] = &[
+    "/",
+    "/timings",
+    "/snippets",
+    "/fibtastic",
+    "/blog",
+    "/playground",
+];
+
 /// The apps' templates.
 pub const TEMPLATES: &[Part] = &[
     home::TEMPLATES,

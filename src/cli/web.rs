@@ -66,6 +66,10 @@ pub struct Args {
     /// HTTP server threads that answer requests (not job workers: those are `kiqlab worker`)
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub http_workers: u16,
+
+    /// Request threads for the apps' pages, like Puma's (a sync submit holds one for its whole work)
+    #[arg(long, env = "RAILS_MAX_THREADS", default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub threads: u16,
 }
 
 impl Args {
@@ -94,6 +98,7 @@ impl Args {
             mailcatcher: self.embedded.mailcatcher(),
             tagger: self.embedded.tagger(self.jobs.tagger_key.as_ref())?,
             http_workers: usize::from(self.http_workers),
+            request_threads: usize::from(self.threads),
             admin_dir: Some(dir),
         })
     }

@@ -32,6 +32,7 @@ use crate::web::admin::{self, AdminLogin};
 use crate::web::db::Db;
 use crate::web::embedded::{Embedded, TAGGER_PATH};
 use crate::web::extract::{form_config, json_config};
+use crate::web::pool::{self, RequestPool};
 use crate::web::state::AppState;
 use crate::web::templates::Templates;
 use crate::web::timing::{self, Timings};
@@ -105,11 +106,17 @@ impl Application {
             settings.mail_ui_url.clone(),
         ));
         let timings = web::Data::new(Timings::default());
+        let pool = web::Data::new(RequestPool::new(
+            settings.request_threads,
+            crate::apps::PAGES,
+        ));
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(middleware::from_fn(crate::web::auth::provide_account))
                 .wrap(middleware::from_fn(templates::provide))
+                .wrap(middleware::from_fn(pool::gate))
                 .wrap(middleware::from_fn(timing::measure))
+                .app_data(pool.clone())
                 .app_data(state.clone())
                 .app_data(templates.clone())
                 .app_data(timings.clone())

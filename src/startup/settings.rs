@@ -34,6 +34,8 @@ pub struct Settings {
     pub tagger: Option<TaggerConfig>,
     /// HTTP worker threads.
     pub http_workers: usize,
+    /// The apps' request threads (`web::pool`, Puma's threads).
+    pub request_threads: usize,
     /// Make sure the dashboard's admin account exists, its password kept in
     /// this directory (`kiqlab web` and `kiqlab demo`; tests make their own).
     pub admin_dir: Option<PathBuf>,

@@ -10,6 +10,10 @@
 //! - `response`: HTML pages, timed redirects, embedded static files
 //! - `extract`: body size limits and unreadable-body answers
 //! - `timing`: the `Server-Timing` middleware and the `/timings` samples
+//! - `mode`: sync or async, and a summary of response times
+//! - `steps`: a request's steps (queue, load, work or enqueue, render) for `Server-Timing`
+//! - `submits`: a submit's own time, carried through its redirect to the page it lands on
+//! - `pool`: the apps' request pool (Puma's threads), `--threads`
 //! - `errors`: error pages, and the apps' page and submit errors
 //! - `admin`: the dashboard's first admin account
 //! - `embedded`: the mail catcher UI (`/mail`) and tagger (`/tagger`) served in-process
@@ -23,8 +27,12 @@ pub mod db;
 pub mod embedded;
 pub mod errors;
 pub mod extract;
+pub mod mode;
+pub mod pool;
 pub mod response;
 pub mod state;
+pub mod steps;
+pub mod submits;
 pub mod templates;
 pub mod timing;
 

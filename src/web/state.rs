@@ -75,13 +75,11 @@ impl AppState {
     pub async fn dispatch(&self, job: Job, mode: Mode) -> Result<(), DispatchError> {
         let class = job.class().to_owned();
         match mode {
-            Mode::Async => self
-                .enqueue(job)
+            Mode::Async => super::steps::timed("enqueue", self.enqueue(job))
                 .await
                 .map(drop)
                 .map_err(|error| DispatchError::Enqueue { class, error }),
-            Mode::Sync => self
-                .run_inline(job)
+            Mode::Sync => super::steps::timed("work", self.run_inline(job))
                 .await
                 .map_err(|error| DispatchError::Inline { class, error }),
         }

@@ -37,6 +37,8 @@ tokio::task_local! {
 pub async fn with_account<F: std::future::Future>(account: Option<Account>, f: F) -> F::Output {
     ACCOUNT.scope(account, f).await
 }
+/// Where the layout puts the panel (filled in, or removed, by the middleware).
+pub const SUBMIT_TIME_MARKER: &str = "<!--kiqlab:submit-time-->";
 
 /// What one part of the web node adds: the templates directly in its
 /// folder (`""`: the top folder) and the filters they use.
@@ -152,8 +154,7 @@ pub async fn provide(
 
 /// Renders template `name` with `ctx`, with the current request's templates.
 pub fn render(name: &str, ctx: &tera::Context) -> Result<String, RenderError> {
-    CURRENT
-        .try_with(|t| t.render(name, ctx))
+    super::steps::timed_sync("render", || CURRENT.try_with(|t| t.render(name, ctx)))
         .unwrap_or_else(|_| Err(RenderError::NotProvided(name.to_owned())))
 }
 
@@ -165,6 +166,7 @@ pub fn context(section: &str, title: &str) -> tera::Context {
     ctx.insert("title", title);
     ctx.insert("server_time_marker", SERVER_TIME_MARKER);
     ctx.insert("account", &ACCOUNT.try_with(Clone::clone).ok().flatten());
+    ctx.insert("submit_time_marker", SUBMIT_TIME_MARKER);
     ctx
 }
 

@@ -1,6 +1,7 @@
 //! Response timing: a middleware that measures every request, writes the
 //! `Server-Timing` header, fills the server time into HTML pages' footers,
-//! and records form submissions tagged with `Timed` for the `/timings` page.
+//! and records form submissions tagged with `Timed` for the `/timings` page
+//! and (`submits`) for the page each one redirects to.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -8,39 +9,19 @@ use std::time::Instant;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderName, HeaderValue, CONTENT_LENGTH, CONTENT_TYPE};
+use actix_web::http::header::{
+    HeaderName, HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE,
+};
 use actix_web::middleware::Next;
 use actix_web::web;
-use serde::Serialize;
 
+pub use super::mode::{Mode, Summary};
+use super::steps::{header_entries, Steps};
+use super::submits::{cookie, panel, submit_id, Submit, Submits, SUBMIT_TIME_MARKER};
 use super::templates::{format_ms, SERVER_TIME_MARKER};
 
 /// Samples kept per app and mode.
 const KEEP: usize = 500;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Mode {
-    Sync,
-    Async,
-}
-
-impl Mode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Mode::Sync => "sync",
-            Mode::Async => "async",
-        }
-    }
-
-    /// The form's submit button: "sync" runs inline, anything else enqueues.
-    pub fn from_form(s: Option<&str>) -> Mode {
-        match s {
-            Some("sync") => Mode::Sync,
-            _ => Mode::Async,
-        }
-    }
-}
 
 /// Put in a response's extensions to have its time recorded for `/timings`.
 #[derive(Debug, Clone, Copy)]
@@ -55,14 +36,7 @@ type Samples = HashMap<(&'static str, Mode), VecDeque<f64>>;
 #[derive(Debug, Clone, Default)]
 pub struct Timings {
     samples: Arc<Mutex<Samples>>,
-}
-
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Summary {
-    pub count: usize,
-    pub median_ms: f64,
-    pub p95_ms: f64,
-    pub last_ms: f64,
+    submits: Arc<Mutex<Submits>>,
 }
 
 impl Timings {
@@ -74,6 +48,15 @@ impl Timings {
             }
             q.push_back(ms);
         }
+    }
+
+    /// Keeps a submit for the page it redirects to; its number.
+    pub fn keep_submit(&self, s: Submit) -> Option<u64> {
+        self.submits.lock().ok().map(|mut k| k.keep(s))
+    }
+
+    pub fn submit(&self, id: u64) -> Option<Submit> {
+        self.submits.lock().ok()?.get(id).cloned()
     }
 
     pub fn summary(&self, app: &str, mode: Mode) -> Option<Summary> {
@@ -109,7 +92,10 @@ pub async fn measure(
     let timings = req
         .app_data::<web::Data<Timings>>()
         .map(|t| t.get_ref().clone());
-    let res = next.call(req).await?.map_into_boxed_body();
+    let steps = Steps::default();
+    let res = super::steps::scope(steps.clone(), next.call(req))
+        .await?
+        .map_into_boxed_body();
     let is_html = res
         .headers()
         .get(CONTENT_TYPE)
@@ -118,10 +104,26 @@ pub async fn measure(
     let timed = res.response().extensions().get::<Timed>().copied();
     let (req, res) = res.into_parts();
     let (mut res, body) = res.into_parts();
+    let landed = req
+        .headers()
+        .get_all(COOKIE)
+        .filter_map(|v| v.to_str().ok())
+        .find_map(submit_id)
+        .and_then(|id| timings.as_ref().and_then(|t| t.submit(id)))
+        .map(|s| {
+            let t = timings.as_ref().expect("found in it");
+            let (sy, asy) = (t.summary(s.app, Mode::Sync), t.summary(s.app, Mode::Async));
+            (s, sy, asy)
+        });
     let body = if is_html {
         let bytes = actix_web::body::to_bytes(body)
             .await
             .map_err(|e| actix_web::error::ErrorInternalServerError(e.to_string()))?;
+        let panel = landed
+            .as_ref()
+            .map(|(s, sy, asy)| panel(s, sy.as_ref(), asy.as_ref(), &steps.list()))
+            .unwrap_or_default();
+        let bytes = fill_marker(&bytes, SUBMIT_TIME_MARKER, &panel, false);
         let ms = elapsed_ms(started);
         BoxBody::new(fill_server_time(&bytes, ms))
     } else {
@@ -131,7 +133,9 @@ pub async fn measure(
     let desc = timed
         .map(|t| format!(";desc=\"{} {}\"", t.app, t.mode.as_str()))
         .unwrap_or_default();
-    if let Ok(v) = HeaderValue::from_str(&format!("app;dur={ms:.3}{desc}")) {
+    let step_list = steps.list();
+    let entries = header_entries(&step_list);
+    if let Ok(v) = HeaderValue::from_str(&format!("app;dur={ms:.3}{desc}{entries}")) {
         res.headers_mut()
             .insert(HeaderName::from_static("server-timing"), v);
     }
@@ -140,6 +144,21 @@ pub async fn measure(
     }
     if let (Some(t), Some(timings)) = (timed, timings) {
         timings.record(t.app, t.mode, ms);
+        let location = res
+            .headers()
+            .get(LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let kept = timings.keep_submit(Submit {
+            app: t.app,
+            mode: t.mode,
+            ms,
+            steps: step_list,
+        });
+        let cookie = location.zip(kept).and_then(|(to, id)| cookie(&to, id));
+        if let Some(v) = cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
+            res.headers_mut().append(SET_COOKIE, v);
+        }
     }
     Ok(ServiceResponse::new(req, res.set_body(body)))
 }
@@ -150,13 +169,24 @@ fn elapsed_ms(started: Instant) -> f64 {
 
 /// Replaces the last marker (the footer's; user content comes before it).
 fn fill_server_time(html: &[u8], ms: f64) -> Vec<u8> {
-    let marker = SERVER_TIME_MARKER.as_bytes();
-    let found = html.windows(marker.len()).rposition(|w| w == marker);
+    fill_marker(html, SERVER_TIME_MARKER, &format_ms(ms), true)
+}
+
+/// Replaces the last (or the first: the layout's, before any user
+/// content) occurrence of `marker` with `with`.
+fn fill_marker(html: &[u8], marker: &str, with: &str, last: bool) -> Vec<u8> {
+    let marker = marker.as_bytes();
+    let mut found = html.windows(marker.len());
+    let found = if last {
+        found.rposition(|w| w == marker)
+    } else {
+        found.position(|w| w == marker)
+    };
     match found {
         Some(i) => {
-            let mut out = Vec::with_capacity(html.len() + 16);
+            let mut out = Vec::with_capacity(html.len() + with.len());
             out.extend_from_slice(&html[..i]);
-            out.extend_from_slice(format_ms(ms).as_bytes());
+            out.extend_from_slice(with.as_bytes());
             out.extend_from_slice(&html[i + marker.len()..]);
             out
         }

@@ -40,6 +40,10 @@ pub struct Args {
     #[arg(short, long, default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..=1000))]
     pub concurrency: u16,
 
+    /// Request threads for the apps' pages, like Puma's (as `kiqlab web --threads`)
+    #[arg(long, env = "RAILS_MAX_THREADS", default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub threads: u16,
+
     /// Web port
     #[arg(long, default_value_t = 3000)]
     pub port: u16,
@@ -115,6 +119,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         mailcatcher: embedded.mailcatcher(),
         tagger: embedded.tagger(Some(&tagger_key))?,
         http_workers: 2,
+        request_threads: usize::from(args.threads),
         admin_dir: Some(dir),
     };
     let app = Application::build(settings).await?;
@@ -170,6 +175,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     println!("  mail       {web_url}/mail/   (SMTP {})", jobs.smtp);
     println!("  tagger     {}", jobs.tagger_url);
     println!("  timings    {web_url}/timings");
+    println!(
+        "  threads    {} request threads for the apps' pages, like Puma's (--threads, RAILS_MAX_THREADS)",
+        args.threads
+    );
     println!("  store      {url}");
     println!(
         "  workers    {} (-c {} -q urgent,10 -q default,1)",

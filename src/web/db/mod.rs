@@ -69,10 +69,10 @@ impl Db {
         F: FnOnce(&mut Connection) -> Result<T, DbError> + Send + 'static,
     {
         let conn = self.conn.clone();
-        tokio::task::spawn_blocking(move || {
+        let call = tokio::task::spawn_blocking(move || {
             let mut guard = conn.lock().map_err(|_| DbError::Poisoned)?;
             f(&mut guard)
-        })
-        .await?
+        });
+        crate::web::steps::timed("load", call).await?
     }
 }

@@ -117,6 +117,7 @@ pub fn test_settings(store: &TestStore, dir: &std::path::Path) -> Settings {
         mailcatcher: None,
         tagger: None,
         http_workers: 2,
+        request_threads: kiqlab::web::pool::DEFAULT_THREADS,
         admin_dir: None,
     }
 }

@@ -15,4 +15,6 @@ mod job_state;
 mod pages;
 mod permanent;
 mod playground;
+mod pool;
 mod snippets;
+mod submit_time;
