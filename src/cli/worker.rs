@@ -81,8 +81,9 @@ pub struct Args {
     #[arg(long, env = "KIQLAB_EXIT_WITH_PARENT", hide = true)]
     pub exit_with_parent: bool,
 
-    /// Time between heartbeats (Sidekiq 6: 5s)
-    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_secs, hide = true)]
+    /// Time between heartbeats, which carry the busy count and read quiet/stop
+    /// signals (Sidekiq 6: 5s; `kiqlab demo` passes 1s so Busy is live)
+    #[arg(long, value_name = "DURATION", env = "KIQLAB_HEARTBEAT_INTERVAL", default_value = "5s", value_parser = parse_secs)]
     pub heartbeat_interval: f64,
 }
 

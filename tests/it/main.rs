@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod architecture;
+mod busy_live;
 mod engine;
 mod faults;
 mod fuzz_payload;

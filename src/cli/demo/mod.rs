@@ -157,6 +157,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 super::jobs_args::format_secs(args.poll_interval),
                 "-t".into(),
                 "8s".into(),
+                // Busy, jobs in progress and the quiet badge follow the
+                // workers within a second (Sidekiq beats every 5 s or 10 s).
+                "--heartbeat-interval".into(),
+                "1s".into(),
             ],
             env: worker_env.clone(),
         })
