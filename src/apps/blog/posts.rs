@@ -11,6 +11,7 @@ use super::queries as posts;
 use super::tag_list::TagList;
 use crate::engine::job_class::JobClass;
 use crate::web::errors::{parse_id, PageError, SubmitError};
+use crate::web::outbox;
 use crate::web::response::{html, redirect_timed};
 use crate::web::state::AppState;
 use crate::web::templates;
@@ -90,15 +91,6 @@ fn validate(form: &PostForm) -> Result<Valid, FormErrors> {
     }
 }
 
-/// Enqueues or runs `AutoTagWorker(id)`, remembering the jid on the post.
-async fn tag(state: &AppState, id: i64, mode: Mode) -> Result<(), SubmitError> {
-    let job = AutoTagWorker::job(&AutoTagArgs { post_id: id });
-    let jid = job.jid().to_owned();
-    state.db.call(move |c| posts::set_jid(c, id, &jid)).await?;
-    state.dispatch(job, mode).await?;
-    Ok(())
-}
-
 pub async fn create(
     state: web::Data<AppState>,
     form: web::Form<PostForm>,
@@ -125,6 +117,8 @@ async fn save(
             )?)
         }
     };
+    // The post, its jid and its tagging job commit together (the job into
+    // the outbox).
     let saved = state
         .db
         .call(move |c| {
@@ -134,14 +128,21 @@ async fn save(
                 tags: &v.tags,
             };
             let now = crate::engine::clock::now_secs();
-            match id {
-                None => posts::insert(c, &input, now).map(Some),
-                Some(id) => Ok(posts::update(c, id, &input, now)?.then_some(id)),
-            }
+            let tx = c.transaction()?;
+            let id = match id {
+                None => posts::insert(&tx, &input, now)?,
+                Some(id) if posts::update(&tx, id, &input, now)? => id,
+                Some(_) => return Ok(None),
+            };
+            let job = AutoTagWorker::job(&AutoTagArgs { post_id: id });
+            posts::set_jid(&tx, id, job.jid())?;
+            let staged = outbox::stage(&tx, &job, mode)?;
+            tx.commit()?;
+            Ok(Some((id, job, staged)))
         })
         .await?;
-    let id = saved.ok_or(SubmitError::NotFound("post"))?;
-    tag(state, id, mode).await?;
+    let (id, job, staged) = saved.ok_or(SubmitError::NotFound("post"))?;
+    state.settle(job, mode, staged).await?;
     Ok(redirect_timed(&format!("/blog/posts/{id}"), "blog", mode))
 }
 
@@ -159,7 +160,12 @@ pub async fn show(
     path: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
     let post = load(&state, &path).await?;
+    let waiting = match post.jid.clone() {
+        Some(jid) => state.outbox.is_waiting(jid).await?,
+        None => false,
+    };
     let mut ctx = templates::context("blog", &post.title);
+    ctx.insert("waiting_for_queue", &waiting);
     ctx.insert("refresh", &post.tagged_by.is_none());
     ctx.insert("post", &post);
     Ok(html(

@@ -11,6 +11,7 @@ mod dashboard;
 mod embedded;
 mod fibtastic;
 mod internal_api;
+mod outbox;
 mod pages;
 mod playground;
 mod snippets;
