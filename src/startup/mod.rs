@@ -32,6 +32,7 @@ use crate::web::admin::{self, AdminLogin};
 use crate::web::db::Db;
 use crate::web::embedded::{Embedded, TAGGER_PATH};
 use crate::web::extract::{form_config, json_config};
+use crate::web::outbox::{Relay, RelayConfig};
 use crate::web::pool::{self, RequestPool};
 use crate::web::state::AppState;
 use crate::web::templates::Templates;
@@ -47,6 +48,7 @@ pub struct Application {
     jobs: JobsConfig,
     admin: Option<AdminLogin>,
     mail: Option<MailCatcher>,
+    relay: Relay,
     handle: ServerHandle,
     server: JoinHandle<std::io::Result<()>>,
 }
@@ -97,8 +99,11 @@ impl Application {
 
         let registry = Arc::new(crate::apps::registry(&jobs));
         let client = Client::new(store.clone(), registry.clone(), Arc::new(SystemClock));
+        // The outbox relay: jobs committed with their records reach the store.
+        let (outbox, relay) = Relay::start(db.clone(), client.clone(), RelayConfig::default());
         let state = web::Data::new(AppState::new(
             db.clone(),
+            outbox,
             client,
             Api::new(store.clone(), Arc::new(SystemClock)),
             registry,
@@ -144,6 +149,7 @@ impl Application {
             jobs,
             admin,
             mail,
+            relay,
             handle,
             server,
         })
@@ -185,6 +191,7 @@ impl Application {
     pub async fn run_until_stopped(self, stop: Shutdown) -> anyhow::Result<()> {
         let Application {
             mail,
+            relay,
             handle,
             mut server,
             ..
@@ -198,12 +205,16 @@ impl Application {
         }
         match ended {
             Some(r) => {
+                relay.stop().await;
                 r?.context("the web server failed")?;
                 anyhow::bail!("the web server stopped unexpectedly")
             }
             None => {
                 handle.stop(true).await;
-                server.await?.context("the web server failed")?;
+                let served = server.await;
+                // Last: rows it has not sent stay in web.db for the next start.
+                relay.stop().await;
+                served?.context("the web server failed")?;
                 Ok(())
             }
         }

@@ -6,6 +6,7 @@
 //!
 //! - `state`: what handlers share; enqueue and run-inline
 //! - `db/`: the web node's database, its migrations, users and sessions
+//! - `outbox/`: jobs committed with their records, and the relay to the store
 //! - `templates`: Tera, composed from each part's templates; `render`
 //! - `response`: HTML pages, timed redirects, embedded static files
 //! - `extract`: body size limits and unreadable-body answers
@@ -28,6 +29,7 @@ pub mod embedded;
 pub mod errors;
 pub mod extract;
 pub mod mode;
+pub mod outbox;
 pub mod pool;
 pub mod response;
 pub mod state;

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use super::db::Db;
+use super::outbox::{Outbox, SETTLE_WAIT};
 use crate::engine::api::{Api, StoreError};
 use crate::engine::client::Client;
 use crate::engine::job::Job;
@@ -24,6 +25,8 @@ pub enum DispatchError {
 
 pub struct AppState {
     pub db: Db,
+    /// The jobs committed with their records, on their way to the store.
+    pub outbox: Outbox,
     pub client: Client,
     /// The store's read and admin side (the dashboard).
     pub api: Api,
@@ -39,6 +42,7 @@ pub struct AppState {
 impl AppState {
     pub fn new(
         db: Db,
+        outbox: Outbox,
         client: Client,
         api: Api,
         registry: Arc<Registry>,
@@ -55,6 +59,7 @@ impl AppState {
         });
         AppState {
             db,
+            outbox,
             client,
             api,
             registry,
@@ -82,6 +87,34 @@ impl AppState {
             Mode::Sync => super::steps::timed("work", self.run_inline(job))
                 .await
                 .map_err(|error| DispatchError::Inline { class, error }),
+        }
+    }
+
+    /// After the record's transaction committed: an async job staged in the
+    /// outbox (`staged`, its row) is handed to the relay, and the request
+    /// waits briefly for it to reach the store (not at all while the store
+    /// is down: the job waits in the outbox, and the record's page says so);
+    /// a sync job runs inline.
+    pub async fn settle(
+        &self,
+        job: Job,
+        mode: Mode,
+        staged: Option<i64>,
+    ) -> Result<(), DispatchError> {
+        match (mode, staged) {
+            (Mode::Async, Some(row)) => {
+                let queued =
+                    super::steps::timed("enqueue", self.outbox.settle(row, SETTLE_WAIT)).await;
+                if !queued {
+                    tracing::info!(
+                        jid = job.jid(),
+                        class = job.class(),
+                        "the job waits in the outbox for the store"
+                    );
+                }
+                Ok(())
+            }
+            _ => self.dispatch(job, mode).await,
         }
     }
 

@@ -9,8 +9,10 @@ use super::job::{AutoTagArgs, AutoTagWorker};
 use super::post::{PostBody, PostTitle};
 use super::queries as posts;
 use super::tag_list::TagList;
+use crate::engine::job::Job;
 use crate::engine::job_class::JobClass;
 use crate::web::errors::{parse_id, PageError, SubmitError};
+use crate::web::outbox;
 use crate::web::response::{html, redirect_timed};
 use crate::web::state::{AppState, DispatchError};
 use crate::web::templates;
@@ -90,15 +92,18 @@ fn validate(form: &PostForm) -> Result<Valid, FormErrors> {
     }
 }
 
-/// Enqueues or runs `AutoTagWorker(id)`, remembering the jid on the post.
-/// Tags post `id`; true when tagging inline failed and the job went to a
-/// worker instead (the post is saved either way: no 502 for a saved post,
-/// and no reason to post it twice).
-async fn tag(state: &AppState, id: i64, mode: Mode) -> Result<bool, SubmitError> {
-    let job = AutoTagWorker::job(&AutoTagArgs { post_id: id });
-    let jid = job.jid().to_owned();
-    state.db.call(move |c| posts::set_jid(c, id, &jid)).await?;
-    match state.dispatch(job.clone(), mode).await {
+/// Settles post `id`'s AutoTagWorker after its transaction: handed to the
+/// queue through the outbox, or run inline. True when tagging inline failed
+/// and the job went to a worker instead (the post is saved either way: no
+/// 502 for a saved post, and no reason to post it twice).
+async fn tag(
+    state: &AppState,
+    id: i64,
+    job: Job,
+    mode: Mode,
+    staged: Option<i64>,
+) -> Result<bool, SubmitError> {
+    match state.settle(job.clone(), mode, staged).await {
         Err(DispatchError::Inline { class, error }) => {
             tracing::warn!(post_id = id, error = %error, "tagging inline failed; enqueued for a worker");
             state
@@ -137,6 +142,8 @@ async fn save(
             )?)
         }
     };
+    // The post, its jid and its tagging job commit together (the job into
+    // the outbox).
     let saved = state
         .db
         .call(move |c| {
@@ -146,14 +153,21 @@ async fn save(
                 tags: &v.tags,
             };
             let now = crate::engine::clock::now_secs();
-            match id {
-                None => posts::insert(c, &input, now).map(Some),
-                Some(id) => Ok(posts::update(c, id, &input, now)?.then_some(id)),
-            }
+            let tx = c.transaction()?;
+            let id = match id {
+                None => posts::insert(&tx, &input, now)?,
+                Some(id) if posts::update(&tx, id, &input, now)? => id,
+                Some(_) => return Ok(None),
+            };
+            let job = AutoTagWorker::job(&AutoTagArgs { post_id: id });
+            posts::set_jid(&tx, id, job.jid())?;
+            let staged = outbox::stage(&tx, &job, mode)?;
+            tx.commit()?;
+            Ok(Some((id, job, staged)))
         })
         .await?;
-    let id = saved.ok_or(SubmitError::NotFound("post"))?;
-    let to = if tag(state, id, mode).await? {
+    let (id, job, staged) = saved.ok_or(SubmitError::NotFound("post"))?;
+    let to = if tag(state, id, job, mode, staged).await? {
         format!("/blog/posts/{id}?inline=failed")
     } else {
         format!("/blog/posts/{id}")
@@ -176,6 +190,10 @@ pub async fn show(
     path: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
     let post = load(&state, &path).await?;
+    let waiting = match post.jid.clone() {
+        Some(jid) => state.outbox.is_waiting(jid).await?,
+        None => false,
+    };
     let mut ctx = templates::context("blog", &post.title);
     ctx.insert(
         "inline_failed",
@@ -190,8 +208,9 @@ pub async fn show(
         "Re-tagging after your edit",
     )
     .await;
-    ctx.insert("refresh", &job_state.live);
+    ctx.insert("refresh", &(job_state.live || waiting));
     ctx.insert("job_state", &job_state);
+    ctx.insert("waiting_for_queue", &waiting);
     ctx.insert("post", &post);
     Ok(html(
         StatusCode::OK,

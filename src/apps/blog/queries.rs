@@ -34,21 +34,19 @@ pub struct PostInput<'a> {
     pub tags: &'a TagList,
 }
 
-pub fn insert(c: &mut Connection, p: &PostInput<'_>, now: f64) -> Result<i64, DbError> {
-    let tx = c.transaction()?;
+/// Inserts on `tx` (the caller's transaction, which also stages the job).
+pub fn insert(tx: &Connection, p: &PostInput<'_>, now: f64) -> Result<i64, DbError> {
     tx.execute(
         "INSERT INTO posts (title, body, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)",
         params![p.title.as_str(), p.body.as_str(), now],
     )?;
     let id = tx.last_insert_rowid();
-    replace_manual_tags(&tx, id, p.tags)?;
-    tx.commit()?;
+    replace_manual_tags(tx, id, p.tags)?;
     Ok(id)
 }
 
-/// False when there is no such post.
-pub fn update(c: &mut Connection, id: i64, p: &PostInput<'_>, now: f64) -> Result<bool, DbError> {
-    let tx = c.transaction()?;
+/// False when there is no such post. On `tx`, as `insert`.
+pub fn update(tx: &Connection, id: i64, p: &PostInput<'_>, now: f64) -> Result<bool, DbError> {
     let n = tx.execute(
         "UPDATE posts SET title = ?2, body = ?3, updated_at = ?4 WHERE id = ?1",
         params![id, p.title.as_str(), p.body.as_str(), now],
@@ -56,8 +54,7 @@ pub fn update(c: &mut Connection, id: i64, p: &PostInput<'_>, now: f64) -> Resul
     if n == 0 {
         return Ok(false);
     }
-    replace_manual_tags(&tx, id, p.tags)?;
-    tx.commit()?;
+    replace_manual_tags(tx, id, p.tags)?;
     Ok(true)
 }
 

@@ -12,6 +12,7 @@ use super::sequence_length::SequenceLength;
 use crate::domain::EmailAddress;
 use crate::engine::job_class::JobClass;
 use crate::web::errors::{parse_id, PageError, SubmitError};
+use crate::web::outbox;
 use crate::web::response::{html, redirect_timed};
 use crate::web::state::AppState;
 use crate::web::templates;
@@ -80,20 +81,25 @@ pub async fn create(
         length,
     });
     let jid = job.jid().to_owned();
-    let id = state
+    // The request and its job commit together (the job into the outbox).
+    let (id, job, staged) = state
         .db
         .call(move |c| {
-            fib::insert(
-                c,
+            let tx = c.transaction()?;
+            let id = fib::insert(
+                &tx,
                 &email,
                 length,
                 mode.as_str(),
                 &jid,
                 crate::engine::clock::now_secs(),
-            )
+            )?;
+            let staged = outbox::stage(&tx, &job, mode)?;
+            tx.commit()?;
+            Ok((id, job, staged))
         })
         .await?;
-    state.dispatch(job, mode).await?;
+    state.settle(job, mode, staged).await?;
     Ok(redirect_timed(
         &format!("/fibtastic/requests/{id}"),
         "fibtastic",
@@ -112,6 +118,7 @@ pub async fn show(
         .call(move |c| fib::get(c, id))
         .await?
         .ok_or(PageError::NotFound("request"))?;
+    let waiting = state.outbox.is_waiting(request.jid.clone()).await?;
     let mut ctx = templates::context("fibtastic", "Thanks!");
     let job_state = crate::apps::job_state::view(
         &state,
@@ -124,9 +131,10 @@ pub async fn show(
     .await;
     ctx.insert(
         "refresh",
-        &(request.delivered_by.is_none() && job_state.live),
+        &(request.delivered_by.is_none() && (job_state.live || waiting)),
     );
     ctx.insert("job_state", &job_state);
+    ctx.insert("waiting_for_queue", &waiting);
     ctx.insert("request", &request);
     Ok(html(
         StatusCode::OK,

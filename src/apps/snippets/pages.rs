@@ -15,6 +15,7 @@ use super::queries as snippets;
 use crate::engine::job::new_jid;
 use crate::engine::job_class::JobClass;
 use crate::web::errors::{parse_id, PageError, SubmitError};
+use crate::web::outbox;
 use crate::web::response::{html, redirect_timed};
 use crate::web::state::AppState;
 use crate::web::templates;
@@ -109,27 +110,31 @@ pub async fn create(
     };
     let jid = new_jid();
     let (host, ip) = (state.hostname.clone(), state.ip.clone());
-    let job_jid = jid.clone();
-    let id = state
+    // The snippet and its job commit together (the job into the outbox).
+    let (id, job, staged) = state
         .db
         .call(move |c| {
-            snippets::insert(
-                c,
+            let tx = c.transaction()?;
+            let id = snippets::insert(
+                &tx,
                 &snippets::NewSnippet {
                     language,
                     code: &code,
                     mode: mode.as_str(),
-                    jid: &job_jid,
+                    jid: &jid,
                     host: &host,
                     ip: &ip,
                     now: crate::engine::clock::now_secs(),
                 },
-            )
+            )?;
+            let mut job = HighlightWorker::job(&HighlightArgs { snippet_id: id });
+            job.set("jid", json!(jid));
+            let staged = outbox::stage(&tx, &job, mode)?;
+            tx.commit()?;
+            Ok((id, job, staged))
         })
         .await?;
-    let mut job = HighlightWorker::job(&HighlightArgs { snippet_id: id });
-    job.set("jid", json!(jid));
-    state.dispatch(job, mode).await?;
+    state.settle(job, mode, staged).await?;
     Ok(redirect_timed(&format!("/snippets/{id}"), "snippets", mode))
 }
 
@@ -144,6 +149,7 @@ pub async fn show(
         .call(move |c| snippets::get(c, id))
         .await?
         .ok_or(PageError::NotFound("snippet"))?;
+    let waiting = state.outbox.is_waiting(snippet.jid.clone()).await?;
     let mut ctx = templates::context("snippets", &format!("Snippet #{id}"));
     let job_state = crate::apps::job_state::view(
         &state,
@@ -156,9 +162,10 @@ pub async fn show(
     .await;
     ctx.insert(
         "refresh",
-        &(snippet.highlighted_code.is_none() && job_state.live),
+        &(snippet.highlighted_code.is_none() && (job_state.live || waiting)),
     );
     ctx.insert("job_state", &job_state);
+    ctx.insert("waiting_for_queue", &waiting);
     ctx.insert("snippet", &snippet);
     Ok(html(
         StatusCode::OK,

@@ -15,6 +15,8 @@ pub enum DashError {
     NotFound(String),
     #[error("the job store failed: {0}")]
     Store(#[from] StoreError),
+    #[error("the web node's database failed: {0}")]
+    Database(#[from] crate::web::db::DbError),
     #[error(transparent)]
     Render(#[from] RenderError),
     #[error("cannot encode the answer: {0}")]

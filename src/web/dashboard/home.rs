@@ -33,6 +33,8 @@ pub async fn page(
     let info = state.api.store_info().await?;
     ctx.insert("store_kind", info.kind.as_str());
     ctx.insert("info", &info.headline);
+    // Jobs committed with their records that the relay has not sent yet.
+    ctx.insert("outbox_backlog", &state.outbox.backlog().await?);
     Ok(html(
         actix_web::http::StatusCode::OK,
         templates::render("sidekiq/dashboard.html", &ctx)?,

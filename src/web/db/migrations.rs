@@ -67,6 +67,18 @@ const STEPS: &[&str] = &[
         at REAL NOT NULL
     );
     CREATE INDEX sign_in_failures_by_key ON sign_in_failures (key, at);",
+    // 3: the transactional outbox: jobs committed with their records, waiting
+    // for the relay to move them to the job store (web::outbox).
+    "CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        jid TEXT NOT NULL,
+        class TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT
+    );
+    CREATE INDEX outbox_by_jid ON outbox (jid);",
 ];
 
 pub fn migrate(conn: &mut Connection) -> Result<(), DbError> {

@@ -332,3 +332,16 @@ impl TestApp {
             .unwrap()
     }
 }
+
+impl TestApp {
+    /// The test's redis-server (to stop and restart it); panics on SQLite.
+    pub fn redis(&mut self) -> &mut RedisServer {
+        self._store._redis.as_mut().expect("a Redis store")
+    }
+
+    /// Rows in the web node's outbox (jobs not yet relayed to the store).
+    pub async fn outbox_backlog(&self) -> u64 {
+        let db = kiqlab::web::db::Db::open(&self.dir.path().join("web.db")).unwrap();
+        db.call(|c| kiqlab::web::outbox::backlog(c)).await.unwrap()
+    }
+}

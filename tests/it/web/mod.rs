@@ -12,6 +12,7 @@ mod embedded;
 mod fibtastic;
 mod internal_api;
 mod job_state;
+mod outbox;
 mod pages;
 mod permanent;
 mod playground;

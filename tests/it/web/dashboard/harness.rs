@@ -289,3 +289,10 @@ pub async fn run_one(d: &Dash, ok: bool) -> String {
     d.store.complete("web-test:1:aa", &[c], now).await.unwrap();
     job.jid().to_owned()
 }
+
+impl Dash {
+    /// The job store's address (a SQLite test locks its file through it).
+    pub fn store_url(&self) -> &str {
+        &self._store.url
+    }
+}
