@@ -11,11 +11,13 @@
 //! - `read`: `ReadSide` (stats, queues, sets, processes, history), with `feed`
 //! - `admin`: `AdminSide` (entries taken, added, restored; clears, signals)
 //! - `scripts`: the Lua scripts and the in-progress list keys
+//! - `heal`: reads retried over a dropped connection (a Redis restart)
 
 pub(crate) mod ack;
 mod admin;
 mod feed;
 mod fetch;
+mod heal;
 mod procs;
 mod read;
 pub mod scripts;
@@ -102,12 +104,18 @@ impl Backend for RedisStore {
 
     async fn ping(&self) -> Result<Duration> {
         let start = Instant::now();
-        let _: String = redis::cmd("PING").query_async(&mut self.con()).await?;
+        self.healing(|mut c| async move {
+            let _: String = redis::cmd("PING").query_async(&mut c).await?;
+            Ok(())
+        })
+        .await?;
         Ok(start.elapsed())
     }
 
     async fn info(&self) -> Result<StoreInfo> {
-        let text: String = redis::cmd("INFO").query_async(&mut self.con()).await?;
+        let text: String = self
+            .healing(|mut c| async move { Ok(redis::cmd("INFO").query_async(&mut c).await?) })
+            .await?;
         let fields: Vec<(String, String)> = text
             .lines()
             .filter_map(|l| l.split_once(':'))
@@ -145,7 +153,8 @@ impl UsageLedger for RedisStore {
     }
 
     async fn worker_time(&self) -> Result<Option<WorkerTime>> {
-        usage::get(&mut self.con()).await
+        self.healing(|mut c| async move { usage::get(&mut c).await })
+            .await
     }
 
     async fn reset_worker_time(&self) -> Result<()> {
