@@ -41,6 +41,11 @@ impl TestStore {
         })
     }
 
+    /// The redis-server behind a Redis store (to stop and restart it).
+    pub fn redis_server(&mut self) -> Option<&mut RedisServer> {
+        self._redis.as_mut()
+    }
+
     pub fn sqlite() -> TestStore {
         let dir = temp_dir();
         TestStore {
@@ -336,7 +341,7 @@ impl TestApp {
 impl TestApp {
     /// The test's redis-server (to stop and restart it); panics on SQLite.
     pub fn redis(&mut self) -> &mut RedisServer {
-        self._store._redis.as_mut().expect("a Redis store")
+        self._store.redis_server().expect("a Redis store")
     }
 
     /// Rows in the web node's outbox (jobs not yet relayed to the store).

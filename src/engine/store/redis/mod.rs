@@ -12,11 +12,13 @@
 //! - `admin`: `AdminSide` (entries taken, added, restored; clears, signals)
 //! - `scripts`: the Lua scripts and the in-progress list keys
 //! - `layouts`: per-class metrics in Sidekiq 7's and 8's key layouts (both written)
+//! - `heal`: reads retried over a dropped connection (a Redis restart)
 
 pub(crate) mod ack;
 mod admin;
 mod feed;
 mod fetch;
+mod heal;
 mod layouts;
 mod procs;
 mod read;
@@ -104,12 +106,18 @@ impl Backend for RedisStore {
 
     async fn ping(&self) -> Result<Duration> {
         let start = Instant::now();
-        let _: String = redis::cmd("PING").query_async(&mut self.con()).await?;
+        self.healing(|mut c| async move {
+            let _: String = redis::cmd("PING").query_async(&mut c).await?;
+            Ok(())
+        })
+        .await?;
         Ok(start.elapsed())
     }
 
     async fn info(&self) -> Result<StoreInfo> {
-        let text: String = redis::cmd("INFO").query_async(&mut self.con()).await?;
+        let text: String = self
+            .healing(|mut c| async move { Ok(redis::cmd("INFO").query_async(&mut c).await?) })
+            .await?;
         let fields: Vec<(String, String)> = text
             .lines()
             .filter_map(|l| l.split_once(':'))
@@ -147,7 +155,8 @@ impl UsageLedger for RedisStore {
     }
 
     async fn worker_time(&self) -> Result<Option<WorkerTime>> {
-        usage::get(&mut self.con()).await
+        self.healing(|mut c| async move { usage::get(&mut c).await })
+            .await
     }
 
     async fn reset_worker_time(&self) -> Result<()> {

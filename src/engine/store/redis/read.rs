@@ -17,54 +17,68 @@ use crate::engine::store::{
 #[async_trait]
 impl ReadSide for RedisStore {
     async fn stats(&self, now: f64) -> Result<Stats> {
-        stats(&mut self.con(), now).await
+        self.healing(|mut c| async move { stats(&mut c, now).await })
+            .await
     }
 
     async fn queues(&self, now: f64) -> Result<Vec<QueueSummary>> {
-        queues(&mut self.con(), now).await
+        self.healing(|mut c| async move { queues(&mut c, now).await })
+            .await
     }
 
     async fn queue_jobs(&self, queue: &QueueName, page: Page) -> Result<Vec<QueuedJob>> {
-        queue_jobs(&mut self.con(), queue, page).await
+        self.healing(|mut c| async move { queue_jobs(&mut c, queue, page).await })
+            .await
     }
 
     async fn set_size(&self, set: SetKind) -> Result<u64> {
-        Ok(redis::cmd("ZCARD")
-            .arg(set.key())
-            .query_async(&mut self.con())
-            .await?)
+        self.healing(|mut c| async move {
+            Ok(redis::cmd("ZCARD")
+                .arg(set.key())
+                .query_async(&mut c)
+                .await?)
+        })
+        .await
     }
 
     async fn set_entries(&self, query: &SetQuery) -> Result<Vec<SortedEntry>> {
-        set_entries(&mut self.con(), query).await
+        self.healing(|mut c| async move { set_entries(&mut c, query).await })
+            .await
     }
 
     async fn find_entry(&self, set: SetKind, key: &EntryKey) -> Result<Option<SortedEntry>> {
-        write::find_or_take(&mut self.con(), set, key, false).await
+        self.healing(|mut c| async move { write::find_or_take(&mut c, set, key, false).await })
+            .await
     }
 
     async fn processes(&self, _now: f64) -> Result<Vec<ProcessRecord>> {
-        procs::processes(&mut self.con()).await
+        self.healing(|mut c| async move { procs::processes(&mut c).await })
+            .await
     }
 
     async fn work(&self, _now: f64) -> Result<Vec<WorkRecord>> {
-        procs::work(&mut self.con()).await
+        self.healing(|mut c| async move { procs::work(&mut c).await })
+            .await
     }
 
     async fn history(&self, now: f64, days: u32) -> Result<Vec<DayStat>> {
-        history(&mut self.con(), now, days).await
+        self.healing(|mut c| async move { history(&mut c, now, days).await })
+            .await
     }
 
     async fn recent_jobs(&self, limit: u64, host: Option<&str>) -> Result<Vec<JobRecord>> {
-        feed::recent_jobs(&mut self.con(), limit, host).await
+        self.healing(|mut c| async move { feed::recent_jobs(&mut c, limit, host).await })
+            .await
     }
 
     async fn class_metrics(&self, since: f64, now: f64) -> Result<Vec<ClassMinute>> {
-        feed::class_metrics(&mut self.con(), since, now).await
+        self.healing(|mut c| async move { feed::class_metrics(&mut c, since, now).await })
+            .await
     }
 
     async fn class_histogram(&self, class: &str, since: f64, now: f64) -> Result<Histogram> {
-        feed::class_histogram(&mut self.con(), class, since, now).await
+        self.healing(|mut c| async move { feed::class_histogram(&mut c, class, since, now).await })
+            .await
     }
 }
 

@@ -295,4 +295,9 @@ impl Dash {
     pub fn store_url(&self) -> &str {
         &self._store.url
     }
+
+    /// The redis-server of a Redis dashboard; panics on SQLite.
+    pub fn redis_server(&mut self) -> &mut crate::support::RedisServer {
+        self._store.redis_server().expect("a Redis store")
+    }
 }
