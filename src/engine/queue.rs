@@ -19,6 +19,8 @@ pub enum QueueError {
     TooLong(String),
     #[error("bad queue weight in {0:?}: expected NAME or NAME,WEIGHT with WEIGHT a whole number")]
     BadWeight(String),
+    #[error("queue weight 0 in {0:?}: a weight is 1 or more (Sidekiq reads 0 as 1); leave it out for strict order")]
+    ZeroWeight(String),
     #[error("no queues given")]
     NoQueues,
 }
@@ -87,6 +89,9 @@ impl std::str::FromStr for WeightedQueue {
                     .map_err(|_| QueueError::BadWeight(s.to_owned()))?,
             ),
         };
+        if weight == 0 && s.contains(',') {
+            return Err(QueueError::ZeroWeight(s.to_owned()));
+        }
         Ok(WeightedQueue {
             name: QueueName::parse(name.trim())?,
             weight,
@@ -191,6 +196,10 @@ mod tests {
     fn parses_names_and_weights() {
         assert_eq!(wq("critical,3").weight, 3);
         assert_eq!(wq("low").weight, 0);
+        assert!(matches!(
+            "low,0".parse::<WeightedQueue>(),
+            Err(QueueError::ZeroWeight(_))
+        ));
         assert!("bad name".parse::<WeightedQueue>().is_err());
         assert!("a,x".parse::<WeightedQueue>().is_err());
         assert!(",3".parse::<WeightedQueue>().is_err());

@@ -6,6 +6,7 @@
 
 mod architecture;
 mod busy_live;
+mod cli_input;
 mod engine;
 mod faults;
 mod fuzz_payload;
