@@ -163,6 +163,20 @@ async fn perform_later(
     Ok(jids)
 }
 
+/// A class name as Ruby writes one (`DemoWorker`, `Mailers::Welcome`): not
+/// empty, no spaces or control characters.
+fn parse_class(s: &str) -> Result<String, String> {
+    if s.is_empty() {
+        return Err("a job class is needed, e.g. DemoWorker".into());
+    }
+    if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!(
+            "{s:?} is not a class name (no spaces), e.g. DemoWorker"
+        ));
+    }
+    Ok(s.to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,18 +202,4 @@ mod tests {
         assert_eq!(parse_time("1795618800"), Ok(1795618800.0));
         assert!(parse_time("tomorrow").is_err());
     }
-}
-
-/// A class name as Ruby writes one (`DemoWorker`, `Mailers::Welcome`): not
-/// empty, no spaces or control characters.
-fn parse_class(s: &str) -> Result<String, String> {
-    if s.is_empty() {
-        return Err("a job class is needed, e.g. DemoWorker".into());
-    }
-    if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(format!(
-            "{s:?} is not a class name (no spaces), e.g. DemoWorker"
-        ));
-    }
-    Ok(s.to_owned())
 }
