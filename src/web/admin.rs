@@ -4,8 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use argon2::{Argon2, PasswordHasher, PasswordVerifier};
-
+pub use super::auth::hashing::{hash, verify};
 use super::db::{users, Db, DbError};
 use crate::secret::Secret;
 
@@ -60,20 +59,6 @@ pub async fn ensure_admin(db: &Db, data_dir: &Path) -> Result<AdminLogin, AdminE
         password,
         created,
     })
-}
-
-/// An argon2id PHC string.
-pub fn hash(password: &Secret) -> Result<String, String> {
-    Argon2::default()
-        .hash_password(password.expose().as_bytes())
-        .map(|h| h.to_string())
-        .map_err(|e| e.to_string())
-}
-
-pub fn verify(password: &Secret, phc: &str) -> bool {
-    Argon2::default()
-        .verify_password(password.expose().as_bytes(), phc)
-        .is_ok()
 }
 
 #[cfg(test)]

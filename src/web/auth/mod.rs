@@ -5,7 +5,8 @@
 //!
 //! - `session`: server-side sessions behind an HttpOnly, SameSite=Lax cookie
 //! - `csrf`: per-session secrets, masked tokens, their check
-//! - `throttle`: refusing sign-ins after repeated failures (account and IP)
+//! - `hashing`: argon2id on a pool of one thread per core, with a bounded wait
+//! - `throttle`: counting sign-ins (account and IP) and sign-ups (IP) before they are checked
 //! - `guard`: the `/sidekiq` gate (sign in, admins only, CSRF) and `Admin`
 //! - `pages`: `/sign_in`, `/sign_up`, `/sign_out`
 //! - `account`: who is signed in (the header of every page) and `/account`
@@ -13,6 +14,7 @@
 mod account;
 pub mod csrf;
 mod guard;
+pub mod hashing;
 mod pages;
 pub mod session;
 pub mod throttle;

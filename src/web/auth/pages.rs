@@ -4,17 +4,18 @@
 
 use std::sync::LazyLock;
 
+use actix_web::http::header::RETRY_AFTER;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
-use super::csrf;
+use super::hashing::{self, Busy};
 use super::session::{self, Session};
-use super::throttle::Attempt;
+use super::throttle::{self, Admission};
+use super::csrf;
 use crate::domain::{EmailAddress, NewPassword};
 use crate::engine::clock::now_secs;
 use crate::secret::Secret;
-use crate::web::admin;
 use crate::web::db::users::{self, User};
 use crate::web::db::DbError;
 use crate::web::errors::page_error;
@@ -31,8 +32,6 @@ pub enum AuthError {
     Db(#[from] DbError),
     #[error(transparent)]
     Render(#[from] RenderError),
-    #[error("the password check failed to run: {0}")]
-    Task(#[from] tokio::task::JoinError),
     #[error("cannot hash the password: {0}")]
     Hash(String),
 }
@@ -166,21 +165,33 @@ pub async fn sign_in_page(
 }
 
 /// A hash to check against when the account does not exist, so the answer
-/// takes as long as for a wrong password.
+/// costs as much as for a wrong password (made on a hasher thread).
 static DUMMY_HASH: LazyLock<Option<String>> =
-    LazyLock::new(|| admin::hash(&Secret::new("not the password of anyone")).ok());
+    LazyLock::new(|| hashing::hash(&Secret::new("not the password of anyone")).ok());
 
-async fn check_password(user: Option<User>, password: Secret) -> Result<Option<User>, AuthError> {
-    Ok(tokio::task::spawn_blocking(move || {
+/// The user if `password` is theirs; an unknown account is checked against
+/// `DUMMY_HASH`, so it costs the same.
+async fn check_password(user: Option<User>, password: Secret) -> Result<Option<User>, Busy> {
+    hashing::run(move || {
         let phc = user
             .as_ref()
             .map(|u| u.password_hash.clone())
             .or_else(|| DUMMY_HASH.clone())
             .unwrap_or_default();
-        let ok = admin::verify(&password, &phc);
+        let ok = hashing::verify(&password, &phc);
         user.filter(|_| ok)
     })
-    .await?)
+    .await
+}
+
+/// A 503 that says when to come back.
+fn busy(resp: Result<HttpResponse, AuthError>) -> Result<HttpResponse, AuthError> {
+    let mut resp = resp?;
+    resp.headers_mut().insert(
+        RETRY_AFTER,
+        actix_web::http::header::HeaderValue::from(hashing::RETRY_AFTER_SECS),
+    );
+    Ok(resp)
 }
 
 pub async fn sign_in(
@@ -202,26 +213,36 @@ pub async fn sign_in(
         };
         render(f, &session, None)
     };
-    let attempt = Attempt::new(&email, req.peer_addr().map(|a| a.ip()));
-    if let Some(why) = attempt.blocked(&state.db).await? {
-        tracing::warn!(account = %email, "sign-in throttled");
-        return refuse(
-            StatusCode::TOO_MANY_REQUESTS,
-            format!("{why} Wait a quarter of an hour, then try again."),
-        );
-    }
+    let ip = req.peer_addr().map(|a| a.ip());
+    let counted = match throttle::sign_in(&state.db, &email, ip).await? {
+        Admission::Counted(c) => c,
+        Admission::Refused(why) => {
+            tracing::warn!(account = %email, "sign-in throttled");
+            return refuse(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!("{why} Wait a quarter of an hour, then try again."),
+            );
+        }
+    };
     let lookup = email.clone();
     let user = state.db.call(move |c| users::find(c, &lookup)).await?;
     let password = Secret::new(form.password.clone());
-    let Some(user) = check_password(user, password).await? else {
-        attempt.failed(&state.db).await?;
+    let user = match check_password(user, password).await {
+        Ok(user) => user,
+        Err(busy_now) => {
+            counted.not_made(&state.db).await?;
+            tracing::warn!(account = %email, "sign-in refused: every password hasher is busy");
+            return busy(refuse(StatusCode::SERVICE_UNAVAILABLE, busy_now.to_string()));
+        }
+    };
+    let Some(user) = user else {
         tracing::info!(account = %email, "failed sign-in");
         return refuse(
             StatusCode::UNAUTHORIZED,
             "Wrong email or password.".to_owned(),
         );
     };
-    attempt.succeeded(&state.db).await?;
+    counted.succeeded(&state.db).await?;
     tracing::info!(user = %user.username, "signed in");
     let new = session::start(&req, &state.db, Some(user), Some(&session)).await?;
     Ok(HttpResponse::SeeOther()
@@ -252,17 +273,18 @@ pub async fn sign_up(
     form: web::Form<SignUpForm>,
 ) -> Result<HttpResponse, AuthError> {
     let session = checked_session(&req, &state, &form.authenticity_token).await?;
-    let refuse = |message: String| {
+    let refuse_with = |status: StatusCode, message: String| {
         let f = Form {
             template: "auth/sign_up.html",
             title: "Sign up",
-            status: StatusCode::UNPROCESSABLE_ENTITY,
+            status,
             email: form.email.trim(),
             next: "",
             error: Some(message),
         };
         render(f, &session, None)
     };
+    let refuse = |message: String| refuse_with(StatusCode::UNPROCESSABLE_ENTITY, message);
     let email = match EmailAddress::parse(&form.email) {
         Ok(e) => e,
         Err(e) => return refuse(e.to_string()),
@@ -274,10 +296,27 @@ pub async fn sign_up(
     if form.password != form.password_confirmation {
         return refuse("The two passwords differ.".to_owned());
     }
+    let counted = match throttle::sign_up(&state.db, req.peer_addr().map(|a| a.ip())).await? {
+        Admission::Counted(c) => c,
+        Admission::Refused(why) => {
+            tracing::warn!("sign-up throttled");
+            return refuse_with(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!("{why} Wait an hour, or ask an admin to make your account."),
+            );
+        }
+    };
     let secret = password.secret().clone();
-    let hash = tokio::task::spawn_blocking(move || admin::hash(&secret))
-        .await?
-        .map_err(AuthError::Hash)?;
+    let hash = match hashing::run(move || hashing::hash(&secret)).await {
+        Ok(hash) => hash.map_err(AuthError::Hash)?,
+        Err(busy_now) => {
+            counted.not_made(&state.db).await?;
+            return busy(refuse_with(
+                StatusCode::SERVICE_UNAVAILABLE,
+                busy_now.to_string(),
+            ));
+        }
+    };
     let name = email.as_str().to_owned();
     let created = state
         .db

@@ -58,22 +58,47 @@ pub fn failures_since(c: &Connection, key: &str, since: f64) -> Result<u64, DbEr
     Ok(n.max(0) as u64)
 }
 
-/// Records one failure under each key; drops records older than `forget_before`.
-pub fn add_failure(
-    c: &Connection,
-    keys: &[&str],
+/// One key of an attempt: `(key, limit, since)`: refused when `key` has
+/// `limit` records after `since`.
+pub type Limit<'a> = (&'a str, u64, f64);
+
+/// Counts an attempt before it is made, atomically: in one transaction,
+/// refuses it (`Err(i)`, the first of `limits` already at its limit) or
+/// records it under every key and returns the records' ids. Drops records
+/// older than `forget_before`.
+pub fn count_attempt(
+    c: &mut Connection,
+    limits: &[Limit<'_>],
     now: f64,
     forget_before: f64,
-) -> Result<(), DbError> {
-    c.execute(
+) -> Result<Result<Vec<i64>, usize>, DbError> {
+    let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    tx.execute(
         "DELETE FROM sign_in_failures WHERE at < ?1",
         [forget_before],
     )?;
-    for k in keys {
-        c.execute(
+    for (i, (key, limit, since)) in limits.iter().enumerate() {
+        if failures_since(&tx, key, *since)? >= *limit {
+            tx.commit()?;
+            return Ok(Err(i));
+        }
+    }
+    let mut ids = Vec::with_capacity(limits.len());
+    for (key, _, _) in limits {
+        tx.execute(
             "INSERT INTO sign_in_failures (key, at) VALUES (?1, ?2)",
-            params![k, now],
+            params![key, now],
         )?;
+        ids.push(tx.last_insert_rowid());
+    }
+    tx.commit()?;
+    Ok(Ok(ids))
+}
+
+/// Takes back records `count_attempt` made (an attempt that was not made).
+pub fn uncount(c: &Connection, ids: &[i64]) -> Result<(), DbError> {
+    for id in ids {
+        c.execute("DELETE FROM sign_in_failures WHERE rowid = ?1", [id])?;
     }
     Ok(())
 }
