@@ -14,7 +14,10 @@ use std::num::NonZeroUsize;
 use std::sync::LazyLock;
 use std::time::Duration;
 
-use argon2::{Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier, Version};
+use std::cell::RefCell;
+
+use argon2::password_hash::phc::{Output, ParamsString, Salt};
+use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, Version};
 use tokio::sync::{oneshot, Semaphore};
 
 use crate::secret::Secret;
@@ -39,17 +42,88 @@ pub fn argon2() -> Argon2<'static> {
 
 /// An argon2id PHC string (blocking: call it through `run`, or at start).
 pub fn hash(password: &Secret) -> Result<String, String> {
-    argon2()
-        .hash_password(password.expose().as_bytes())
-        .map(|h| h.to_string())
-        .map_err(|e| e.to_string())
+    let salt = argon2::password_hash::try_generate_salt().map_err(|e| e.to_string())?;
+    let a = argon2();
+    let mut out = [0u8; 32];
+    with_memory(a.params().block_count(), |blocks| {
+        a.hash_password_into_with_memory(password.expose().as_bytes(), &salt, &mut out, blocks)
+    })
+    .map_err(|e| e.to_string())?;
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(a.params()).map_err(|e| e.to_string())?,
+        salt: Some(Salt::new(&salt).map_err(|e| e.to_string())?),
+        hash: Some(Output::new(&out).map_err(|e| e.to_string())?),
+    };
+    Ok(phc.to_string())
 }
 
 /// Whether `password` matches the PHC string `phc` (blocking, as `hash`).
+/// Checking a stored hash uses the parameters it was made with, and the
+/// comparison takes constant time.
 pub fn verify(password: &Secret, phc: &str) -> bool {
-    argon2()
-        .verify_password(password.expose().as_bytes(), phc)
-        .is_ok()
+    let Ok(stored) = PasswordHash::new(phc) else {
+        return false;
+    };
+    let (Some(salt), Some(expected)) = (&stored.salt, &stored.hash) else {
+        return false;
+    };
+    let (Ok(algorithm), Ok(params)) = (
+        Algorithm::new(stored.algorithm.as_str()),
+        Params::try_from(&stored),
+    ) else {
+        return false;
+    };
+    if params.m_cost() > MAX_STORED_KIB {
+        tracing::warn!(
+            m_cost = params.m_cost(),
+            "a stored password hash asks for too much memory"
+        );
+        return false;
+    }
+    let version = stored
+        .version
+        .map_or(Ok(Version::default()), Version::try_from);
+    let Ok(version) = version else {
+        return false;
+    };
+    let a = Argon2::new(algorithm, version, params);
+    let mut out = vec![0u8; expected.len()];
+    let made = with_memory(a.params().block_count(), |blocks| {
+        a.hash_password_into_with_memory(
+            password.expose().as_bytes(),
+            salt.as_ref(),
+            &mut out,
+            blocks,
+        )
+    });
+    // `Output`'s equality is constant-time.
+    made.is_ok() && Output::new(&out).is_ok_and(|o| &o == expected)
+}
+
+/// The most memory a stored hash may ask for (256 MiB), so a tampered
+/// `users` row can't make a check allocate without bound.
+const MAX_STORED_KIB: u32 = 256 * 1024;
+
+thread_local! {
+    /// Each hasher thread's argon2 memory, allocated once and reused: the
+    /// allocator never sees a 19 MiB request per sign-in, so the node's
+    /// memory stays `cores × ARGON2_MIB` however many sign-ins come.
+    static MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+}
+
+fn with_memory<T>(blocks: usize, f: impl FnOnce(&mut [Block]) -> T) -> T {
+    MEMORY.with(|m| match m.try_borrow_mut() {
+        Ok(mut m) => {
+            if m.len() < blocks {
+                *m = vec![Block::default(); blocks];
+            }
+            f(&mut m[..blocks])
+        }
+        // Not reentrant; never happens, but don't panic if it does.
+        Err(_) => f(&mut vec![Block::default(); blocks]),
+    })
 }
 
 /// Every hasher was busy for `WAIT`.
@@ -124,6 +198,40 @@ mod tests {
         let a = argon2();
         let p = a.params();
         assert_eq!((p.m_cost(), p.t_cost(), p.p_cost()), (19 * 1024, 2, 1));
+    }
+
+    #[test]
+    fn hashes_verify_here_and_with_the_argon2_crates_own_checker() {
+        use argon2::{PasswordHasher, PasswordVerifier};
+        let pw = Secret::new("correct horse battery staple");
+        let ours = hash(&pw).unwrap();
+        assert!(
+            ours.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{ours}"
+        );
+        assert!(verify(&pw, &ours));
+        assert!(!verify(&Secret::new("Correct horse battery staple"), &ours));
+        assert!(argon2()
+            .verify_password(pw.expose().as_bytes(), ours.as_str())
+            .is_ok());
+        // A hash made elsewhere, with other parameters, checks with its own.
+        let other = Argon2::new(
+            Algorithm::Argon2i,
+            Version::V0x10,
+            Params::new(8 * 1024, 3, 1, Some(24)).unwrap(),
+        )
+        .hash_password(pw.expose().as_bytes())
+        .unwrap()
+        .to_string();
+        assert!(verify(&pw, &other), "{other}");
+        assert!(!verify(&Secret::new("nope"), &other));
+        for bad in [
+            "",
+            "plain text",
+            "$argon2id$v=19$m=999999999,t=1,p=1$c2FsdHNhbHQ$aGFzaA",
+        ] {
+            assert!(!verify(&pw, bad), "{bad}");
+        }
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

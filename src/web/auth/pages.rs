@@ -9,10 +9,10 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
+use super::csrf;
 use super::hashing::{self, Busy};
 use super::session::{self, Session};
 use super::throttle::{self, Admission};
-use super::csrf;
 use crate::domain::{EmailAddress, NewPassword};
 use crate::engine::clock::now_secs;
 use crate::secret::Secret;
@@ -232,7 +232,10 @@ pub async fn sign_in(
         Err(busy_now) => {
             counted.not_made(&state.db).await?;
             tracing::warn!(account = %email, "sign-in refused: every password hasher is busy");
-            return busy(refuse(StatusCode::SERVICE_UNAVAILABLE, busy_now.to_string()));
+            return busy(refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                busy_now.to_string(),
+            ));
         }
     };
     let Some(user) = user else {

@@ -80,7 +80,10 @@ pub async fn sign_in(db: &Db, account: &str, ip: Option<IpAddr>) -> Result<Admis
     let kept = account.clone();
     let counted = db
         .call(move |c| {
-            let limits = [(account.as_str(), PER_ACCOUNT, since), (ip.as_str(), PER_IP, since)];
+            let limits = [
+                (account.as_str(), PER_ACCOUNT, since),
+                (ip.as_str(), PER_IP, since),
+            ];
             sessions::count_attempt(c, &limits, now, now - FORGET_SECS)
         })
         .await?;

@@ -18,5 +18,6 @@ mod pages;
 mod permanent;
 mod playground;
 mod pool;
+mod sign_in_flood;
 mod snippets;
 mod submit_time;

@@ -330,6 +330,88 @@ async fn the_dashboard_assets_and_the_nav_link_are_served(d: Dash) {
     d.stop().await;
 }
 
+/// Issue 14: the throttle counts an attempt before it checks the password,
+/// atomically, so 40 guesses at once check at most the limit (5); the rest get
+/// 429 without a hash, and so does the right password after them.
+async fn parallel_guesses_for_one_account_check_at_most_the_limit(d: Dash) {
+    use kiqlab::web::auth::throttle::PER_ACCOUNT;
+    d.user("ada@example.com", true).await;
+    let mut b = d.browser();
+    b.get("/sign_in").await;
+    let guesses = (0..40).map(|i| {
+        let mut b = b.clone();
+        tokio::spawn(async move {
+            let guess = format!("guess number {i}");
+            b.post(
+                "/sign_in",
+                &[("email", "ada@example.com"), ("password", &guess)],
+            )
+            .await
+            .0
+        })
+    });
+    let mut statuses = Vec::new();
+    for g in guesses.collect::<Vec<_>>() {
+        statuses.push(g.await.unwrap());
+    }
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    let refused = statuses.iter().filter(|s| **s == 429).count();
+    eprintln!("guess race: 40 at once: {checked} checked (401), {refused} refused (429)");
+    assert_eq!(checked + refused, 40, "only 401s and 429s: {statuses:?}");
+    assert!(
+        checked as u64 <= PER_ACCOUNT,
+        "{checked} guesses were checked"
+    );
+    assert!(checked >= 1, "the first guesses are checked: {statuses:?}");
+    let (s, body) = b
+        .post(
+            "/sign_in",
+            &[("email", "ada@example.com"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(s, 429, "the right password after the flood waits: {body}");
+    d.stop().await;
+}
+
+/// Sign-up is limited per address: each costs a password hash.
+async fn sign_ups_are_limited_per_address(d: Dash) {
+    use kiqlab::web::auth::throttle::SIGN_UPS_PER_IP;
+    let mut b = d.browser();
+    for i in 0..SIGN_UPS_PER_IP {
+        b.get("/sign_up").await;
+        let email = format!("student{i}@example.com");
+        let (s, body) = b
+            .post(
+                "/sign_up",
+                &[
+                    ("email", &email),
+                    ("password", PASSWORD),
+                    ("password_confirmation", PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!(s, 303, "sign-up {i}: {body}");
+        b.post("/sign_out", &[]).await;
+    }
+    b.get("/sign_up").await;
+    let (s, body) = b
+        .post(
+            "/sign_up",
+            &[
+                ("email", "one.too.many@example.com"),
+                ("password", PASSWORD),
+                ("password_confirmation", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(s, 429, "{body}");
+    assert!(
+        body.contains("Too many sign-ups from your address"),
+        "{body}"
+    );
+    d.stop().await;
+}
+
 dash_test!(
     anonymous_visitors_are_sent_to_sign_in_and_come_back,
     the_session_cookie_is_http_only_and_lax_and_renewed_on_sign_in,
@@ -337,5 +419,7 @@ dash_test!(
     state_changes_without_a_valid_csrf_token_are_refused,
     repeated_failed_sign_ins_are_throttled_per_account,
     repeated_failed_sign_ins_are_throttled_per_address,
+    parallel_guesses_for_one_account_check_at_most_the_limit,
+    sign_ups_are_limited_per_address,
     the_dashboard_assets_and_the_nav_link_are_served,
 );

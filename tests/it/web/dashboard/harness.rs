@@ -145,6 +145,8 @@ impl Dash {
     }
 }
 
+/// Cloning shares the session: clones send in parallel as a browser's tabs do.
+#[derive(Clone)]
 pub struct Browser {
     base: String,
     http: reqwest::Client,
@@ -225,12 +227,15 @@ impl Browser {
     /// Posts `pairs` plus the current CSRF token.
     pub async fn post(&mut self, path: &str, pairs: &[(&str, &str)]) -> (u16, String) {
         let token = self.token.clone().expect("a page with a token was loaded");
-        let mut ser = url::form_urlencoded::Serializer::new(String::new());
-        ser.append_pair("authenticity_token", &token);
-        for (k, v) in pairs {
-            ser.append_pair(k, v);
-        }
-        let (s, b, h) = self.post_raw(path, ser.finish()).await;
+        let body = {
+            let mut ser = url::form_urlencoded::Serializer::new(String::new());
+            ser.append_pair("authenticity_token", &token);
+            for (k, v) in pairs {
+                ser.append_pair(k, v);
+            }
+            ser.finish()
+        };
+        let (s, b, h) = self.post_raw(path, body).await;
         let loc = h.get("location").map(|v| v.to_str().unwrap().to_owned());
         (s, loc.unwrap_or(b))
     }
