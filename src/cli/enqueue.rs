@@ -48,6 +48,10 @@ pub struct Args {
     #[arg(long, value_parser = Retry::parse)]
     pub retry: Option<Retry>,
 
+    /// Print no jids, only the summary (for large --count)
+    #[arg(long)]
+    pub quiet: bool,
+
     /// Enqueue as Rails' ActiveJob does (`CLASS.perform_later(ARG…)`): Rails' JobWrapper with ActiveJob's envelope
     #[arg(long)]
     pub activejob: bool,
@@ -105,61 +109,128 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         at: at.map(|t| t.max(1_000_000_000.0)),
     };
     let started = std::time::Instant::now();
-    let jids = if args.activejob {
-        perform_later(&client, &args, job_args, opts.at).await?
-    } else if args.count == 1 {
-        vec![client.push(&args.class, job_args, &opts).await?]
+    let mut out = Output::new(args.count, args.quiet);
+    if args.count == 1 && !args.activejob {
+        out.jids(&[client.push(&args.class, job_args, &opts).await?]);
     } else {
-        let list = vec![job_args; args.count as usize];
-        client.push_bulk(&args.class, list, &opts).await?
-    };
-    let elapsed = started.elapsed();
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    for j in &jids {
-        writeln!(out, "{j}")?;
+        // Batches, so memory stays the same for any count: each is encoded,
+        // pushed (pipelined, `BULK_BATCH` jobs a store call), printed, dropped.
+        let mut left = args.count as usize;
+        while left > 0 {
+            let n = left.min(STREAM_BATCH);
+            let jids = if args.activejob {
+                perform_later(&client, &args, &job_args, opts.at, n).await?
+            } else {
+                let list = vec![job_args.clone(); n];
+                client.push_bulk(&args.class, list, &opts).await?
+            };
+            out.jids(&jids);
+            left -= n;
+        }
     }
-    if jids.len() > 1 {
-        tracing::info!(
-            jobs = jids.len(),
-            per_s =
-                (jids.len() as f64 / elapsed.max(Duration::from_micros(1)).as_secs_f64()) as u64,
-            "pushed"
-        );
-    }
+    out.finish(&args, started.elapsed());
     Ok(())
 }
 
-/// `--activejob`: `count` jobs in Rails' envelope, pushed in batches.
+/// Jobs encoded and pushed at a time by `--count`.
+const STREAM_BATCH: usize = 10 * crate::engine::client::BULK_BATCH;
+
+/// What `kiqlab enqueue` prints: each jid on stdout as its batch lands (or
+/// nothing with `--quiet`), a progress bar on stderr when it's a terminal
+/// and the count is large, and a summary line for more than one job.
+struct Output {
+    print: bool,
+    bar: Option<indicatif::ProgressBar>,
+    pushed: u64,
+}
+
+impl Output {
+    fn new(count: u32, quiet: bool) -> Output {
+        use std::io::IsTerminal;
+        let bar = (count as usize > STREAM_BATCH && std::io::stderr().is_terminal()).then(|| {
+            let bar = indicatif::ProgressBar::new(u64::from(count));
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "{bar:40} {human_pos}/{human_len} jobs · {per_sec} · {eta} left",
+            ) {
+                bar.set_style(style);
+            }
+            bar
+        });
+        Output {
+            print: !quiet,
+            bar,
+            pushed: 0,
+        }
+    }
+
+    fn jids(&mut self, jids: &[String]) {
+        self.pushed += jids.len() as u64;
+        if self.print {
+            let write = || -> std::io::Result<()> {
+                use std::io::Write;
+                let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+                for j in jids {
+                    writeln!(out, "{j}")?;
+                }
+                out.flush()
+            };
+            let written = match &self.bar {
+                Some(bar) => bar.suspend(write),
+                None => write(),
+            };
+            if let Err(e) = written {
+                // `| head`: stop printing, but push every job asked for.
+                if e.kind() != std::io::ErrorKind::BrokenPipe {
+                    tracing::warn!(error = %e, "cannot print jids; pushing the rest quietly");
+                }
+                self.print = false;
+            }
+        }
+        if let Some(bar) = &self.bar {
+            bar.set_position(self.pushed);
+        }
+    }
+
+    fn finish(self, args: &Args, elapsed: Duration) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+        if self.pushed > 1 {
+            let secs = elapsed.as_secs_f64().max(1e-6);
+            eprintln!(
+                "kiqlab enqueue: pushed {} {} jobs in {secs:.2} s ({:.0} a second)",
+                self.pushed,
+                args.class,
+                self.pushed as f64 / secs
+            );
+        }
+    }
+}
+
+/// `--activejob`: `n` jobs in Rails' envelope, pushed in one bulk call.
 async fn perform_later(
     client: &Client,
     args: &Args,
-    job_args: Vec<Value>,
+    job_args: &[Value],
     at: Option<f64>,
+    n: usize,
 ) -> anyhow::Result<Vec<String>> {
     let queue = args.queue.clone().unwrap_or_else(QueueName::default_queue);
     let now = now_secs();
-    let mut jids = Vec::with_capacity(args.count as usize);
-    let mut left = args.count as usize;
-    while left > 0 {
-        let n = left.min(crate::engine::client::BULK_BATCH);
-        let jobs: Vec<Job> = (0..n)
-            .map(|_| {
-                let mut job =
-                    activejob::envelope(&args.class, job_args.clone(), queue.clone(), now);
-                if let Some(r) = args.retry {
-                    job.set("retry", r.to_value());
-                }
-                if let Some(at) = at.filter(|t| *t > now) {
-                    job.set_time("at", at);
-                }
-                job
-            })
-            .collect();
-        jids.extend(jobs.iter().map(|j| j.jid().to_owned()));
-        client.push_jobs(jobs).await?;
-        left -= n;
-    }
+    let jobs: Vec<Job> = (0..n)
+        .map(|_| {
+            let mut job = activejob::envelope(&args.class, job_args.to_vec(), queue.clone(), now);
+            if let Some(r) = args.retry {
+                job.set("retry", r.to_value());
+            }
+            if let Some(at) = at.filter(|t| *t > now) {
+                job.set_time("at", at);
+            }
+            job
+        })
+        .collect();
+    let jids = jobs.iter().map(|j| j.jid().to_owned()).collect();
+    client.push_jobs(jobs).await?;
     Ok(jids)
 }
 

@@ -8,6 +8,7 @@ mod architecture;
 mod busy_live;
 mod cli_input;
 mod engine;
+mod enqueue_stream;
 mod faults;
 mod fuzz_payload;
 mod interop;
