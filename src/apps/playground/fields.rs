@@ -24,8 +24,8 @@ pub fn number(s: &str, name: &str, default: f64, max: f64) -> Result<f64, Invali
 }
 
 pub fn count(s: &str, max: u64) -> Result<u64, Invalid> {
-    match number(s, "The count", 1.0, max as f64)? {
-        n if n >= 1.0 && n.fract() == 0.0 => Ok(n as u64),
+    match number(s, "The count", 1.0, max as f64) {
+        Ok(n) if n >= 1.0 && n.fract() == 0.0 => Ok(n as u64),
         _ => Err(Invalid::new(format!(
             "The count must be a whole number from 1 to {max}."
         ))),
@@ -71,7 +71,10 @@ mod tests {
         assert_eq!(count("500", 10_000), Ok(500));
         assert!(count("0", 10).is_err());
         assert!(count("1.5", 10).is_err());
-        assert!(count("11", 10).is_err());
+        assert_eq!(
+            count("11", 10).unwrap_err().0,
+            "The count must be a whole number from 1 to 10."
+        );
         assert_eq!(parse_at("2026-11-25T15:00:00"), Ok(1795618800.0));
         assert_eq!(parse_at("2026-11-25T15:00"), Ok(1795618800.0));
         assert!(parse_at("soon").is_err());

@@ -9,7 +9,7 @@ mod result;
 mod urgent;
 
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -37,8 +37,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
-/// Most jobs one button pushes.
+/// Most jobs one button pushes for a signed-in admin.
 const MAX_COUNT: u64 = 10_000;
+/// Most jobs one button pushes for anyone else (tutorial 004's "500 at
+/// once"); their many-job presses are also rate-limited per address.
+const ANONYMOUS_MAX_COUNT: u64 = 500;
 /// Most jobs the sync button runs one after the other in the request.
 const MAX_SYNC_COUNT: u64 = 10;
 
@@ -64,6 +67,10 @@ pub enum PlaygroundError {
     Enqueue(#[from] StoreError),
     #[error("the job failed inline: {0}")]
     Inline(JobError),
+    #[error("Your address has pressed the many-job buttons {} times in the last minute. Wait a minute, or sign in as an admin (admins aren't limited).", crate::web::auth::throttle::BULK_PRESSES_PER_IP)]
+    TooManyPresses,
+    #[error("cannot read the session: {0}")]
+    Db(#[from] crate::web::db::DbError),
     #[error(transparent)]
     Render(#[from] RenderError),
 }
@@ -72,6 +79,7 @@ impl PlaygroundError {
     fn status(&self) -> StatusCode {
         match self {
             PlaygroundError::UnknownAction(_) => StatusCode::NOT_FOUND,
+            PlaygroundError::TooManyPresses => StatusCode::TOO_MANY_REQUESTS,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -168,17 +176,68 @@ fn render(
     ))
 }
 
+/// Who pressed: an admin's buttons push up to `MAX_COUNT` jobs, anyone
+/// else's up to `ANONYMOUS_MAX_COUNT`, at `BULK_PRESSES_PER_IP` a minute.
+struct Presser {
+    admin: bool,
+    ip: Option<std::net::IpAddr>,
+}
+
+impl Presser {
+    async fn of(req: &HttpRequest, state: &AppState) -> Result<Presser, PlaygroundError> {
+        let session = crate::web::auth::session::load(req, &state.db).await?;
+        Ok(Presser {
+            admin: session.and_then(|s| s.user).is_some_and(|u| u.is_admin),
+            ip: req.peer_addr().map(|a| a.ip()),
+        })
+    }
+
+    fn max(&self, admin_max: u64) -> u64 {
+        if self.admin {
+            admin_max
+        } else {
+            admin_max.min(ANONYMOUS_MAX_COUNT)
+        }
+    }
+
+    /// `count` with this presser's cap, and a hint when an admin could do more.
+    fn count(&self, s: &str, admin_max: u64) -> Result<u64, Invalid> {
+        count(s, self.max(admin_max)).map_err(|e| {
+            if self.admin || admin_max <= ANONYMOUS_MAX_COUNT {
+                e
+            } else {
+                Invalid(format!(
+                    "{} Signed-in admins may push up to {admin_max}.",
+                    e.0
+                ))
+            }
+        })
+    }
+
+    /// Counts a press that pushes more than one job.
+    async fn press(&self, state: &AppState) -> Result<(), PlaygroundError> {
+        if self.admin || crate::web::auth::throttle::bulk_press(&state.db, self.ip).await? {
+            Ok(())
+        } else {
+            tracing::warn!(ip = ?self.ip, "playground: many-job presses throttled");
+            Err(PlaygroundError::TooManyPresses)
+        }
+    }
+}
+
 pub async fn run(
+    req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<String>,
     form: web::Form<PlaygroundForm>,
 ) -> Result<HttpResponse, PlaygroundError> {
     let action = path.into_inner();
     let mode = Mode::from_form(form.mode.as_deref());
+    let presser = Presser::of(&req, &state).await?;
     let result = match action.as_str() {
-        "demo" => demo(&state, &form, mode).await?,
+        "demo" => demo(&state, &form, mode, &presser).await?,
         "scheduled" => scheduled(&state, &form).await?,
-        "urgent" => urgent(&state, &form).await?,
+        "urgent" => urgent(&state, &form, &presser).await?,
         "wrong_args" => wrong_args(&state).await?,
         _ => return Err(PlaygroundError::UnknownAction(action)),
     };
@@ -224,7 +283,7 @@ fn outcome(action: &str, form: &PlaygroundForm, jids: Vec<String>) -> Outcome {
 
 type Step = Result<Result<Outcome, Invalid>, PlaygroundError>;
 
-async fn demo(state: &AppState, form: &PlaygroundForm, mode: Mode) -> Step {
+async fn demo(state: &AppState, form: &PlaygroundForm, mode: Mode, presser: &Presser) -> Step {
     let max = if mode == Mode::Sync {
         MAX_SYNC_COUNT
     } else {
@@ -232,7 +291,7 @@ async fn demo(state: &AppState, form: &PlaygroundForm, mode: Mode) -> Step {
     };
     let (delay, n) = match (
         number(&form.delay, "The delay", 1.0, 60.0),
-        count(
+        presser.count(
             if form.many.is_empty() {
                 &form.count
             } else {
@@ -270,6 +329,9 @@ async fn demo(state: &AppState, form: &PlaygroundForm, mode: Mode) -> Step {
         }
         return Ok(Ok(outcome("demo", form, jids)));
     }
+    if n > 1 {
+        presser.press(state).await?;
+    }
     let list: Vec<DemoArgs> = (0..n).map(args).collect();
     let jids = state.client.enqueue_bulk::<DemoWorker>(&list).await?;
     Ok(Ok(outcome("demo", form, jids)))
@@ -299,8 +361,8 @@ async fn scheduled(state: &AppState, form: &PlaygroundForm) -> Step {
     Ok(Ok(outcome("scheduled", form, vec![jid])))
 }
 
-async fn urgent(state: &AppState, form: &PlaygroundForm) -> Step {
-    let n = match count(
+async fn urgent(state: &AppState, form: &PlaygroundForm, presser: &Presser) -> Step {
+    let n = match presser.count(
         if form.slow_count.is_empty() {
             "100"
         } else {
@@ -311,6 +373,7 @@ async fn urgent(state: &AppState, form: &PlaygroundForm) -> Step {
         Ok(n) => n,
         Err(e) => return Ok(Err(e)),
     };
+    presser.press(state).await?;
     let list: Vec<DemoArgs> = (0..n)
         .map(|i| DemoArgs {
             delay_seconds: DemoDelay::whole(5),

@@ -113,9 +113,38 @@ pub async fn sign_up(db: &Db, ip: Option<IpAddr>) -> Result<Admission, DbError> 
     })
 }
 
+/// Presses of the playground's many-job buttons one anonymous address may
+/// make in `BULK_WINDOW_SECS` (admins aren't limited).
+pub const BULK_PRESSES_PER_IP: u64 = 10;
+pub const BULK_WINDOW_SECS: f64 = 60.0;
+
+/// Counts a press of a many-job button from `ip`: whether it may go ahead.
+pub async fn bulk_press(db: &Db, ip: Option<IpAddr>) -> Result<bool, DbError> {
+    let ip = ip_key("bulk", ip);
+    let now = now_secs();
+    let counted = db
+        .call(move |c| {
+            let limits = [(ip.as_str(), BULK_PRESSES_PER_IP, now - BULK_WINDOW_SECS)];
+            sessions::count_attempt(c, &limits, now, now - FORGET_SECS)
+        })
+        .await?;
+    Ok(counted.is_ok())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn bulk_presses_are_limited_per_address() {
+        let db = Db::in_memory().unwrap();
+        for _ in 0..BULK_PRESSES_PER_IP {
+            assert!(bulk_press(&db, local()).await.unwrap());
+        }
+        assert!(!bulk_press(&db, local()).await.unwrap());
+        let other = Some(IpAddr::from([127, 0, 0, 2]));
+        assert!(bulk_press(&db, other).await.unwrap(), "per address");
+    }
 
     fn local() -> Option<IpAddr> {
         Some(IpAddr::from([127, 0, 0, 1]))

@@ -7,6 +7,7 @@ use kiqlab::engine::clock::now_secs;
 use kiqlab::engine::queue::QueueName;
 use kiqlab::engine::store::{Page, SetKind, SetQuery};
 
+use super::dashboard::harness::{dash_test, Dash};
 use super::helpers::{spawn_app, web_test, TestApp, TestStore};
 use crate::support::eventually;
 
@@ -177,7 +178,72 @@ async fn the_urgent_job_runs_right_after_the_first_batch(store: TestStore) {
     app.stop().await;
 }
 
+/// Issue 14: one anonymous POST queued 10,000 jobs. Anyone not signed in as
+/// an admin pushes at most 500 a press, and at most 10 many-job presses a
+/// minute from one address; refused presses queue nothing.
+async fn anonymous_bulk_buttons_are_capped_and_rate_limited(store: TestStore) {
+    use kiqlab::web::auth::throttle::BULK_PRESSES_PER_IP;
+    let app = spawn_app(store).await;
+    let r = app
+        .post_form("/playground/demo", &[("delay", "0"), ("many", "501")])
+        .await;
+    assert_eq!(r.status().as_u16(), 422);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("from 1 to 500"), "{body}");
+    assert!(body.contains("admins may push up to 10000"), "{body}");
+    let r = app
+        .post_form("/playground/urgent", &[("slow_count", "501")])
+        .await;
+    assert_eq!(r.status().as_u16(), 422);
+    for _ in 0..BULK_PRESSES_PER_IP {
+        press(&app, "/playground/demo", &[("delay", "0"), ("count", "2")]).await;
+    }
+    let r = app
+        .post_form("/playground/demo", &[("delay", "0"), ("count", "2")])
+        .await;
+    assert_eq!(r.status().as_u16(), 429);
+    let body = r.text().await.unwrap();
+    assert!(
+        body.contains("Wait a minute, or sign in as an admin"),
+        "{body}"
+    );
+    let r = app
+        .post_form("/playground/urgent", &[("slow_count", "3")])
+        .await;
+    assert_eq!(r.status().as_u16(), 429);
+    // One job at a time is not a many-job press: still fine.
+    press(&app, "/playground/demo", &[("delay", "0"), ("count", "1")]).await;
+    let stats = app.store.stats(now_secs()).await.unwrap();
+    assert_eq!(stats.enqueued, 2 * BULK_PRESSES_PER_IP + 1, "{stats:?}");
+    app.stop().await;
+}
+
+/// A signed-in admin's press may push up to 10,000 and is not rate-limited.
+async fn an_admins_bulk_buttons_push_up_to_ten_thousand(d: Dash) {
+    let mut b = d.admin().await;
+    let (status, loc) = b
+        .post("/playground/demo", &[("delay", "0"), ("many", "2000")])
+        .await;
+    assert_eq!(status, 303, "{loc}");
+    for _ in 0..kiqlab::web::auth::throttle::BULK_PRESSES_PER_IP {
+        let (status, _) = b
+            .post("/playground/demo", &[("delay", "0"), ("count", "2")])
+            .await;
+        assert_eq!(status, 303);
+    }
+    let (status, body) = b
+        .post("/playground/demo", &[("delay", "0"), ("many", "10001")])
+        .await;
+    assert_eq!(status, 422, "{body}");
+    let stats = d.store.stats(now_secs()).await.unwrap();
+    assert_eq!(stats.enqueued, 2000 + 20);
+    d.stop().await;
+}
+
+dash_test!(an_admins_bulk_buttons_push_up_to_ten_thousand);
+
 web_test!(
+    anonymous_bulk_buttons_are_capped_and_rate_limited,
     console_steps_enqueue_what_they_say,
     sync_runs_demo_jobs_in_the_request,
     the_urgent_job_runs_right_after_the_first_batch,
