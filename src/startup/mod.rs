@@ -121,6 +121,8 @@ impl Application {
                 .wrap(middleware::from_fn(templates::provide))
                 .wrap(middleware::from_fn(pool::gate))
                 .wrap(middleware::from_fn(timing::measure))
+                // Outermost, so every answer has it (a 503 from the pool too).
+                .wrap(crate::web::response::security_headers())
                 .app_data(pool.clone())
                 .app_data(state.clone())
                 .app_data(templates.clone())

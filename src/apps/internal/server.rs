@@ -18,6 +18,8 @@ pub enum InternalError {
     Unauthorized,
     #[error("{0} not found")]
     NotFound(&'static str),
+    #[error("refused: {0}")]
+    Invalid(String),
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -27,6 +29,7 @@ impl ResponseError for InternalError {
         match self {
             InternalError::Unauthorized => StatusCode::UNAUTHORIZED,
             InternalError::NotFound(_) => StatusCode::NOT_FOUND,
+            InternalError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             InternalError::Db(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

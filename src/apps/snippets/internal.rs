@@ -56,6 +56,7 @@ async fn store_highlight(
 ) -> Result<HttpResponse, InternalError> {
     let id = id(&path, "snippet")?;
     let r = body.into_inner();
+    super::highlighter::check_highlighted_html(&r.html).map_err(InternalError::Invalid)?;
     let found = state
         .db
         .call(move |c| queries::store_highlight(c, id, &r.html, &r.by))

@@ -104,7 +104,77 @@ async fn a_wrong_token_fails_the_job_with_a_clear_message(store: TestStore) {
     app.stop().await;
 }
 
+/// Issue 14: a token holder could store a `<script>` in a snippet's
+/// highlight. Only what the highlighter makes is accepted (422 otherwise),
+/// and every page says scripts come only from this origin's files.
+async fn only_highlighter_html_is_stored_and_pages_forbid_inline_script(store: TestStore) {
+    let app = spawn_app(store).await;
+    let loc = app
+        .post_redirect("/snippets", &[("language", "ruby"), ("code", "puts 1")])
+        .await;
+    let id = loc.rsplit('/').next().unwrap();
+    let by = json!({"hostname": "worker-01", "ip": "127.0.0.11", "pid": 1, "jid": "a",
+        "queue": "default", "duration_ms": 1.0, "finished_at": 1.0});
+    let put = |html: &'static str| {
+        app.http
+            .put(app.url(&format!("/internal/snippets/{id}/highlight")))
+            .bearer_auth(app.token.expose())
+            .json(&json!({"html": html, "by": by}))
+            .send()
+    };
+    for bad in [
+        "<pre><script>alert(1)</script></pre>",
+        "<pre><span style=\"color:red\" onmouseover=\"alert(1)\">x</span></pre>",
+        "<img src=x onerror=alert(1)>",
+    ] {
+        let r = put(bad).await.unwrap();
+        assert_eq!(r.status().as_u16(), 422, "{bad}");
+        assert!(r.text().await.unwrap().contains("refused"));
+    }
+    let (_, page) = app.page(&loc).await;
+    assert!(!page.contains("alert(1)"), "nothing was stored");
+    let r = put("<pre style=\"background-color:#ffffff;\"><span style=\"color:#323232;\">puts 1</span></pre>")
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 204);
+    for path in [
+        "/",
+        "/snippets",
+        &loc,
+        "/blog",
+        "/fibtastic",
+        "/playground",
+        "/timings",
+        "/nope",
+    ] {
+        let r = app.http.get(app.url(path)).send().await.unwrap();
+        let csp = r.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(csp.contains("script-src 'self'"), "{path}: {csp}");
+        let scripts = csp
+            .split(';')
+            .find(|d| d.trim().starts_with("script-src"))
+            .unwrap();
+        assert!(!scripts.contains("unsafe"), "{path}: {csp}");
+        assert_eq!(r.headers()["x-content-type-options"], "nosniff", "{path}");
+        let body = r.text().await.unwrap();
+        for inline in [
+            "<script>",
+            " onclick=",
+            " onload=",
+            " onsubmit=",
+            "javascript:",
+        ] {
+            assert!(!body.contains(inline), "{path} has {inline}");
+        }
+    }
+    app.stop().await;
+}
+
 web_test!(
+    only_highlighter_html_is_stored_and_pages_forbid_inline_script,
     requires_the_bearer_token,
     a_web_node_that_is_down_makes_the_job_fail_and_retry,
     a_wrong_token_fails_the_job_with_a_clear_message,
