@@ -163,12 +163,17 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         idle: Duration::from_secs_f64(secs),
     });
     let meter = UsageMeter::start(store, usage::RECORD_EVERY);
+    let probe = launcher.probe();
     let stopped = launcher
         .run_until_stopped(true, until_stop(args.exit_with_parent, idle))
         .await
         .context("cannot listen for signals");
     meter.stop().await;
     stopped?;
+    if let Some(reason) = probe.fatal() {
+        // Non-zero, so systemd (or the demo's supervisor) sees it.
+        anyhow::bail!("the job store {url} cannot be used: {reason}");
+    }
     Ok(())
 }
 

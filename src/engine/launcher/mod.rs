@@ -301,6 +301,7 @@ impl Launcher {
                 c = self.control_rx.recv() => c.unwrap_or(Control::Stop),
                 c = recv_os(&mut signals) => c,
                 _ = &mut until => Control::Stop,
+                _ = self.probe.failed() => Control::Stop,
             };
             match control {
                 Control::Quiet => self.quiet().await,

@@ -85,6 +85,9 @@ struct Shared {
     /// Payloads this process holds: buffered, running or awaiting acknowledgement.
     local: Mutex<HashMap<bytes::Bytes, usize>>,
     sweep_interval: Duration,
+    /// Set once when the store can't be used any more (`StoreError::is_fatal`).
+    failed: Shutdown,
+    fatal: Mutex<Option<String>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -183,6 +186,8 @@ impl Manager {
             ack_failing: AtomicBool::new(false),
             local: Mutex::new(HashMap::new()),
             sweep_interval: config.sweep_interval,
+            failed: Shutdown::new(),
+            fatal: Mutex::new(None),
         });
         let quiet = Shutdown::new();
         let (done_tx, done_rx) = mpsc::unbounded_channel();
@@ -320,6 +325,16 @@ impl Probe {
     /// Fetched jobs not yet finished (buffered or running).
     pub fn held(&self) -> usize {
         self.0.held.load(Ordering::Relaxed)
+    }
+
+    /// Why the store can't be used any more, once fetching hit such an error.
+    pub fn fatal(&self) -> Option<String> {
+        lock(&self.0.fatal).clone()
+    }
+
+    /// Completes when fetching hits an error waiting can't cure.
+    pub async fn failed(&self) {
+        self.0.failed.wait().await;
     }
 }
 

@@ -109,6 +109,12 @@ pub(super) async fn fetch_loop(
                 backoff = Duration::from_millis(50);
                 accept(&shared, units);
             }
+            Err(e) if e.is_fatal() => {
+                tracing::error!(error = %e, "the job store cannot be used; stopping");
+                *lock(&shared.fatal) = Some(e.to_string());
+                shared.failed.trigger();
+                break;
+            }
             Err(e) => {
                 tracing::warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "fetch failed");
                 tokio::select! {

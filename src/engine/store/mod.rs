@@ -75,6 +75,28 @@ pub enum StoreError {
     Unsupported(&'static str),
 }
 
+impl StoreError {
+    /// Whether waiting can't help: the SQLite file is corrupt, not a
+    /// database, unreadable, read-only or gone. A worker exits on these
+    /// (so systemd sees it) instead of retrying forever; a dropped Redis
+    /// connection or a busy SQLite file is not fatal.
+    pub fn is_fatal(&self) -> bool {
+        use rusqlite::ErrorCode as C;
+        match self {
+            StoreError::SqliteOpen { .. } | StoreError::SqliteGone => true,
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => matches!(
+                e.code,
+                C::DatabaseCorrupt
+                    | C::NotADatabase
+                    | C::ReadOnly
+                    | C::PermissionDenied
+                    | C::CannotOpen
+            ),
+            _ => false,
+        }
+    }
+}
+
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// A whole store, shared. Consumers take the narrow part they use

@@ -3,6 +3,7 @@
 //! every job enqueued ends processed (at least once) or in the dead set with a
 //! reason, and the counters agree.
 
+mod corrupt_store;
 mod crash;
 mod poison;
 mod shared_sqlite;
