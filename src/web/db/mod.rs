@@ -35,11 +35,16 @@ impl Db {
     /// Opens (creating) the file and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Db, DbError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| DbError::Open {
+            crate::secret::private_dir(dir).map_err(|e| DbError::Open {
                 path: path.display().to_string(),
                 reason: e.to_string(),
             })?;
         }
+        // Password hashes and sessions: not for other local users.
+        crate::secret::private_file(path).map_err(|e| DbError::Open {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
         let conn = Connection::open(path).map_err(|e| DbError::Open {
             path: path.display().to_string(),
             reason: e.to_string(),

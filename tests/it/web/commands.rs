@@ -293,12 +293,31 @@ async fn demo_on_the_default_sqlite_store_mails_through_its_own_catcher() {
             "--poll-interval",
             "200ms",
         ],
-        dir.path(),
+        &dir.path().join("data"),
     )
     .await;
-    let jobs_db = dir.path().join("jobs.db");
+    let data = dir.path().join("data");
+    let jobs_db = data.join("jobs.db");
     assert!(banner.contains("sqlite://"), "{banner}");
     assert!(jobs_db.exists(), "the embedded store is in the data dir");
+    // Password hashes, sessions and job arguments: not for other local users.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let umask_022 = std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .any(|l| l.starts_with("Umask:") && l.ends_with("0022"));
+    for (path, private) in [
+        (data.clone(), 0o700),
+        (data.join("web.db"), 0o600),
+        (jobs_db.clone(), 0o600),
+    ] {
+        let m = mode(&path);
+        assert_eq!(m & 0o027, 0, "{}: {m:o}", path.display());
+        if umask_022 {
+            assert_eq!(m, private, "{}: {m:o}", path.display());
+        }
+    }
     let base = banner_url(&banner);
     assert!(banner.contains(&format!("{base}/mail/")), "{banner}");
     let http = reqwest::Client::builder()

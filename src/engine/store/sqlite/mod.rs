@@ -173,11 +173,14 @@ fn open_blocking(shown: PathBuf) -> Result<SqliteStore> {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    std::fs::create_dir_all(&dir)
+    crate::secret::private_dir(&dir)
         .map_err(|e| fail(format!("cannot create directory {}: {e}", dir.display())))?;
     let dir = std::fs::canonicalize(&dir)
         .map_err(|e| fail(format!("cannot resolve directory {}: {e}", dir.display())))?;
     let path = dir.join(file);
+    // Job arguments: not for other local users.
+    crate::secret::private_file(&path)
+        .map_err(|e| fail(format!("cannot create {}: {e}", path.display())))?;
     let conn = conn::retry_busy(|| {
         let mut conn = conn::open(&path, true)?;
         schema::migrate(&mut conn)?;
