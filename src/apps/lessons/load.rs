@@ -1,0 +1,462 @@
+//! The load lesson's driver: N simulated users post an app's real form
+//! (sync "run inline" or async "enqueue") over HTTP, concurrently, until M
+//! requests are answered or the time limit is reached, while a probe loads
+//! a plain page as another visitor would. `kiqlab load` and `/lessons/load`
+//! both run it; the figures come from `stats`.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::stats::{self, Bucket, Sample, Summary};
+use crate::shutdown::Shutdown;
+use crate::web::timing::Mode;
+
+/// At most this many simulated users.
+pub const MAX_USERS: u16 = 50;
+/// At most this many requests a mode.
+pub const MAX_REQUESTS: u16 = 1000;
+/// The longest a mode may run.
+pub const MAX_DURATION: Duration = Duration::from_secs(60);
+/// The plain page the probe loads: served by the same request pool as the
+/// forms, so it waits for a thread as any other visitor would.
+pub const PROBE_PATH: &str = "/";
+const PROBE_EVERY: Duration = Duration::from_millis(250);
+/// About this many slices in the latency-over-time chart.
+const SLICES: usize = 30;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LoadInputError {
+    #[error("unknown app {0:?}: choose snippets, fibtastic or blog")]
+    App(String),
+    #[error("users must be a whole number from 1 to {MAX_USERS}, not {0:?}")]
+    Users(String),
+    #[error("requests must be a whole number from 1 to {MAX_REQUESTS}, not {0:?}")]
+    Requests(String),
+    #[error("the duration limit must be a time from 1s to 60s (e.g. 30s), not {0:?}")]
+    Limit(String),
+}
+
+/// The app whose form the users post.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LoadApp {
+    Snippets,
+    Fibtastic,
+    Blog,
+}
+
+impl LoadApp {
+    pub const ALL: [LoadApp; 3] = [LoadApp::Snippets, LoadApp::Fibtastic, LoadApp::Blog];
+
+    pub fn parse(s: &str) -> Result<LoadApp, LoadInputError> {
+        LoadApp::ALL
+            .into_iter()
+            .find(|a| a.as_str() == s.trim())
+            .ok_or_else(|| LoadInputError::App(s.to_owned()))
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LoadApp::Snippets => "snippets",
+            LoadApp::Fibtastic => "fibtastic",
+            LoadApp::Blog => "blog",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            LoadApp::Snippets => "Snippets",
+            LoadApp::Fibtastic => "FibTastic",
+            LoadApp::Blog => "Blog",
+        }
+    }
+
+    /// Where the form posts, and request `n`'s fields as a person would fill
+    /// them in, with the button that picks the mode.
+    pub fn form(self, n: usize, mode: Mode) -> (&'static str, Vec<(&'static str, String)>) {
+        let mode = ("mode", mode.as_str().to_owned());
+        match self {
+            LoadApp::Snippets => (
+                "/snippets",
+                vec![
+                    ("language", "ruby".into()),
+                    ("code", format!("puts \"load lesson, request {n}\"")),
+                    mode,
+                ],
+            ),
+            LoadApp::Fibtastic => (
+                "/fibtastic",
+                vec![
+                    ("email", format!("student{}@example.com", n % 50 + 1)),
+                    ("sequence_length", "20".into()),
+                    mode,
+                ],
+            ),
+            LoadApp::Blog => (
+                "/blog/posts",
+                vec![
+                    ("title", format!("Load lesson, post {n}")),
+                    (
+                        "body",
+                        "Sidekiq runs background jobs in Ruby with Redis, so the web app \
+                         answers while workers do the slow work."
+                            .into(),
+                    ),
+                    ("tag_list", String::new()),
+                    mode,
+                ],
+            ),
+        }
+    }
+}
+
+impl std::str::FromStr for LoadApp {
+    type Err = LoadInputError;
+    fn from_str(s: &str) -> Result<LoadApp, LoadInputError> {
+        LoadApp::parse(s)
+    }
+}
+
+/// How many users post at once (1–50).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Users(u16);
+
+impl Users {
+    pub fn parse(s: &str) -> Result<Users, LoadInputError> {
+        match s.trim().parse::<u16>() {
+            Ok(n) if (1..=MAX_USERS).contains(&n) => Ok(Users(n)),
+            _ => Err(LoadInputError::Users(s.to_owned())),
+        }
+    }
+    pub fn get(self) -> usize {
+        usize::from(self.0)
+    }
+}
+
+impl std::str::FromStr for Users {
+    type Err = LoadInputError;
+    fn from_str(s: &str) -> Result<Users, LoadInputError> {
+        Users::parse(s)
+    }
+}
+
+/// How many requests a mode makes in all (1–1000).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Requests(u16);
+
+impl Requests {
+    pub fn parse(s: &str) -> Result<Requests, LoadInputError> {
+        match s.trim().parse::<u16>() {
+            Ok(n) if (1..=MAX_REQUESTS).contains(&n) => Ok(Requests(n)),
+            _ => Err(LoadInputError::Requests(s.to_owned())),
+        }
+    }
+    pub fn get(self) -> usize {
+        usize::from(self.0)
+    }
+}
+
+impl std::str::FromStr for Requests {
+    type Err = LoadInputError;
+    fn from_str(s: &str) -> Result<Requests, LoadInputError> {
+        Requests::parse(s)
+    }
+}
+
+/// How long a mode may run (1 s – 60 s).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DurationLimit(Duration);
+
+impl DurationLimit {
+    pub fn parse(s: &str) -> Result<DurationLimit, LoadInputError> {
+        match humantime::parse_duration(s.trim()) {
+            Ok(d) if d >= Duration::from_secs(1) && d <= MAX_DURATION => Ok(DurationLimit(d)),
+            _ => Err(LoadInputError::Limit(s.to_owned())),
+        }
+    }
+    pub fn get(self) -> Duration {
+        self.0
+    }
+}
+
+impl Default for DurationLimit {
+    fn default() -> DurationLimit {
+        DurationLimit(MAX_DURATION)
+    }
+}
+
+impl std::str::FromStr for DurationLimit {
+    type Err = LoadInputError;
+    fn from_str(s: &str) -> Result<DurationLimit, LoadInputError> {
+        DurationLimit::parse(s)
+    }
+}
+
+/// One load run's parameters.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The web node (its root).
+    pub base: url::Url,
+    pub app: LoadApp,
+    pub users: Users,
+    pub requests: Requests,
+    pub limit: DurationLimit,
+}
+
+/// How far a mode has got.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Progress {
+    pub mode: Mode,
+    pub done: usize,
+    pub planned: usize,
+}
+
+/// The plain page's load times during a run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Probe {
+    pub path: &'static str,
+    pub count: usize,
+    pub errors: usize,
+    pub p50_ms: Option<f64>,
+    pub max_ms: Option<f64>,
+}
+
+/// One mode's run.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModeRun {
+    pub mode: Mode,
+    pub planned: usize,
+    pub summary: Summary,
+    pub bucket_s: f64,
+    pub timeline: Vec<Bucket>,
+    pub probe: Probe,
+    /// Stopped by the time limit (or a shutdown) before every request ran.
+    pub cut_short: bool,
+    /// The first error, as a person can read it.
+    pub first_error: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot set up the HTTP client: {0}")]
+    Client(#[source] reqwest::Error),
+    #[error("{0} is not a URL this can post to: {1}")]
+    Url(url::Url, url::ParseError),
+}
+
+/// The users' HTTP client: no redirects followed (a request is the form's
+/// post up to its answer, the redirect), a connection per user kept.
+pub fn client(plan: &Plan) -> Result<reqwest::Client, LoadError> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_max_idle_per_host(plan.users.get() + 1)
+        .timeout(plan.limit.get())
+        .build()
+        .map_err(LoadError::Client)
+}
+
+/// Runs one mode: `plan.users` users share `plan.requests` posts, each
+/// posting again as soon as it has its answer; stops at the time limit or
+/// on `stop`. `on_progress` hears of every answer.
+pub async fn run_mode(
+    plan: &Plan,
+    mode: Mode,
+    http: &reqwest::Client,
+    stop: &Shutdown,
+    on_progress: &(dyn Fn(Progress) + Send + Sync),
+) -> Result<ModeRun, LoadError> {
+    let (path, _) = plan.app.form(0, mode);
+    let target = plan
+        .base
+        .join(path)
+        .map_err(|e| LoadError::Url(plan.base.clone(), e))?;
+    let probe_url = plan
+        .base
+        .join(PROBE_PATH)
+        .map_err(|e| LoadError::Url(plan.base.clone(), e))?;
+    let planned = plan.requests.get();
+    let began = Instant::now();
+    let deadline = tokio::time::Instant::from_std(began + plan.limit.get());
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let cut_short = AtomicBool::new(false);
+    let users_done = AtomicBool::new(false);
+    let samples: Mutex<Vec<Sample>> = Mutex::new(Vec::with_capacity(planned));
+    let first_error: Mutex<Option<String>> = Mutex::new(None);
+    let note_error = |e: String| {
+        if let Ok(mut f) = first_error.lock() {
+            f.get_or_insert(e);
+        }
+    };
+
+    let user = || async {
+        loop {
+            if stop.is_triggered() {
+                cut_short.store(true, Ordering::Relaxed);
+                return;
+            }
+            let n = next.fetch_add(1, Ordering::Relaxed);
+            if n >= planned {
+                return;
+            }
+            let (_, fields) = plan.app.form(n, mode);
+            let started = Instant::now();
+            let post = post_form(http, target.clone(), &fields);
+            let answer = tokio::select! {
+                a = tokio::time::timeout_at(deadline, post) => a.ok(),
+                _ = stop.wait() => None,
+            };
+            let ms = started.elapsed().as_secs_f64() * 1000.0;
+            let at_s = started.duration_since(began).as_secs_f64();
+            let ok = match answer {
+                Some(Ok(())) => true,
+                Some(Err(e)) => {
+                    note_error(e);
+                    false
+                }
+                None => {
+                    // The limit (or a shutdown) ended it: not an answer.
+                    cut_short.store(true, Ordering::Relaxed);
+                    return;
+                }
+            };
+            if let Ok(mut s) = samples.lock() {
+                s.push(Sample { at_s, ms, ok });
+            }
+            let d = done.fetch_add(1, Ordering::Relaxed) + 1;
+            on_progress(Progress {
+                mode,
+                done: d,
+                planned,
+            });
+        }
+    };
+    let users = async {
+        futures::future::join_all((0..plan.users.get()).map(|_| user())).await;
+        users_done.store(true, Ordering::Relaxed);
+    };
+    let probe = probe(http, probe_url, &users_done, deadline);
+    let ((), probe) = futures::join!(users, probe);
+
+    let elapsed_s = began.elapsed().as_secs_f64();
+    let mut samples = samples.into_inner().unwrap_or_default();
+    samples.sort_by(|a, b| a.at_s.total_cmp(&b.at_s));
+    let summary = Summary::of(&samples, elapsed_s);
+    let bucket_s = stats::bucket_width(elapsed_s, SLICES);
+    Ok(ModeRun {
+        mode,
+        planned,
+        timeline: stats::buckets(&samples, bucket_s),
+        bucket_s,
+        summary,
+        probe,
+        cut_short: cut_short.into_inner(),
+        first_error: first_error.into_inner().unwrap_or_default(),
+    })
+}
+
+/// One post of the form; `Err` with a readable reason for anything but a
+/// 2xx or 3xx answer, read to its end.
+async fn post_form(
+    http: &reqwest::Client,
+    url: url::Url,
+    fields: &[(&str, String)],
+) -> Result<(), String> {
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields.iter().map(|(k, v)| (k, v)))
+        .finish();
+    let resp = http
+        .post(url)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .header("Accept", "text/html")
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| crate::web::errors::chain(&e))?;
+    let status = resp.status();
+    resp.bytes()
+        .await
+        .map_err(|e| crate::web::errors::chain(&e))?;
+    if status.is_success() || status.is_redirection() {
+        Ok(())
+    } else {
+        Err(format!("HTTP {status}"))
+    }
+}
+
+/// Loads the plain page every `PROBE_EVERY` until the users are done (or
+/// the deadline), one at a time, as a visitor who is not part of the load.
+async fn probe(
+    http: &reqwest::Client,
+    url: url::Url,
+    users_done: &AtomicBool,
+    deadline: tokio::time::Instant,
+) -> Probe {
+    let mut times = Vec::new();
+    let mut errors = 0;
+    while !users_done.load(Ordering::Relaxed) && tokio::time::Instant::now() < deadline {
+        let started = Instant::now();
+        let get = async {
+            let r = http.get(url.clone()).send().await?;
+            let ok = r.status().is_success();
+            r.bytes().await?;
+            Ok::<bool, reqwest::Error>(ok)
+        };
+        match tokio::time::timeout_at(deadline, get).await {
+            Ok(Ok(true)) => times.push(started.elapsed().as_secs_f64() * 1000.0),
+            Ok(_) => errors += 1,
+            Err(_) => break,
+        }
+        // Poll in small steps so the probe ends soon after the users.
+        let pause = tokio::time::Instant::now() + PROBE_EVERY;
+        while tokio::time::Instant::now() < pause && !users_done.load(Ordering::Relaxed) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    let times = stats::sorted(times);
+    Probe {
+        path: PROBE_PATH,
+        count: times.len() + errors,
+        errors,
+        p50_ms: stats::percentile(&times, 50.0),
+        max_ms: times.last().copied(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inputs_are_checked_at_the_edge() {
+        assert_eq!(LoadApp::parse("blog"), Ok(LoadApp::Blog));
+        assert!(LoadApp::parse("sidekiq").is_err());
+        assert_eq!(Users::parse("50").map(Users::get), Ok(50));
+        for bad in ["0", "51", "-1", "x", ""] {
+            assert!(Users::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(Requests::parse("1000").map(Requests::get), Ok(1000));
+        assert!(Requests::parse("1001").is_err());
+        assert_eq!(
+            DurationLimit::parse("60s").map(DurationLimit::get),
+            Ok(MAX_DURATION)
+        );
+        for bad in ["61s", "0s", "500ms", "soon"] {
+            assert!(DurationLimit::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn each_app_posts_its_own_form_with_the_mode_button() {
+        for app in LoadApp::ALL {
+            let (path, fields) = app.form(3, Mode::Sync);
+            assert!(path.starts_with('/'));
+            assert!(fields.contains(&("mode", "sync".into())), "{app:?}");
+        }
+        let (_, f) = LoadApp::Fibtastic.form(0, Mode::Async);
+        assert!(f.contains(&("email", "student1@example.com".into())));
+    }
+}

@@ -1,0 +1,177 @@
+//! The page's one load run at a time: started in a background task (sync,
+//! then async), watched through snapshots, stopped with the web node.
+
+use std::sync::{Arc, Mutex};
+
+use serde::Serialize;
+use tokio::task::JoinHandle;
+use tracing::Instrument;
+
+use super::load::{self, LoadError, ModeRun, Plan, Progress};
+use crate::shutdown::Shutdown;
+use crate::web::timing::Mode;
+
+/// The modes a lesson runs, in order: the slow way first.
+pub const MODES: [Mode; 2] = [Mode::Sync, Mode::Async];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    Running,
+    Done,
+    Failed,
+}
+
+/// A lesson's run as the page shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Lesson {
+    pub id: u64,
+    pub app: load::LoadApp,
+    pub users: usize,
+    pub requests: usize,
+    pub started_by: String,
+    pub started_at: f64,
+    pub phase: Phase,
+    /// The mode running now and how far it is.
+    pub progress: Option<Progress>,
+    /// The modes that finished, in order.
+    pub runs: Vec<ModeRun>,
+    pub error: Option<String>,
+}
+
+/// A second start while one runs.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error(
+    "A load run is already going ({0}); only one runs at a time. This page shows it until it ends."
+)]
+pub struct Busy(pub String);
+
+#[derive(Default)]
+struct Inner {
+    next_id: u64,
+    current: Option<Lesson>,
+    task: Option<JoinHandle<()>>,
+}
+
+/// Shared by every request of a web node (one per `Application`).
+pub struct LoadRuns {
+    inner: Arc<Mutex<Inner>>,
+    stop: Shutdown,
+}
+
+impl Default for LoadRuns {
+    fn default() -> LoadRuns {
+        LoadRuns {
+            inner: Arc::new(Mutex::new(Inner::default())),
+            stop: Shutdown::new(),
+        }
+    }
+}
+
+impl LoadRuns {
+    /// The current or last lesson.
+    pub fn snapshot(&self) -> Option<Lesson> {
+        self.inner.lock().ok().and_then(|i| i.current.clone())
+    }
+
+    /// Starts a lesson unless one is running.
+    pub fn start(&self, plan: Plan, started_by: String) -> Result<u64, Busy> {
+        let mut inner = self
+            .inner
+            .lock()
+            .map_err(|_| Busy("the runner's state is poisoned".into()))?;
+        if let Some(c) = inner.current.as_ref().filter(|c| c.phase == Phase::Running) {
+            let how_far = match c.progress {
+                Some(p) => format!(
+                    "{}, {} of {} requests, started by {}",
+                    p.mode.as_str(),
+                    p.done,
+                    p.planned,
+                    c.started_by
+                ),
+                None => format!("started by {}", c.started_by),
+            };
+            return Err(Busy(how_far));
+        }
+        if self.stop.is_triggered() {
+            return Err(Busy("the web node is stopping".into()));
+        }
+        inner.next_id += 1;
+        let id = inner.next_id;
+        inner.current = Some(Lesson {
+            id,
+            app: plan.app,
+            users: plan.users.get(),
+            requests: plan.requests.get(),
+            started_by,
+            started_at: crate::engine::clock::now_secs(),
+            phase: Phase::Running,
+            progress: None,
+            runs: Vec::new(),
+            error: None,
+        });
+        let span = tracing::info_span!("load_lesson", id, app = plan.app.as_str());
+        let task = tokio::spawn(run(self.inner.clone(), plan, self.stop.clone()).instrument(span));
+        inner.task = Some(task);
+        Ok(id)
+    }
+
+    /// Stops a running lesson and waits for its task.
+    pub async fn stop(&self) {
+        self.stop.trigger();
+        let task = self.inner.lock().ok().and_then(|mut i| i.task.take());
+        if let Some(t) = task {
+            if let Err(e) = t.await {
+                tracing::warn!(error = %e, "the load lesson's task failed");
+            }
+        }
+    }
+}
+
+fn update(inner: &Mutex<Inner>, f: impl FnOnce(&mut Lesson)) {
+    if let Some(l) = inner.lock().ok().as_mut().and_then(|i| i.current.as_mut()) {
+        f(l);
+    }
+}
+
+async fn run(inner: Arc<Mutex<Inner>>, plan: Plan, stop: Shutdown) {
+    tracing::info!(
+        users = plan.users.get(),
+        requests = plan.requests.get(),
+        "load lesson started"
+    );
+    let result = run_modes(&inner, &plan, &stop).await;
+    update(&inner, |l| {
+        l.progress = None;
+        match result {
+            Ok(()) => l.phase = Phase::Done,
+            Err(e) => {
+                l.phase = Phase::Failed;
+                l.error = Some(e.to_string());
+            }
+        }
+    });
+    tracing::info!("load lesson ended");
+}
+
+async fn run_modes(
+    inner: &Arc<Mutex<Inner>>,
+    plan: &Plan,
+    stop: &Shutdown,
+) -> Result<(), LoadError> {
+    let http = load::client(plan)?;
+    for mode in MODES {
+        if stop.is_triggered() {
+            break;
+        }
+        let on_progress = |p: Progress| update(inner, |l| l.progress = Some(p));
+        on_progress(Progress {
+            mode,
+            done: 0,
+            planned: plan.requests.get(),
+        });
+        let r = load::run_mode(plan, mode, &http, stop, &on_progress).await?;
+        update(inner, |l| l.runs.push(r));
+    }
+    Ok(())
+}
