@@ -157,10 +157,13 @@ pub fn json_line(runs: &[ModeRun]) -> Value {
     Value::Object(line)
 }
 
+/// A table line: its label and how a run's figure reads.
+type Figure<'a> = (&'a str, &'a dyn Fn(&ModeRun) -> String);
+
 /// The runs side by side, for a person.
 pub fn table(plan: &Plan, runs: &[ModeRun]) -> String {
     let ms = |v: Option<f64>| v.map(format_ms).unwrap_or_else(|| "-".into());
-    let lines: [(&str, &dyn Fn(&ModeRun) -> String); 9] = [
+    let lines: [Figure; 9] = [
         ("answered", &|r| {
             format!("{}/{}", r.summary.requests, r.planned)
         }),

@@ -338,7 +338,7 @@ pub async fn run_mode(
         futures::future::join_all((0..plan.users.get()).map(|_| user())).await;
         users_done.store(true, Ordering::Relaxed);
     };
-    let probe = probe(http, probe_url, &users_done, deadline);
+    let probe = probe(http, probe_url, &users_done, deadline, stop);
     let ((), probe) = futures::join!(users, probe);
 
     let elapsed_s = began.elapsed().as_secs_f64();
@@ -394,6 +394,7 @@ async fn probe(
     url: url::Url,
     users_done: &AtomicBool,
     deadline: tokio::time::Instant,
+    stop: &Shutdown,
 ) -> Probe {
     let mut times = Vec::new();
     let mut errors = 0;
@@ -405,10 +406,14 @@ async fn probe(
             r.bytes().await?;
             Ok::<bool, reqwest::Error>(ok)
         };
-        match tokio::time::timeout_at(deadline, get).await {
-            Ok(Ok(true)) => times.push(started.elapsed().as_secs_f64() * 1000.0),
-            Ok(_) => errors += 1,
-            Err(_) => break,
+        let answer = tokio::select! {
+            a = tokio::time::timeout_at(deadline, get) => a.ok(),
+            _ = stop.wait() => None,
+        };
+        match answer {
+            Some(Ok(true)) => times.push(started.elapsed().as_secs_f64() * 1000.0),
+            Some(_) => errors += 1,
+            None => break,
         }
         // Poll in small steps so the probe ends soon after the users.
         let pause = tokio::time::Instant::now() + PROBE_EVERY;

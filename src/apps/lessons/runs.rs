@@ -19,6 +19,8 @@ pub const MODES: [Mode; 2] = [Mode::Sync, Mode::Async];
 pub enum Phase {
     Running,
     Done,
+    /// Ended by the web node stopping.
+    Stopped,
     Failed,
 }
 
@@ -144,6 +146,7 @@ async fn run(inner: Arc<Mutex<Inner>>, plan: Plan, stop: Shutdown) {
     update(&inner, |l| {
         l.progress = None;
         match result {
+            Ok(()) if stop.is_triggered() => l.phase = Phase::Stopped,
             Ok(()) => l.phase = Phase::Done,
             Err(e) => {
                 l.phase = Phase::Failed;
@@ -174,4 +177,51 @@ async fn run_modes(
         update(inner, |l| l.runs.push(r));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::apps::lessons::load::{DurationLimit, LoadApp, Requests, Users};
+
+    /// A server that accepts connections and never answers.
+    async fn silent_server() -> (url::Url, tokio::task::JoinHandle<()>) {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = url::Url::parse(&format!("http://{}/", l.local_addr().unwrap())).unwrap();
+        let task = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((s, _)) = l.accept().await {
+                held.push(s);
+            }
+        });
+        (url, task)
+    }
+
+    #[tokio::test]
+    async fn one_run_at_a_time_and_stop_ends_it() {
+        let (base, server) = silent_server().await;
+        let plan = Plan {
+            base,
+            app: LoadApp::Snippets,
+            users: Users::parse("2").unwrap(),
+            requests: Requests::parse("10").unwrap(),
+            limit: DurationLimit::default(),
+        };
+        let runs = LoadRuns::default();
+        assert!(runs.snapshot().is_none());
+        assert_eq!(runs.start(plan.clone(), "teacher".into()).unwrap(), 1);
+        let busy = runs.start(plan, "another".into()).unwrap_err();
+        assert!(busy.to_string().contains("teacher"), "{busy}");
+        assert_eq!(runs.snapshot().unwrap().phase, Phase::Running);
+        tokio::time::timeout(std::time::Duration::from_secs(10), runs.stop())
+            .await
+            .expect("stop ends a run whose server never answers");
+        let lesson = runs.snapshot().unwrap();
+        assert_eq!(lesson.phase, Phase::Stopped);
+        assert!(lesson
+            .runs
+            .iter()
+            .all(|r| r.cut_short && r.summary.requests == 0));
+        server.abort();
+    }
 }
