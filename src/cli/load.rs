@@ -163,7 +163,7 @@ type Figure<'a> = (&'a str, &'a dyn Fn(&ModeRun) -> String);
 /// The runs side by side, for a person.
 pub fn table(plan: &Plan, runs: &[ModeRun]) -> String {
     let ms = |v: Option<f64>| v.map(format_ms).unwrap_or_else(|| "-".into());
-    let lines: [Figure; 9] = [
+    let lines: [Figure; 10] = [
         ("answered", &|r| {
             format!("{}/{}", r.summary.requests, r.planned)
         }),
@@ -177,6 +177,7 @@ pub fn table(plan: &Plan, runs: &[ModeRun]) -> String {
         ("plain page p50/max", &|r| {
             format!("{} / {}", ms(r.probe.p50_ms), ms(r.probe.max_ms))
         }),
+        ("plain page loads", &|r| r.probe.count.to_string()),
     ];
     let mut s = format!(
         "kiqlab load: {} at {}, {} users, {} requests a mode\n\n{:<20}",
