@@ -139,17 +139,19 @@ fn progress_bar(mode: Mode, planned: usize) -> indicatif::ProgressBar {
 /// `{"sync": {"p50_ms": …, "p95_ms", "p99_ms", "max_ms", "req_per_s", "errors"}, …}`
 /// for the modes that ran (a latency is null when no request succeeded).
 pub fn json_line(runs: &[ModeRun]) -> Value {
+    // Microseconds are as fine as a client's clock is worth.
+    let round = |v: f64| (v * 1000.0).round() / 1000.0;
     let mut line = Map::new();
     for r in runs {
         let s = &r.summary;
         line.insert(
             r.mode.as_str().to_owned(),
             json!({
-                "p50_ms": s.p50_ms,
-                "p95_ms": s.p95_ms,
-                "p99_ms": s.p99_ms,
-                "max_ms": s.max_ms,
-                "req_per_s": s.req_per_s,
+                "p50_ms": s.p50_ms.map(round),
+                "p95_ms": s.p95_ms.map(round),
+                "p99_ms": s.p99_ms.map(round),
+                "max_ms": s.max_ms.map(round),
+                "req_per_s": round(s.req_per_s),
                 "errors": s.errors,
             }),
         );

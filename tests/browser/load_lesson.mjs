@@ -1,6 +1,7 @@
 // The load lesson (/lessons/load) in headless Chromium: an anonymous visitor
 // is sent to sign in and back; the demo's admin runs 10 users x 30 requests
-// against Snippets, watches it run (the page refreshes itself), and gets
+// against Snippets, watches it run (the page refreshes itself with the
+// figures so far), and gets
 // sync and async side by side with the latency-over-time chart. Run through
 // run.sh, which starts the demo and sets BASE_URL and ADMIN_PASSWORD.
 import { checker, env, expect, openBrowser } from "./harness.mjs";
@@ -28,6 +29,10 @@ try {
     await page.click("#start");
     await page.locator("#lesson[data-phase=running]").waitFor();
     await page.locator("#phase", { hasText: "sync" }).waitFor();
+    // The figures so far, refreshed every second while it runs.
+    await page.locator("#load-results thead th", { hasText: "sync (so far)" }).waitFor();
+    await page.locator("#row-answered td", { hasText: /^([5-9]|[12]\d) of 30/ }).waitFor();
+    await page.locator("#load-chart polyline.sync").first().waitFor();
     expect(await page.locator("#start").isDisabled(), "no second start while it runs");
   });
 

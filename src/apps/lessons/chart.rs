@@ -9,7 +9,7 @@ use super::load::ModeRun;
 pub const WIDTH: f64 = 720.0;
 pub const HEIGHT: f64 = 260.0;
 const LEFT: f64 = 70.0;
-const RIGHT: f64 = 710.0;
+const RIGHT: f64 = 690.0;
 const TOP: f64 = 10.0;
 const BOTTOM: f64 = 230.0;
 
@@ -55,11 +55,16 @@ pub fn nice_step(top: f64, n: usize) -> f64 {
         .unwrap_or(10.0 * mag)
 }
 
+/// A tick's number without float noise (0.6, not 0.6000000000000001).
+fn num(v: f64) -> String {
+    format!("{}", (v * 1e6).round() / 1e6)
+}
+
 fn ms_label(ms: f64) -> String {
     if ms >= 1000.0 {
-        format!("{} s", ms / 1000.0)
+        format!("{} s", num(ms / 1000.0))
     } else {
-        format!("{ms} ms")
+        format!("{} ms", num(ms))
     }
 }
 
@@ -123,7 +128,7 @@ pub fn chart(runs: &[ModeRun]) -> Option<Chart> {
         bottom: BOTTOM,
         x_ticks: ticks(x_step, x_top, &|s| Tick {
             pos: round(x(s)),
-            label: format!("{s} s"),
+            label: format!("{} s", num(s)),
         }),
         y_ticks: ticks(y_step, y_top, &|ms| Tick {
             pos: round(y(ms)),
@@ -165,6 +170,9 @@ mod tests {
         assert_eq!(nice_step(7300.0, 5), 2000.0);
         assert_eq!(nice_step(0.9, 5), 0.2);
         assert_eq!(nice_step(0.0, 5), 1.0);
+        assert_eq!(num(3.0 * 0.2), "0.6");
+        assert_eq!(ms_label(1200.0000000001), "1.2 s");
+        assert_eq!(ms_label(500.0), "500 ms");
     }
 
     #[test]

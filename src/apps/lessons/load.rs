@@ -212,6 +212,9 @@ pub struct Progress {
     pub mode: Mode,
     pub done: usize,
     pub planned: usize,
+    /// The answer that made it `done` (none at the start).
+    #[serde(skip)]
+    pub answer: Option<Sample>,
 }
 
 /// The plain page's load times during a run.
@@ -331,6 +334,7 @@ pub async fn run_mode(
                 mode,
                 done: d,
                 planned,
+                answer: Some(Sample { at_s, ms, ok }),
             });
         }
     };
@@ -341,21 +345,36 @@ pub async fn run_mode(
     let probe = probe(http, probe_url, &users_done, deadline, stop);
     let ((), probe) = futures::join!(users, probe);
 
-    let elapsed_s = began.elapsed().as_secs_f64();
-    let mut samples = samples.into_inner().unwrap_or_default();
-    samples.sort_by(|a, b| a.at_s.total_cmp(&b.at_s));
-    let summary = Summary::of(&samples, elapsed_s);
-    let bucket_s = stats::bucket_width(elapsed_s, SLICES);
-    Ok(ModeRun {
-        mode,
-        planned,
-        timeline: stats::buckets(&samples, bucket_s),
-        bucket_s,
-        summary,
-        probe,
-        cut_short: cut_short.into_inner(),
-        first_error: first_error.into_inner().unwrap_or_default(),
-    })
+    let samples = samples.into_inner().unwrap_or_default();
+    let mut run = ModeRun::so_far(mode, planned, &samples, began.elapsed().as_secs_f64());
+    run.probe = probe;
+    run.cut_short = cut_short.into_inner();
+    run.first_error = first_error.into_inner().unwrap_or_default();
+    Ok(run)
+}
+
+impl ModeRun {
+    /// The figures of the answers in so far, `elapsed_s` into the mode
+    /// (no probe figures, nothing cut short).
+    pub fn so_far(mode: Mode, planned: usize, samples: &[Sample], elapsed_s: f64) -> ModeRun {
+        let bucket_s = stats::bucket_width(elapsed_s, SLICES);
+        ModeRun {
+            mode,
+            planned,
+            summary: Summary::of(samples, elapsed_s),
+            bucket_s,
+            timeline: stats::buckets(samples, bucket_s),
+            probe: Probe {
+                path: PROBE_PATH,
+                count: 0,
+                errors: 0,
+                p50_ms: None,
+                max_ms: None,
+            },
+            cut_short: false,
+            first_error: None,
+        }
+    }
 }
 
 /// One post of the form; `Err` with a readable reason for anything but a

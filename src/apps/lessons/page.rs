@@ -121,10 +121,24 @@ fn render(
     ctx.insert("max_requests", &super::load::MAX_REQUESTS);
     ctx.insert("lesson", &lesson);
     if let Some(l) = lesson {
-        ctx.insert("modes", &l.runs.iter().map(|r| r.mode).collect::<Vec<_>>());
-        ctx.insert("rows", &rows(&l.runs));
+        // The finished modes, then the running one's figures so far.
+        let shown: Vec<ModeRun> = l.runs.iter().chain(&l.so_far).cloned().collect();
+        let heads: Vec<String> = shown
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                if i < l.runs.len() {
+                    r.mode.as_str().to_owned()
+                } else {
+                    format!("{} (so far)", r.mode.as_str())
+                }
+            })
+            .collect();
+        ctx.insert("modes", &shown.iter().map(|r| r.mode).collect::<Vec<_>>());
+        ctx.insert("heads", &heads);
+        ctx.insert("rows", &rows(&shown));
         ctx.insert("ratio", &ratio(&l.runs));
-        ctx.insert("chart", &chart::chart(&l.runs));
+        ctx.insert("chart", &chart::chart(&shown));
         ctx.insert(
             "first_errors",
             &l.runs

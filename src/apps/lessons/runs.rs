@@ -2,12 +2,14 @@
 //! then async), watched through snapshots, stopped with the web node.
 
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use serde::Serialize;
 use tokio::task::JoinHandle;
 use tracing::Instrument;
 
 use super::load::{self, LoadError, ModeRun, Plan, Progress};
+use super::stats::Sample;
 use crate::shutdown::Shutdown;
 use crate::web::timing::Mode;
 
@@ -38,7 +40,14 @@ pub struct Lesson {
     pub progress: Option<Progress>,
     /// The modes that finished, in order.
     pub runs: Vec<ModeRun>,
+    /// The running mode's figures so far (in a snapshot).
+    pub so_far: Option<ModeRun>,
     pub error: Option<String>,
+    /// The running mode's answers, and when it began.
+    #[serde(skip)]
+    live: Vec<Sample>,
+    #[serde(skip)]
+    live_since: Option<Instant>,
 }
 
 /// A second start while one runs.
@@ -73,7 +82,12 @@ impl Default for LoadRuns {
 impl LoadRuns {
     /// The current or last lesson.
     pub fn snapshot(&self) -> Option<Lesson> {
-        self.inner.lock().ok().and_then(|i| i.current.clone())
+        let mut l = self.inner.lock().ok()?.current.clone()?;
+        if let (Some(p), Some(since)) = (l.progress, l.live_since) {
+            let elapsed = since.elapsed().as_secs_f64();
+            l.so_far = Some(ModeRun::so_far(p.mode, p.planned, &l.live, elapsed));
+        }
+        Some(l)
     }
 
     /// Starts a lesson unless one is running.
@@ -110,7 +124,10 @@ impl LoadRuns {
             phase: Phase::Running,
             progress: None,
             runs: Vec::new(),
+            so_far: None,
             error: None,
+            live: Vec::new(),
+            live_since: None,
         });
         let span = tracing::info_span!("load_lesson", id, app = plan.app.as_str());
         let task = tokio::spawn(run(self.inner.clone(), plan, self.stop.clone()).instrument(span));
@@ -145,6 +162,7 @@ async fn run(inner: Arc<Mutex<Inner>>, plan: Plan, stop: Shutdown) {
     let result = run_modes(&inner, &plan, &stop).await;
     update(&inner, |l| {
         l.progress = None;
+        l.live_since = None;
         match result {
             Ok(()) if stop.is_triggered() => l.phase = Phase::Stopped,
             Ok(()) => l.phase = Phase::Done,
@@ -167,14 +185,27 @@ async fn run_modes(
         if stop.is_triggered() {
             break;
         }
-        let on_progress = |p: Progress| update(inner, |l| l.progress = Some(p));
-        on_progress(Progress {
-            mode,
-            done: 0,
-            planned: plan.requests.get(),
+        update(inner, |l| {
+            l.live.clear();
+            l.live_since = Some(Instant::now());
+            l.progress = Some(Progress {
+                mode,
+                done: 0,
+                planned: plan.requests.get(),
+                answer: None,
+            });
         });
+        let on_progress = |p: Progress| {
+            update(inner, |l| {
+                l.live.extend(p.answer);
+                l.progress = Some(p);
+            })
+        };
         let r = load::run_mode(plan, mode, &http, stop, &on_progress).await?;
-        update(inner, |l| l.runs.push(r));
+        update(inner, |l| {
+            l.runs.push(r);
+            l.live.clear();
+        });
     }
     Ok(())
 }

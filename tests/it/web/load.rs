@@ -174,6 +174,12 @@ async fn the_load_page_is_for_admins_only_and_runs_sync_then_async() {
     assert_eq!(status, 403, "{body}");
     assert!(body.contains("not an admin"), "{body}");
 
+    // Linked from the home page and /timings.
+    for page in ["/", "/timings"] {
+        let (status, body) = anon.get(page).await;
+        assert_eq!(status, 200);
+        assert!(body.contains("href=\"/lessons/load\""), "{page}: {body}");
+    }
     let mut admin = dash.admin().await;
     let (status, page) = admin.get("/lessons/load").await;
     assert_eq!(status, 200, "{page}");
