@@ -9,7 +9,8 @@ use anyhow::Context;
 use clap::{Args as ClapArgs, ValueEnum};
 use serde_json::{json, Map, Value};
 
-use crate::apps::lessons::load::{self, DurationLimit, LoadApp, ModeRun, Plan, Requests, Users};
+use crate::apps::lessons::input::{DurationLimit, LoadApp, Requests, Users};
+use crate::apps::lessons::load::{self, ModeRun, Plan};
 use crate::shutdown::Shutdown;
 use crate::web::templates::format_ms;
 use crate::web::timing::Mode;

@@ -2,6 +2,8 @@
 //!
 //! # Layout
 //!
+//! - `input`: what a run is asked for (app and its form, users, requests,
+//!   time limit), parsed at the edge
 //! - `load`: the load driver (users posting an app's form, sync or async,
 //!   with a plain-page probe) that `kiqlab load` and the page share
 //! - `stats`: percentiles, the per-mode summary, latency over time
@@ -10,6 +12,7 @@
 //! - `page`: `/lessons/load` and its JSON status (admins only)
 
 mod chart;
+pub mod input;
 pub mod load;
 mod page;
 mod runs;

@@ -8,7 +8,8 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 use super::chart;
-use super::load::{DurationLimit, LoadApp, LoadInputError, ModeRun, Plan, Requests, Users};
+use super::input::{self, DurationLimit, LoadApp, LoadInputError, Requests, Users};
+use super::load::{ModeRun, Plan};
 use super::runs::{Lesson, LoadRuns, Phase};
 use crate::web::auth::Admin;
 use crate::web::errors::PageError;
@@ -117,8 +118,8 @@ fn render(
             })
             .collect::<Vec<_>>(),
     );
-    ctx.insert("max_users", &super::load::MAX_USERS);
-    ctx.insert("max_requests", &super::load::MAX_REQUESTS);
+    ctx.insert("max_users", &input::MAX_USERS);
+    ctx.insert("max_requests", &input::MAX_REQUESTS);
     ctx.insert("lesson", &lesson);
     if let Some(l) = lesson {
         // The finished modes, then the running one's figures so far.

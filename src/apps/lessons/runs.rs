@@ -30,7 +30,7 @@ pub enum Phase {
 #[derive(Debug, Clone, Serialize)]
 pub struct Lesson {
     pub id: u64,
-    pub app: load::LoadApp,
+    pub app: super::input::LoadApp,
     pub users: usize,
     pub requests: usize,
     pub started_by: String,
@@ -213,7 +213,7 @@ async fn run_modes(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::apps::lessons::load::{DurationLimit, LoadApp, Requests, Users};
+    use crate::apps::lessons::input::{DurationLimit, LoadApp, Requests, Users};
 
     /// A server that accepts connections and never answers.
     async fn silent_server() -> (url::Url, tokio::task::JoinHandle<()>) {
