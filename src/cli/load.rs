@@ -191,13 +191,13 @@ pub fn table(plan: &Plan, runs: &[ModeRun]) -> String {
         ""
     );
     for r in runs {
-        s.push_str(&format!("{:>16}", r.mode.as_str()));
+        s.push_str(&format!("{:>18}", r.mode.as_str()));
     }
     s.push('\n');
     for (label, f) in lines {
         s.push_str(&format!("{label:<20}"));
         for r in runs {
-            s.push_str(&format!("{:>16}", f(r)));
+            s.push_str(&format!("{:>18}", f(r)));
         }
         s.push('\n');
     }
