@@ -48,4 +48,6 @@ echo "dashboard render times (100k queued, 100k retries)…" >&2
 bash bench/dashboard.sh "$JOBS" 10 > "$RAW/dashboard.jsonl"
 
 python3 bench/report.py "$RAW" "$JOBS" "$REPS" "$(redis-server --version)" > "$OUT"
+echo "the load lesson against kiqlab demo…" >&2
+bash bench/load_lesson.sh "$BIN" >> "$OUT"
 echo "wrote $OUT" >&2

@@ -10,6 +10,7 @@
 //! - `home`: `/`, the latest of each app
 //! - `timings`: `/timings`, each app's sync and async response times
 //! - `tutorials`: `/tutorials`, the walkthroughs' steps as a checklist
+//! - `lessons/`: `/lessons/load`, sync against async under load (and `kiqlab load`'s driver)
 //! - `config`: what the apps' jobs reach (web node, SMTP, tagger) and timeouts
 //! - `services`: what a running job shares (its configuration, one HTTP client)
 //! - `internal/`: the workers' internal API: token gate, client, errors
@@ -22,6 +23,7 @@ pub mod fibtastic;
 mod home;
 pub mod internal;
 pub mod job_state;
+pub mod lessons;
 pub mod playground;
 pub mod services;
 pub mod snippets;
@@ -63,6 +65,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(fibtastic::configure)
         .configure(blog::configure)
         .configure(playground::configure)
+        .configure(lessons::configure)
         .service(
             web::scope("/internal")
                 .wrap(middleware::from_fn(internal::require_token))
@@ -92,4 +95,5 @@ pub const TEMPLATES: &[Part] = &[
     blog::TEMPLATES,
     playground::TEMPLATES,
     tutorials::TEMPLATES,
+    lessons::TEMPLATES,
 ];

@@ -8,6 +8,7 @@ mod demo;
 mod embedded_args;
 mod enqueue;
 mod jobs_args;
+mod load;
 mod mailcatcher;
 mod signals;
 mod stats;
@@ -70,6 +71,8 @@ pub enum Command {
     Tagger(tagger::Args),
     /// Dashboard accounts: create users, grant admin
     Admin(admin::Args),
+    /// The load lesson: N users post an app's form sync and/or async; p50/p95/p99, req/s, errors
+    Load(load::Args),
 }
 
 impl Command {
@@ -84,6 +87,7 @@ impl Command {
             Command::Web(a) => web::run(a).await,
             Command::Demo(a) => demo::run(a).await,
             Command::Admin(a) => admin::run(a).await,
+            Command::Load(a) => load::run(a).await,
         }
     }
 }

@@ -49,6 +49,7 @@ pub struct Application {
     admin: Option<AdminLogin>,
     mail: Option<MailCatcher>,
     relay: Relay,
+    lessons: web::Data<crate::apps::lessons::LoadRuns>,
     handle: ServerHandle,
     server: JoinHandle<std::io::Result<()>>,
 }
@@ -115,6 +116,8 @@ impl Application {
             settings.request_threads,
             crate::apps::PAGES,
         ));
+        let lessons = web::Data::new(crate::apps::lessons::LoadRuns::default());
+        let lessons_data = lessons.clone();
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(middleware::from_fn(crate::web::auth::provide_account))
@@ -127,6 +130,7 @@ impl Application {
                 .app_data(state.clone())
                 .app_data(templates.clone())
                 .app_data(timings.clone())
+                .app_data(lessons_data.clone())
                 .app_data(form_config())
                 .app_data(json_config())
                 .configure(|cfg| embedded.configure(cfg))
@@ -152,6 +156,7 @@ impl Application {
             admin,
             mail,
             relay,
+            lessons,
             handle,
             server,
         })
@@ -194,6 +199,7 @@ impl Application {
         let Application {
             mail,
             relay,
+            lessons,
             handle,
             mut server,
             ..
@@ -212,6 +218,8 @@ impl Application {
                 anyhow::bail!("the web server stopped unexpectedly")
             }
             None => {
+                // A load lesson posts to this server: end it first.
+                lessons.stop().await;
                 handle.stop(true).await;
                 let served = server.await;
                 // Last: rows it has not sent stay in web.db for the next start.

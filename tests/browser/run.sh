@@ -70,3 +70,6 @@ BASE_URL="$base_url" SCREENSHOT_DIR="$root/docs/screenshots" timeout --kill-afte
 # The dashboard, signed in as the admin the demo made.
 BASE_URL="$base_url" SCREENSHOT_DIR="$root/docs/screenshots" \
   ADMIN_PASSWORD="$(cat "$work/data/admin-password")" timeout --kill-after=10 900 node "$here/dashboard.mjs"
+# The load lesson (admins only): sync then async, side by side.
+BASE_URL="$base_url" SCREENSHOT_DIR="$root/docs/screenshots" \
+  ADMIN_PASSWORD="$(cat "$work/data/admin-password")" timeout --kill-after=10 900 node "$here/load_lesson.mjs"

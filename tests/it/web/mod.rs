@@ -13,6 +13,7 @@ mod fibtastic;
 mod healing;
 mod internal_api;
 mod job_state;
+mod load;
 mod outbox;
 mod pages;
 mod permanent;
