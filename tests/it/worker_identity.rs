@@ -313,3 +313,71 @@ fn bad_source_addresses_are_refused_with_a_reason() {
     );
     assert!(!err.contains("panicked"), "{err}");
 }
+
+/// `kiqlab demo` gives its workers their own addresses with no set-up, says
+/// so in its banner, and they register with them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_gives_each_worker_its_own_address() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let dir = temp_dir();
+    let db = dir.path().join("jobs.db");
+    let mut demo = tokio::process::Command::new(kiqlab_bin())
+        .args(["demo", "--port", "0", "--smtp-port", "0", "--workers", "2"])
+        .arg("--store")
+        .arg(format!("sqlite://{}", db.display()))
+        .env("KIQLAB_DATA_DIR", dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(demo.stdout.take().unwrap()).lines();
+    let addresses = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(l) = lines.next_line().await.unwrap() {
+            if let Some(rest) = l.trim_start().strip_prefix("addresses ") {
+                return rest.trim().to_owned();
+            }
+        }
+        panic!("the demo's banner has no addresses line");
+    })
+    .await
+    .expect("the demo's banner");
+    assert!(
+        addresses.starts_with("worker-01 127.0.0.11, worker-02 127.0.0.12"),
+        "{addresses}"
+    );
+    let store = kiqlab::engine::store::open(
+        &kiqlab::engine::store::url::StoreUrl::parse(&format!("sqlite://{}", db.display()))
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    let seen = eventually(Duration::from_secs(60), "two demo workers", || async {
+        let mut ps = store.processes(now_secs()).await.ok()?;
+        ps.retain(|p| p.hostname().starts_with("worker-"));
+        let mut seen: Vec<(String, String)> = ps
+            .iter()
+            .map(|p| (p.hostname().to_owned(), p.ip().to_owned()))
+            .collect();
+        seen.sort();
+        (seen.len() == 2).then_some(seen)
+    })
+    .await;
+    assert_eq!(
+        seen,
+        [
+            ("worker-01".to_owned(), "127.0.0.11".to_owned()),
+            ("worker-02".to_owned(), "127.0.0.12".to_owned())
+        ]
+    );
+    use rustix::process::{kill_process, Pid, Signal};
+    kill_process(
+        Pid::from_raw(demo.id().unwrap() as i32).unwrap(),
+        Signal::TERM,
+    )
+    .unwrap();
+    tokio::time::timeout(Duration::from_secs(30), demo.wait())
+        .await
+        .expect("the demo stops")
+        .unwrap();
+}
