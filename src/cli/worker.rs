@@ -157,7 +157,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let url = args.store.url()?;
     config.store_addr = store_addr(&url).await;
     if let Some(source) = args.source_ip {
-        tracing::info!(%source, "connections to the store, the web node, the tagger and SMTP start from this worker's own address");
+        tracing::info!(%source, "this worker's connections (a Redis store, the web node, the tagger, SMTP) start from its own address");
     }
     let store = args.store.open_from(args.source_ip).await?;
     let mut jobs = args.jobs.config(Some(&args.api));
