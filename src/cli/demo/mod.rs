@@ -141,6 +141,12 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     if let Some(why) = &shared_ip {
         tracing::warn!(reason = %why, "per-worker addresses are unavailable on this system; every worker shows this machine's IP");
     }
+    let store_refuses = match ids.first().and_then(|i| i.source_ip) {
+        Some(ip) => crate::engine::store::source_refusal(&url, ip)
+            .await
+            .unwrap_or_else(|e| Some(e.to_string())),
+        None => None,
+    };
     let names: Vec<String> = ids.iter().map(|i| i.name.clone()).collect();
     let specs = ids
         .iter()
@@ -211,6 +217,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         Some(why) => println!(
             "  addresses  per-worker addresses are unavailable on this system ({why}); every worker shows this machine's IP"
         ),
+    }
+    if let Some(why) = &store_refuses {
+        println!(
+            "             the store refuses them ({why}): the workers reach it from the default address (set requirepass, or protected-mode no, to see theirs there)"
+        );
     }
     use std::io::Write;
     std::io::stdout().flush()?;

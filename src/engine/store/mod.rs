@@ -90,6 +90,15 @@ pub async fn open(url: &url::StoreUrl) -> Result<SharedStore> {
     open_from(url, None).await
 }
 
+/// Why the store at `url` refuses connections from `source`, if it does (a
+/// Redis in protected mode lets only 127.0.0.1 and ::1 in); `None` for SQLite.
+pub async fn source_refusal(url: &url::StoreUrl, source: SourceIp) -> Result<Option<String>> {
+    match url {
+        url::StoreUrl::Redis(u) => redis::refusal(u, source).await,
+        url::StoreUrl::Sqlite(_) => Ok(None),
+    }
+}
+
 /// As `open`, with every connection to a networked store made from `source`
 /// (a worker's own address); an embedded store makes none.
 pub async fn open_from(url: &url::StoreUrl, source: Option<SourceIp>) -> Result<SharedStore> {

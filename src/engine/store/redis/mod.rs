@@ -116,6 +116,18 @@ impl RedisStore {
     }
 }
 
+/// Why the server at `url` will not take connections from `source` (Redis
+/// in protected mode), if it will not; `None` also for a URL with no TCP
+/// server to ask (they are refused by `connect_from` with their own reason).
+pub async fn refusal(url: &RedisUrl, source: SourceIp) -> Result<Option<String>> {
+    let Ok((host, port)) = url.tcp_server() else {
+        return Ok(None);
+    };
+    relay::refusal(source.ip(), &host, port)
+        .await
+        .map_err(StoreError::SourceRelay)
+}
+
 /// The client for `url` whose connections start from `source`, and the
 /// relay that makes them; a plain client when the server refuses the address.
 async fn client_from(
