@@ -25,6 +25,7 @@ fn start_worker(app: &TestApp, store_url: &str, n: u8, dir: &std::path::Path) ->
     let ip = format!("127.0.0.{}", 10 + n);
     let smtp = app.jobs.smtp.to_string();
     let tagger = app.jobs.tagger_url.to_string();
+    let token = format!("--internal-token={}", app.token.expose());
     WorkerProc::start(
         store_url,
         &[
@@ -40,8 +41,8 @@ fn start_worker(app: &TestApp, store_url: &str, n: u8, dir: &std::path::Path) ->
             "2",
             "--web-url",
             &app.address,
-            "--internal-token",
-            app.token.expose(),
+            // One argument: a random token may start with '-'.
+            &token,
             "--smtp",
             &smtp,
         ],
@@ -54,6 +55,29 @@ async fn processes(app: &TestApp) -> Vec<ProcessRecord> {
     ps.retain(|p| p.hostname().starts_with("worker-"));
     ps.sort_by(|a, b| a.hostname().cmp(b.hostname()));
     ps
+}
+
+/// The process records of `workers`, once all have registered; their logs
+/// in the panic if they do not within 30 s.
+async fn both_registered(app: &TestApp, workers: &[&WorkerProc]) -> Vec<ProcessRecord> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let ps = processes(app).await;
+        if ps.len() == workers.len() {
+            return ps;
+        }
+        if std::time::Instant::now() > deadline {
+            let logs: Vec<String> = workers.iter().map(|w| w.log_text()).collect();
+            panic!(
+                "{} of {} workers registered: {:?}\n{}",
+                ps.len(),
+                workers.len(),
+                ps.iter().map(|p| &p.identity).collect::<Vec<_>>(),
+                logs.join("\n---\n")
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 /// Posts a snippet and waits until it is highlighted; returns its page.
@@ -87,11 +111,7 @@ async fn two_workers_show_their_own_addresses_and_names(store: TestStore) {
     let dir = temp_dir();
     let _w1 = start_worker(&app, &url, 1, dir.path());
     let _w2 = start_worker(&app, &url, 2, dir.path());
-    let ps = eventually(Duration::from_secs(30), "two workers", || async {
-        let ps = processes(&app).await;
-        (ps.len() == 2).then_some(ps)
-    })
-    .await;
+    let ps = both_registered(&app, &[&_w1, &_w2]).await;
     let seen: Vec<(&str, &str)> = ps.iter().map(|p| (p.hostname(), p.ip())).collect();
     assert_eq!(
         seen,
@@ -132,10 +152,7 @@ async fn idle_workers_take_turns(store: TestStore) {
     let dir = temp_dir();
     let _w1 = start_worker(&app, &url, 1, dir.path());
     let _w2 = start_worker(&app, &url, 2, dir.path());
-    eventually(Duration::from_secs(30), "two workers", || async {
-        (processes(&app).await.len() == 2).then_some(())
-    })
-    .await;
+    both_registered(&app, &[&_w1, &_w2]).await;
     // One after another: each is done before the next is posted, so both
     // workers are idle every time.
     let mut counts = [0usize; 2];
@@ -314,44 +331,70 @@ fn bad_source_addresses_are_refused_with_a_reason() {
     assert!(!err.contains("panicked"), "{err}");
 }
 
-/// `kiqlab demo` gives its workers their own addresses with no set-up, says
-/// so in its banner, and they register with them.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_demo_gives_each_worker_its_own_address() {
+/// Starts `kiqlab demo` on `store_url` with its data in `dir`; returns it
+/// and its banner's "addresses" line and the `more` lines after it.
+async fn start_demo(
+    store_url: &str,
+    dir: &std::path::Path,
+    more: usize,
+) -> (tokio::process::Child, Vec<String>) {
     use tokio::io::{AsyncBufReadExt, BufReader};
-    let dir = temp_dir();
-    let db = dir.path().join("jobs.db");
     let mut demo = tokio::process::Command::new(kiqlab_bin())
         .args(["demo", "--port", "0", "--smtp-port", "0", "--workers", "2"])
-        .arg("--store")
-        .arg(format!("sqlite://{}", db.display()))
-        .env("KIQLAB_DATA_DIR", dir.path())
+        .args(["--store", store_url])
+        .env("KIQLAB_DATA_DIR", dir)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .kill_on_drop(true)
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(demo.stdout.take().unwrap()).lines();
-    let addresses = tokio::time::timeout(Duration::from_secs(60), async {
+    let banner = tokio::time::timeout(Duration::from_secs(60), async {
+        let mut out = Vec::new();
         while let Some(l) = lines.next_line().await.unwrap() {
-            if let Some(rest) = l.trim_start().strip_prefix("addresses ") {
-                return rest.trim().to_owned();
+            if l.trim_start().starts_with("addresses ") || !out.is_empty() {
+                out.push(l.trim().to_owned());
+            }
+            if out.len() == 1 + more {
+                break;
             }
         }
-        panic!("the demo's banner has no addresses line");
+        out
     })
     .await
     .expect("the demo's banner");
-    assert!(
-        addresses.starts_with("worker-01 127.0.0.11, worker-02 127.0.0.12"),
-        "{addresses}"
-    );
-    let store = kiqlab::engine::store::open(
-        &kiqlab::engine::store::url::StoreUrl::parse(&format!("sqlite://{}", db.display()))
-            .unwrap(),
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (demo, banner)
+}
+
+async fn stop_demo(mut demo: tokio::process::Child) {
+    use rustix::process::{kill_process, Pid, Signal};
+    kill_process(
+        Pid::from_raw(demo.id().unwrap() as i32).unwrap(),
+        Signal::TERM,
     )
-    .await
     .unwrap();
+    tokio::time::timeout(Duration::from_secs(30), demo.wait())
+        .await
+        .expect("the demo stops")
+        .unwrap();
+}
+
+/// `kiqlab demo` gives its workers their own addresses with no set-up, says
+/// so in its banner, and they register with them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_gives_each_worker_its_own_address() {
+    let dir = temp_dir();
+    let url = format!("sqlite://{}", dir.path().join("jobs.db").display());
+    let (demo, banner) = start_demo(&url, dir.path(), 0).await;
+    assert!(
+        banner[0].starts_with("addresses  worker-01 127.0.0.11, worker-02 127.0.0.12"),
+        "{banner:?}"
+    );
+    let store =
+        kiqlab::engine::store::open(&kiqlab::engine::store::url::StoreUrl::parse(&url).unwrap())
+            .await
+            .unwrap();
     let seen = eventually(Duration::from_secs(60), "two demo workers", || async {
         let mut ps = store.processes(now_secs()).await.ok()?;
         ps.retain(|p| p.hostname().starts_with("worker-"));
@@ -370,14 +413,23 @@ async fn the_demo_gives_each_worker_its_own_address() {
             ("worker-02".to_owned(), "127.0.0.12".to_owned())
         ]
     );
-    use rustix::process::{kill_process, Pid, Signal};
-    kill_process(
-        Pid::from_raw(demo.id().unwrap() as i32).unwrap(),
-        Signal::TERM,
-    )
-    .unwrap();
-    tokio::time::timeout(Duration::from_secs(30), demo.wait())
-        .await
-        .expect("the demo stops")
-        .unwrap();
+    stop_demo(demo).await;
+}
+
+/// On a Redis in protected mode the banner says the store refuses the
+/// workers' addresses, why, and what to set.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_says_when_redis_refuses_the_addresses() {
+    let Some(store) = TestStore::redis() else {
+        return;
+    };
+    let dir = temp_dir();
+    let (demo, banner) = start_demo(&store.url, dir.path(), 1).await;
+    assert!(banner[0].contains("worker-01 127.0.0.11"), "{banner:?}");
+    assert!(
+        banner[1].starts_with("the store refuses them (protected mode"),
+        "{banner:?}"
+    );
+    assert!(banner[1].contains("requirepass"), "{banner:?}");
+    stop_demo(demo).await;
 }
