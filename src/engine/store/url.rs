@@ -251,6 +251,28 @@ impl fmt::Display for StoreUrl {
 mod tests {
     use super::*;
 
+    fn redis(s: &str) -> RedisUrl {
+        match StoreUrl::parse(s).unwrap() {
+            StoreUrl::Redis(r) => r,
+            StoreUrl::Sqlite(_) => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn a_relay_keeps_the_password_and_database_and_tls_is_refused() {
+        let r = redis("redis://:s3cret@redis.example:6380/3");
+        assert_eq!(r.tcp_server().unwrap(), ("redis.example".to_owned(), 6380));
+        let via = r.through("127.0.0.1:4242".parse().unwrap()).unwrap();
+        assert_eq!(via.expose(), "redis://:s3cret@127.0.0.1:4242/3");
+        assert_eq!(
+            redis("redis://127.0.0.1").tcp_server().unwrap(),
+            ("127.0.0.1".to_owned(), 6379)
+        );
+        let e = redis("rediss://:pw@h:6380/0").tcp_server().unwrap_err();
+        assert!(e.to_string().contains("--source-ip"), "{e}");
+        assert!(!e.to_string().contains("pw@"), "no password in {e}");
+    }
+
     #[test]
     fn parses_redis_and_sqlite() {
         assert!(StoreUrl::parse("redis://127.0.0.1:6379/0")
