@@ -50,3 +50,51 @@ pub fn first_for(tx: &Transaction<'_>, queue: &QueueName) -> Result<Option<Strin
         .query_row(params![queue.as_str(), now_secs()], |r| r.get(0))
         .optional()?)
 }
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::Connection;
+
+    use super::*;
+
+    fn live(tx: &Transaction<'_>, identity: &str, expires_at: f64) {
+        tx.execute(
+            "INSERT INTO processes (identity, info, busy, beat, quiet, rss_kb, rtt_us, work, ttl_secs, expires_at)
+             VALUES (?1, '{}', 0, 0, 0, 0, 0, '[]', 60, ?2)",
+            params![identity, expires_at],
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn the_longest_waiting_live_fetcher_of_the_queue_is_first() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        super::super::schema::migrate(&mut conn).unwrap();
+        let tx = conn.transaction().unwrap();
+        let (default, urgent) = (
+            QueueName::parse("default").unwrap(),
+            QueueName::parse("urgent").unwrap(),
+        );
+        let later = now_secs() + 60.0;
+        for id in ["a", "b", "c"] {
+            live(&tx, id, later);
+        }
+        live(&tx, "dead", now_secs() - 1.0);
+        join(&tx, "dead", std::slice::from_ref(&default)).unwrap();
+        join(&tx, "c", std::slice::from_ref(&urgent)).unwrap();
+        join(&tx, "a", &[urgent.clone(), default.clone()]).unwrap();
+        join(&tx, "b", std::slice::from_ref(&default)).unwrap();
+        assert_eq!(first_for(&tx, &default).unwrap().as_deref(), Some("a"));
+        assert_eq!(first_for(&tx, &urgent).unwrap().as_deref(), Some("c"));
+        // Joining again keeps one's place; a claim sends one to the back.
+        join(&tx, "a", std::slice::from_ref(&default)).unwrap();
+        assert_eq!(first_for(&tx, &default).unwrap().as_deref(), Some("a"));
+        leave(&tx, "a").unwrap();
+        assert_eq!(first_for(&tx, &default).unwrap().as_deref(), Some("b"));
+        join(&tx, "a", std::slice::from_ref(&default)).unwrap();
+        leave(&tx, "b").unwrap();
+        assert_eq!(first_for(&tx, &default).unwrap().as_deref(), Some("a"));
+        leave(&tx, "a").unwrap();
+        assert_eq!(first_for(&tx, &default).unwrap(), None, "not the dead one");
+    }
+}
