@@ -9,7 +9,7 @@
 //! - `web`: the web node's own parts: state, templates, responses, timing,
 //!   error pages, sign-in, the dashboard at `/sidekiq`, the web database
 //! - `startup`: the composition root, `Application::build(Settings)`
-//! - `domain`: validated values more than one part uses (email, password)
+//! - `domain`: validated values more than one part uses (email, password, a worker's source address)
 //! - `assets`: the files under `templates/` and `static/`, embedded
 //! - `autoscale`: the autoscaler (start a worker when jobs wait, let it go
 //!   when idle) and the worker-seconds meter

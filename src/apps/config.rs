@@ -6,6 +6,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::domain::SourceIp;
 use crate::secret::Secret;
 
 /// `HOST:PORT` of an SMTP server.
@@ -73,6 +74,9 @@ pub struct JobsConfig {
     pub smtp_timeout: Duration,
     /// Sleep before highlighting (the tutorial's `sleep 10`).
     pub highlight_delay: Duration,
+    /// Where the jobs' connections (web node, tagger, SMTP) start from: the
+    /// worker's `--source-ip`; `None` lets the system pick.
+    pub source_ip: Option<SourceIp>,
 }
 
 pub const DEFAULT_WEB_URL: &str = "http://127.0.0.1:3000";
@@ -90,6 +94,7 @@ impl Default for JobsConfig {
             http_timeout: Duration::from_secs(10),
             smtp_timeout: Duration::from_secs(30),
             highlight_delay: Duration::ZERO,
+            source_ip: None,
         }
     }
 }

@@ -30,6 +30,8 @@ impl Services {
             .timeout(self.config.http_timeout)
             .connect_timeout(self.config.http_timeout)
             .user_agent(concat!("kiqlab/", env!("CARGO_PKG_VERSION")))
+            // The worker's own address, so the web node and the tagger see it.
+            .local_address(self.config.source_ip.map(|s| s.ip()))
             .build()?;
         Ok(self.http.get_or_init(|| client))
     }

@@ -3,6 +3,7 @@
 use clap::Args;
 
 use crate::config::{process_env, resolve_store};
+use crate::domain::SourceIp;
 use crate::engine::store::{self, url::StoreUrl, SharedStore};
 
 #[derive(Debug, Clone, Args)]
@@ -24,8 +25,13 @@ impl StoreArgs {
     }
 
     pub async fn open(&self) -> anyhow::Result<SharedStore> {
+        self.open_from(None).await
+    }
+
+    /// The store, with its connections made from `source` (`--source-ip`).
+    pub async fn open_from(&self, source: Option<SourceIp>) -> anyhow::Result<SharedStore> {
         let url = self.url()?;
-        store::open(&url)
+        store::open_from(&url, source)
             .await
             .map_err(|e| anyhow::anyhow!("cannot open the job store {url}: {e}"))
     }

@@ -14,6 +14,7 @@ use super::StoreArgs;
 use crate::autoscale::idle::IdleExit;
 use crate::autoscale::usage::{self, UsageMeter};
 use crate::autoscale::Queues;
+use crate::domain::SourceIp;
 use crate::engine::clock::SystemClock;
 use crate::engine::launcher::{Launcher, WorkerConfig};
 use crate::engine::queue::{QueueSpec, WeightedQueue};
@@ -64,9 +65,17 @@ pub struct Args {
     #[arg(long = "label")]
     pub labels: Vec<String>,
 
-    /// IP address to report (default: detected from the route to the store)
+    /// IP address to report (default: the --source-ip, else detected from the route to the store)
     #[arg(long, env = "KIQLAB_IP")]
     pub ip: Option<std::net::IpAddr>,
+
+    /// This worker's own address, as if it were another machine: every
+    /// connection it makes (the store, the web node, the tagger, SMTP)
+    /// starts from it, and it is the IP the worker reports. It must be an
+    /// address of this machine; on Linux any of 127.0.0.0/8 is (`kiqlab
+    /// demo` gives worker-01 127.0.0.11, worker-02 127.0.0.12…)
+    #[arg(long, env = "KIQLAB_SOURCE_IP", value_name = "IP")]
+    pub source_ip: Option<SourceIp>,
 
     /// Average time between scheduled-job polls, e.g. 500ms (default: 5s times the number of processes, as Sidekiq)
     #[arg(long, value_name = "DURATION", value_parser = parse_secs)]
@@ -125,7 +134,10 @@ impl Args {
             tag: self.tag.clone(),
             name: self.name.clone(),
             labels: self.labels.clone(),
-            ip: self.ip.map(|ip| ip.to_string()),
+            ip: self
+                .ip
+                .or(self.source_ip.map(SourceIp::ip))
+                .map(|ip| ip.to_string()),
             poll_interval: self.poll_interval,
             heartbeat_interval: Duration::from_secs_f64(self.heartbeat_interval),
             ..WorkerConfig::default()
@@ -144,8 +156,12 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let mut config = args.config()?;
     let url = args.store.url()?;
     config.store_addr = store_addr(&url).await;
-    let store = args.store.open().await?;
-    let jobs = args.jobs.config(Some(&args.api));
+    if let Some(source) = args.source_ip {
+        tracing::info!(%source, "this worker's connections (a Redis store, the web node, the tagger, SMTP) start from its own address");
+    }
+    let store = args.store.open_from(args.source_ip).await?;
+    let mut jobs = args.jobs.config(Some(&args.api));
+    jobs.source_ip = args.source_ip;
     if jobs.internal_token.is_none() {
         tracing::warn!(
             "KIQLAB_INTERNAL_TOKEN is not set: the sample apps' jobs will fail until it is"

@@ -94,6 +94,7 @@ mod tests {
             http_timeout: Duration::from_millis(1500),
             smtp_timeout: Duration::from_secs(7),
             highlight_delay: Duration::from_secs(2),
+            source_ip: None,
         };
         for store in [
             "redis://:pw@127.0.0.1:6379/0",

@@ -20,3 +20,4 @@ mod sqlite_store;
 mod support;
 mod tagger;
 mod web;
+mod worker_identity;

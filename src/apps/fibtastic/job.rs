@@ -69,9 +69,15 @@ async fn perform(
     let SequenceEmailArgs { email, length } = args;
     let started = Instant::now();
     let cfg = &services.config;
-    mail::send(&cfg.smtp, cfg.smtp_timeout, &email, length)
-        .await
-        .map_err(job_error)?;
+    mail::send(
+        &cfg.smtp,
+        cfg.smtp_timeout,
+        cfg.source_ip.map(|s| s.ip()),
+        &email,
+        length,
+    )
+    .await
+    .map_err(job_error)?;
     let report = DeliveryReport {
         email: email.to_string(),
         length: length.get(),

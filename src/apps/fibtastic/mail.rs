@@ -1,10 +1,13 @@
 //! FibTastic's mail: from fibmaster@example.com, subject "Your Fib Sequence!",
 //! HTML and plain-text parts, sent with lettre over plain SMTP (the mail catcher).
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 use lettre::message::{Mailbox, MultiPart};
-use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::transport::smtp::client::AsyncSmtpConnection;
+use lettre::transport::smtp::extension::ClientId;
+use lettre::Message;
 
 use super::fibonacci;
 use super::sequence_length::SequenceLength;
@@ -47,26 +50,35 @@ pub fn build(to: &EmailAddress, len: SequenceLength) -> Result<Message, MailErro
 }
 
 /// Builds (off the async runtime: 10,000 big numbers are real CPU work) and
-/// sends the mail through the SMTP server at `smtp`.
+/// sends the mail through the SMTP server at `smtp`, from `source` when the
+/// worker has its own address (the transport builder cannot bind one, so the
+/// connection is made as it would make it, plus the bind).
 pub async fn send(
     smtp: &SmtpAddress,
     timeout: Duration,
+    source: Option<IpAddr>,
     to: &EmailAddress,
     len: SequenceLength,
 ) -> Result<(), MailError> {
     let to_owned = to.clone();
     let message = tokio::task::spawn_blocking(move || build(&to_owned, len)).await??;
-    let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(smtp.host())
-        .port(smtp.port())
-        .timeout(Some(timeout))
-        .build();
-    transport
-        .send(message)
-        .await
-        .map_err(|source| MailError::Smtp {
-            server: smtp.to_string(),
-            source,
-        })?;
+    let smtp_error = |source| MailError::Smtp {
+        server: smtp.to_string(),
+        source,
+    };
+    let mut conn = AsyncSmtpConnection::connect_tokio1(
+        (smtp.host(), smtp.port()),
+        Some(timeout),
+        &ClientId::default(),
+        None,
+        source,
+    )
+    .await
+    .map_err(smtp_error)?;
+    let sent = conn.send(message.envelope(), &message.formatted()).await;
+    // As lettre's own transport does after each mail (no pool).
+    conn.abort().await;
+    sent.map_err(smtp_error)?;
     Ok(())
 }
 

@@ -6,6 +6,7 @@
 //! the children through their environment; the dashboard's admin password
 //! is made on first start, kept in the data directory, and printed.
 
+mod identity;
 mod supervisor;
 
 use std::net::{IpAddr, SocketAddr};
@@ -136,14 +137,22 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         jobs: jobs.clone(),
     }
     .to_env();
-    let names: Vec<String> = (1..=args.workers)
-        .map(|i| format!("worker-{i:02}"))
-        .collect();
-    let specs = names
+    let (ids, shared_ip) = identity::identities(args.workers, &worker_hosts(&url, &jobs)).await;
+    if let Some(why) = &shared_ip {
+        tracing::warn!(reason = %why, "per-worker addresses are unavailable on this system; every worker shows this machine's IP");
+    }
+    let store_refuses = match ids.first().and_then(|i| i.source_ip) {
+        Some(ip) => crate::engine::store::source_refusal(&url, ip)
+            .await
+            .unwrap_or_else(|e| Some(e.to_string())),
+        None => None,
+    };
+    let names: Vec<String> = ids.iter().map(|i| i.name.clone()).collect();
+    let specs = ids
         .iter()
-        .map(|name| ChildSpec {
-            name: name.clone(),
-            args: vec![
+        .map(|id| ChildSpec {
+            name: id.name.clone(),
+            args: [
                 "worker".into(),
                 "-c".into(),
                 args.concurrency.to_string(),
@@ -152,7 +161,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 "-q".into(),
                 "default,1".into(),
                 "--name".into(),
-                name.clone(),
+                id.name.clone(),
                 "--poll-interval".into(),
                 super::jobs_args::format_secs(args.poll_interval),
                 "-t".into(),
@@ -161,7 +170,15 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 // workers within a second (Sidekiq beats every 5 s or 10 s).
                 "--heartbeat-interval".into(),
                 "1s".into(),
-            ],
+            ]
+            .into_iter()
+            // Its own address: it looks like another machine.
+            .chain(
+                id.source_ip
+                    .iter()
+                    .flat_map(|ip| ["--source-ip".to_owned(), ip.to_string()]),
+            )
+            .collect(),
             env: worker_env.clone(),
         })
         .collect();
@@ -189,6 +206,23 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         names.join(", "),
         args.concurrency
     );
+    match &shared_ip {
+        None => println!(
+            "  addresses  {} (each worker's own: its connections start from it, like another machine's)",
+            ids.iter()
+                .filter_map(|i| i.source_ip.map(|ip| format!("{} {ip}", i.name)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Some(why) => println!(
+            "  addresses  per-worker addresses are unavailable on this system ({why}); every worker shows this machine's IP"
+        ),
+    }
+    if let Some(why) = &store_refuses {
+        println!(
+            "             the store refuses them ({why}): the workers reach it from the default address (set requirepass, or protected-mode no, to see theirs there)"
+        );
+    }
     use std::io::Write;
     std::io::stdout().flush()?;
 
@@ -203,6 +237,19 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         let _ = server.await;
     }
     outcome
+}
+
+/// The hosts the workers connect to: the web node, SMTP, the tagger and a
+/// networked store.
+fn worker_hosts(store: &crate::engine::store::url::StoreUrl, jobs: &JobsConfig) -> Vec<String> {
+    let mut hosts: Vec<String> = [jobs.web_url.host_str(), jobs.tagger_url.host_str()]
+        .into_iter()
+        .flatten()
+        .map(str::to_owned)
+        .collect();
+    hosts.push(jobs.smtp.host().to_owned());
+    hosts.extend(store.server().map(|(host, _)| host));
+    hosts
 }
 
 /// Why the web node's task ended before it was told to stop.

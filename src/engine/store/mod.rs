@@ -35,6 +35,8 @@ pub mod url;
 
 use std::sync::Arc;
 
+use crate::domain::SourceIp;
+
 pub use metrics::{ClassMinute, Histogram};
 pub use payload::{failure_json, queue_and_jid, EncodedJob};
 pub use process::{Heartbeat, LocalHost, ProcessRecord, Signal, WorkRecord};
@@ -73,6 +75,8 @@ pub enum StoreError {
     ForeignUnit,
     #[error("the store does not support {0}")]
     Unsupported(&'static str),
+    #[error("cannot relay Redis connections from the source address: {0}")]
+    SourceRelay(std::io::Error),
 }
 
 impl StoreError {
@@ -105,8 +109,23 @@ pub type SharedStore = Arc<dyn Store>;
 
 /// Opens the store a URL names: `redis://…`, `rediss://…`, `unix://…` or `sqlite://PATH`.
 pub async fn open(url: &url::StoreUrl) -> Result<SharedStore> {
+    open_from(url, None).await
+}
+
+/// Why the store at `url` refuses connections from `source`, if it does (a
+/// Redis in protected mode lets only 127.0.0.1 and ::1 in); `None` for SQLite.
+pub async fn source_refusal(url: &url::StoreUrl, source: SourceIp) -> Result<Option<String>> {
     match url {
-        url::StoreUrl::Redis(u) => Ok(Arc::new(redis::RedisStore::connect(u).await?)),
+        url::StoreUrl::Redis(u) => redis::refusal(u, source).await,
+        url::StoreUrl::Sqlite(_) => Ok(None),
+    }
+}
+
+/// As `open`, with every connection to a networked store made from `source`
+/// (a worker's own address); an embedded store makes none.
+pub async fn open_from(url: &url::StoreUrl, source: Option<SourceIp>) -> Result<SharedStore> {
+    match url {
+        url::StoreUrl::Redis(u) => Ok(Arc::new(redis::RedisStore::connect_from(u, source).await?)),
         url::StoreUrl::Sqlite(p) => Ok(Arc::new(sqlite::SqliteStore::open(p).await?)),
     }
 }

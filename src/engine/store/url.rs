@@ -18,6 +18,8 @@ pub enum StoreUrlError {
     BadRedis { url: String, reason: String },
     #[error("sqlite:// needs a file path, e.g. sqlite://kiqlab-data/jobs.db")]
     EmptySqlitePath,
+    #[error("{url}: a worker's own source address (--source-ip) works with redis://HOST:PORT and sqlite:// stores only ({reason})")]
+    NoSourceAddress { url: String, reason: &'static str },
     #[error("cannot use {path} (KIQLAB_REDIS_CA_FILE) as the Redis CA: {reason}")]
     CaFile { path: String, reason: String },
 }
@@ -49,6 +51,45 @@ impl RedisUrl {
             .filter(|v| !v.is_empty())
             .map(PathBuf::from);
         self.client_with_ca(ca.as_deref())
+    }
+
+    /// Host and port of a plain `redis://` server, the only kind a
+    /// connection from a chosen source address can reach (through a relay
+    /// that sees bytes, a TLS client would check the relay's name; a Unix
+    /// socket has no source address).
+    pub fn tcp_server(&self) -> Result<(String, u16), StoreUrlError> {
+        let refuse = |reason| StoreUrlError::NoSourceAddress {
+            url: self.to_string(),
+            reason,
+        };
+        if !self.0.starts_with("redis://") {
+            return Err(refuse("TLS and Unix sockets are not relayed"));
+        }
+        let u = url::Url::parse(&self.0).map_err(|_| refuse("the URL has no host"))?;
+        let host = u
+            .host_str()
+            .filter(|h| !h.is_empty())
+            .ok_or_else(|| refuse("the URL has no host"))?;
+        let host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
+        Ok((host, u.port().unwrap_or(6379)))
+    }
+
+    /// The same server, database and password, reached at `addr` (the
+    /// source-address relay).
+    pub fn through(&self, addr: std::net::SocketAddr) -> Result<RedisUrl, StoreUrlError> {
+        let bad = |reason: String| StoreUrlError::BadRedis {
+            url: self.to_string(),
+            reason,
+        };
+        let mut u = url::Url::parse(&self.0).map_err(|e| bad(e.to_string()))?;
+        u.set_ip_host(addr.ip())
+            .map_err(|()| bad("cannot set the host".into()))?;
+        u.set_port(Some(addr.port()))
+            .map_err(|()| bad("cannot set the port".into()))?;
+        Ok(RedisUrl(u.to_string()))
     }
 
     /// A connection error, with what to do when it is the TLS handshake
@@ -209,6 +250,28 @@ impl fmt::Display for StoreUrl {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn redis(s: &str) -> RedisUrl {
+        match StoreUrl::parse(s).unwrap() {
+            StoreUrl::Redis(r) => r,
+            StoreUrl::Sqlite(_) => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn a_relay_keeps_the_password_and_database_and_tls_is_refused() {
+        let r = redis("redis://:s3cret@redis.example:6380/3");
+        assert_eq!(r.tcp_server().unwrap(), ("redis.example".to_owned(), 6380));
+        let via = r.through("127.0.0.1:4242".parse().unwrap()).unwrap();
+        assert_eq!(via.expose(), "redis://:s3cret@127.0.0.1:4242/3");
+        assert_eq!(
+            redis("redis://127.0.0.1").tcp_server().unwrap(),
+            ("127.0.0.1".to_owned(), 6379)
+        );
+        let e = redis("rediss://:pw@h:6380/0").tcp_server().unwrap_err();
+        assert!(e.to_string().contains("--source-ip"), "{e}");
+        assert!(!e.to_string().contains("pw@"), "no password in {e}");
+    }
 
     #[test]
     fn parses_redis_and_sqlite() {

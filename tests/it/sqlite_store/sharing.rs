@@ -300,7 +300,7 @@ async fn several_stores_can_create_one_new_file_at_once() {
         s.push(&[job("default", i as i64, 1.0)]).await.unwrap();
     }
     assert_eq!(stores[0].stats(1.0).await.unwrap().enqueued, 6);
-    assert_eq!(stores[5].file_info().await.unwrap().schema_version, 2);
+    assert_eq!(stores[5].file_info().await.unwrap().schema_version, 3);
 }
 
 /// Set in the worker children of `two_worker_processes_drain_one_file_exactly_once`.

@@ -14,6 +14,8 @@ pub struct ReceivedMail {
     pub to: Vec<String>,
     /// The message as sent (headers and body), dot-unstuffed.
     pub data: String,
+    /// The client's address (where the connection came from).
+    pub peer: std::net::SocketAddr,
 }
 
 pub struct SmtpSink {
@@ -57,6 +59,7 @@ impl Drop for SmtpSink {
 }
 
 async fn session(stream: TcpStream, store: Arc<Mutex<Vec<ReceivedMail>>>) -> std::io::Result<()> {
+    let peer = stream.peer_addr()?;
     let (read, mut write) = stream.into_split();
     let mut lines = BufReader::new(read);
     write
@@ -108,6 +111,7 @@ async fn session(stream: TcpStream, store: Arc<Mutex<Vec<ReceivedMail>>>) -> std
                 from: std::mem::take(&mut from),
                 to: std::mem::take(&mut to),
                 data,
+                peer,
             });
             write.write_all(b"250 OK queued\r\n").await?;
         } else if upper.starts_with("QUIT") {

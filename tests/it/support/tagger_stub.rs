@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use serde_json::{json, Value};
@@ -21,22 +21,26 @@ struct Shared {
     key: String,
     calls: Arc<AtomicUsize>,
     fail_first: usize,
+    peers: Arc<Mutex<Vec<std::net::IpAddr>>>,
 }
 
 pub struct TaggerStub {
     pub port: u16,
     pub key: String,
     calls: Arc<AtomicUsize>,
+    peers: Arc<Mutex<Vec<std::net::IpAddr>>>,
     handle: actix_web::dev::ServerHandle,
 }
 
 impl TaggerStub {
     pub async fn start(key: &str, fail_first: usize) -> TaggerStub {
         let calls = Arc::new(AtomicUsize::new(0));
+        let peers = Arc::new(Mutex::new(Vec::new()));
         let shared = Shared {
             key: key.to_owned(),
             calls: calls.clone(),
             fail_first,
+            peers: peers.clone(),
         };
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
@@ -56,6 +60,7 @@ impl TaggerStub {
             port,
             key: key.to_owned(),
             calls,
+            peers,
             handle,
         }
     }
@@ -67,6 +72,11 @@ impl TaggerStub {
     pub fn calls(&self) -> usize {
         self.calls.load(Ordering::SeqCst)
     }
+
+    /// Where each call came from.
+    pub fn peers(&self) -> Vec<std::net::IpAddr> {
+        self.peers.lock().unwrap().clone()
+    }
 }
 
 impl Drop for TaggerStub {
@@ -77,6 +87,9 @@ impl Drop for TaggerStub {
 }
 
 async fn enrich(req: HttpRequest, body: web::Bytes, s: web::Data<Shared>) -> HttpResponse {
+    if let Some(peer) = req.peer_addr() {
+        s.peers.lock().unwrap().push(peer.ip());
+    }
     let n = s.calls.fetch_add(1, Ordering::SeqCst);
     let token = req
         .headers()

@@ -41,6 +41,16 @@ impl TestStore {
         })
     }
 
+    /// As `redis`, with extra `redis-server` arguments.
+    pub fn redis_with(extra: &[&str]) -> Option<TestStore> {
+        let redis = RedisServer::start_with(extra)?;
+        Some(TestStore {
+            url: redis.url(),
+            _redis: Some(redis),
+            _dir: None,
+        })
+    }
+
     /// The redis-server behind a Redis store (to stop and restart it).
     pub fn redis_server(&mut self) -> Option<&mut RedisServer> {
         self._redis.as_mut()

@@ -1,9 +1,13 @@
 //! Reliable fetch on Redis (Sidekiq Pro's super_fetch idea): jobs move
 //! atomically from `queue:NAME` into this process's `kiqlab:wip|…` list, in
 //! batches when work is waiting, and through one blocking `BLMOVE` per queue
-//! when the worker is idle, so an idle worker never polls.
+//! when the worker is idle, so an idle worker never polls. Redis serves the
+//! client blocked longest first, so idle workers take turns: a waiter stays
+//! blocked across fetches (a timeout would send it to the back of the line)
+//! and is woken early with `CLIENT UNBLOCK` when the worker is full or closes.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,8 +24,9 @@ use crate::engine::queue::{QueueName, QueueSpec};
 use crate::engine::store::{Fetcher, Result, StoreError, UnitOfWork};
 use crate::shutdown::Shutdown;
 
-/// How long one blocking `BLMOVE` waits; also the longest `close` can take.
-const BLOCK_SECS: f64 = 1.0;
+/// How long one blocking `BLMOVE` waits at most (a waiter that times out
+/// goes to the back of the line; `close` and a full worker unblock it).
+const BLOCK_SECS: f64 = 10.0;
 
 pub struct RedisFetcher {
     client: redis::Client,
@@ -34,7 +39,15 @@ pub struct RedisFetcher {
     want: Arc<watch::Sender<bool>>,
     /// Set once by `close`: the waiters stop between commands.
     closed: Shutdown,
-    waiters: HashMap<QueueName, JoinHandle<()>>,
+    waiters: HashMap<QueueName, (JoinHandle<()>, Arc<Blocked>)>,
+}
+
+/// A waiter's connection (`CLIENT ID`, 0 before it has one) and whether
+/// it is in a `BLMOVE`, so it can be unblocked from another connection.
+#[derive(Debug, Default)]
+struct Blocked {
+    client_id: AtomicI64,
+    now: AtomicBool,
 }
 
 impl RedisFetcher {
@@ -107,14 +120,16 @@ impl RedisFetcher {
 
     fn ensure_waiters(&mut self, order: &[QueueName]) {
         for q in order {
-            if self.waiters.get(q).is_some_and(|h| !h.is_finished()) {
+            if self.waiters.get(q).is_some_and(|(h, _)| !h.is_finished()) {
                 continue;
             }
             let Some((queue_key, wip)) = self.keys.get(q).cloned() else {
                 continue;
             };
+            let blocked = Arc::new(Blocked::default());
             let waiter = Waiter {
                 client: self.client.clone(),
+                blocked: Arc::clone(&blocked),
                 queue: q.clone(),
                 queue_key,
                 wip,
@@ -125,7 +140,25 @@ impl RedisFetcher {
             };
             let span = tracing::debug_span!("blmove", identity = %self.identity, queue = %q);
             let handle = tokio::spawn(waiter.run().instrument(span));
-            self.waiters.insert(q.clone(), handle);
+            self.waiters.insert(q.clone(), (handle, blocked));
+        }
+    }
+
+    /// Ends the `BLMOVE`s in progress (they return as if timed out).
+    async fn unblock(&mut self) {
+        for (_, b) in self.waiters.values() {
+            let id = b.client_id.load(Ordering::Acquire);
+            if id == 0 || !b.now.load(Ordering::Acquire) {
+                continue;
+            }
+            let r: redis::RedisResult<i64> = redis::cmd("CLIENT")
+                .arg("UNBLOCK")
+                .arg(id)
+                .query_async(&mut self.con)
+                .await;
+            if let Err(e) = r {
+                tracing::debug!(error = %e, "CLIENT UNBLOCK failed; the waiter times out instead");
+            }
         }
     }
 }
@@ -153,6 +186,11 @@ impl Fetcher for RedisFetcher {
             self.want.send_replace(false);
             self.drain(&mut out);
         }
+        if out.len() >= max {
+            // Full: a waiter still blocked would take a job there is no
+            // room for while other workers are idle.
+            self.unblock().await;
+        }
         Ok(out)
     }
 
@@ -165,8 +203,26 @@ impl Fetcher for RedisFetcher {
     async fn close(mut self: Box<Self>) -> Result<Vec<UnitOfWork>> {
         self.want.send_replace(false);
         self.closed.trigger();
-        for (_, h) in self.waiters.drain() {
-            let _ = h.await;
+        let waiters: Vec<_> = self.waiters.drain().map(|(_, w)| w).collect();
+        for (mut h, b) in waiters {
+            // Unblocked between its check and its command, it blocks again:
+            // unblock until it has stopped.
+            loop {
+                let id = b.client_id.load(Ordering::Acquire);
+                if id != 0 && b.now.load(Ordering::Acquire) {
+                    let _: redis::RedisResult<i64> = redis::cmd("CLIENT")
+                        .arg("UNBLOCK")
+                        .arg(id)
+                        .query_async(&mut self.con)
+                        .await;
+                }
+                if tokio::time::timeout(Duration::from_millis(100), &mut h)
+                    .await
+                    .is_ok()
+                {
+                    break;
+                }
+            }
         }
         let mut out = Vec::new();
         self.drain(&mut out);
@@ -185,6 +241,7 @@ impl Drop for RedisFetcher {
 /// (that could strand a moved job unseen); it stops between commands.
 struct Waiter {
     client: redis::Client,
+    blocked: Arc<Blocked>,
     queue: QueueName,
     queue_key: String,
     wip: String,
@@ -219,7 +276,14 @@ impl Waiter {
                     .get_multiplexed_async_connection_with_config(&cfg)
                     .await
                 {
-                    Ok(c) => con = Some(c),
+                    Ok(mut c) => {
+                        let id: redis::RedisResult<i64> =
+                            redis::cmd("CLIENT").arg("ID").query_async(&mut c).await;
+                        self.blocked
+                            .client_id
+                            .store(id.unwrap_or(0), Ordering::Release);
+                        con = Some(c);
+                    }
                     Err(e) => {
                         tracing::warn!(queue = %self.queue, error = %e, "cannot connect to Redis for blocking fetch; retrying");
                         self.pause(&mut backoff).await;
@@ -228,6 +292,7 @@ impl Waiter {
                 }
             }
             let Some(c) = con.as_mut() else { continue };
+            self.blocked.now.store(true, Ordering::Release);
             let res: redis::RedisResult<Option<Vec<u8>>> = redis::cmd("BLMOVE")
                 .arg(&self.queue_key)
                 .arg(&self.wip)
@@ -236,6 +301,7 @@ impl Waiter {
                 .arg(BLOCK_SECS)
                 .query_async(c)
                 .await;
+            self.blocked.now.store(false, Ordering::Release);
             match res {
                 Ok(Some(raw)) => {
                     backoff = Duration::from_millis(100);

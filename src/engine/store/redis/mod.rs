@@ -13,6 +13,7 @@
 //! - `scripts`: the Lua scripts and the in-progress list keys
 //! - `layouts`: per-class metrics in Sidekiq 7's and 8's key layouts (both written)
 //! - `heal`: reads retried over a dropped connection (a Redis restart)
+//! - `relay`: connections from a worker's own source address (`--source-ip`)
 
 pub(crate) mod ack;
 mod admin;
@@ -22,11 +23,13 @@ mod heal;
 mod layouts;
 mod procs;
 mod read;
+mod relay;
 pub mod scripts;
 mod usage;
 mod worker;
 pub(crate) mod write;
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
@@ -34,9 +37,11 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use super::url::RedisUrl;
 use super::{
-    Backend, DeadLimits, EncodedJob, Queueing, Result, StoreInfo, StoreKind, UsageLedger,
-    WorkerTime,
+    Backend, DeadLimits, EncodedJob, Queueing, Result, StoreError, StoreInfo, StoreKind,
+    UsageLedger, WorkerTime,
 };
+use crate::domain::SourceIp;
+use relay::SourceRelay;
 
 /// Per-command timeout; generous because a bulk push or a big page is one command.
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -56,6 +61,8 @@ pub struct RedisStore {
     con: ConnectionManager,
     url: RedisUrl,
     limits: DeadLimits,
+    /// Set with a source address: the client connects through it.
+    _relay: Option<Arc<SourceRelay>>,
 }
 
 impl std::fmt::Debug for RedisStore {
@@ -68,7 +75,17 @@ impl RedisStore {
     /// Connects and checks the server answers (and is new enough for BLMOVE).
     /// `rediss://` is TLS (see [`RedisUrl::client`]).
     pub async fn connect(url: &RedisUrl) -> Result<RedisStore> {
-        let client = url.client()?;
+        RedisStore::connect_from(url, None).await
+    }
+
+    /// As `connect`, with every connection to the server made from `source`
+    /// when given (through a relay in this process: see `relay`), unless
+    /// the server refuses that address (protected mode), which is logged.
+    pub async fn connect_from(url: &RedisUrl, source: Option<SourceIp>) -> Result<RedisStore> {
+        let (client, relay) = match source {
+            None => (url.client()?, None),
+            Some(source) => client_from(url, source).await?,
+        };
         let cfg = ConnectionManagerConfig::new()
             .set_response_timeout(Some(RESPONSE_TIMEOUT))
             .set_connection_timeout(Some(Duration::from_secs(3)))
@@ -83,6 +100,7 @@ impl RedisStore {
             con,
             url: url.clone(),
             limits: DeadLimits::default(),
+            _relay: relay,
         };
         store.ping().await?;
         Ok(store)
@@ -96,6 +114,43 @@ impl RedisStore {
     pub(crate) fn con(&self) -> ConnectionManager {
         self.con.clone()
     }
+}
+
+/// Why the server at `url` will not take connections from `source` (Redis
+/// in protected mode), if it will not; `None` also for a URL with no TCP
+/// server to ask (they are refused by `connect_from` with their own reason).
+pub async fn refusal(url: &RedisUrl, source: SourceIp) -> Result<Option<String>> {
+    let Ok((host, port)) = url.tcp_server() else {
+        return Ok(None);
+    };
+    relay::refusal(source.ip(), &host, port)
+        .await
+        .map_err(StoreError::SourceRelay)
+}
+
+/// The client for `url` whose connections start from `source`, and the
+/// relay that makes them; a plain client when the server refuses the address.
+async fn client_from(
+    url: &RedisUrl,
+    source: SourceIp,
+) -> Result<(redis::Client, Option<Arc<SourceRelay>>)> {
+    let (host, port) = url.tcp_server()?;
+    if let Some(why) = relay::refusal(source.ip(), &host, port)
+        .await
+        .map_err(StoreError::SourceRelay)?
+    {
+        // The address is still the worker's for everything else.
+        tracing::warn!(
+            %source, url = %url, reason = %why,
+            "Redis refuses connections from this worker's own address; connecting to it from the default one (set requirepass, or protected-mode no, to see the worker's address there)"
+        );
+        return Ok((url.client()?, None));
+    }
+    let relay = SourceRelay::start(source.ip(), host, port)
+        .await
+        .map_err(StoreError::SourceRelay)?;
+    let via = url.through(relay.listen_addr())?;
+    Ok((via.client()?, Some(Arc::new(relay))))
 }
 
 #[async_trait]

@@ -2,7 +2,8 @@
 //! order asked) become `claimed` by this process in one `UPDATE … RETURNING`
 //! under `BEGIN IMMEDIATE`, so two fetchers never claim the same job. When
 //! nothing is ready the fetcher sleeps until `wake.rs` reports a write, with
-//! a one-second poll as a fallback.
+//! a one-second poll as a fallback, in the line of idle fetchers (`idle.rs`):
+//! a job that becomes ready goes to the one that has waited longest.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,6 +13,7 @@ use rusqlite::{params, Transaction};
 use tokio::time::Instant;
 
 use super::conn::immediate;
+use super::idle;
 use super::worker::claimed_unit;
 use super::write::{requeue_front, requeue_rows};
 use super::Shared;
@@ -27,6 +29,12 @@ const SETTLE: [Duration; 3] = [
     Duration::from_millis(25),
 ];
 
+/// How long a waiting fetcher stands back for one that has waited longer
+/// (which normally claims within milliseconds) before it takes the job.
+const FAIR_GRACE: Duration = Duration::from_millis(250);
+/// How often it looks again meanwhile.
+const FAIR_STEP: Duration = Duration::from_millis(10);
+
 pub struct SqliteFetcher {
     shared: Arc<Shared>,
     identity: Arc<str>,
@@ -35,6 +43,8 @@ pub struct SqliteFetcher {
     busy: bool,
     /// The fallback poll while idle (`super::IDLE_POLL` unless changed).
     idle_poll: Duration,
+    /// In the line of idle fetchers (since the last claim).
+    waiting: bool,
 }
 
 impl SqliteFetcher {
@@ -50,26 +60,54 @@ impl SqliteFetcher {
             queues: spec.queues().to_vec(),
             busy: false,
             idle_poll,
+            waiting: false,
         }
     }
 
-    /// Whether any of the queues has a ready job: a read, no write lock.
-    async fn any_ready(&self, order: &[QueueName]) -> Result<bool> {
-        let names: Vec<String> = order.iter().map(|q| q.as_str().to_owned()).collect();
+    /// The first of the queues with a ready job: a read, no write lock.
+    async fn first_ready(&self, order: &[QueueName]) -> Result<Option<QueueName>> {
+        let order = order.to_vec();
         self.shared
             .readers
             .read(move |tx| {
                 let mut stmt = tx.prepare_cached(
                     "SELECT EXISTS (SELECT 1 FROM jobs WHERE state = 'ready' AND queue = ?1)",
                 )?;
-                for q in &names {
-                    if stmt.query_row([q], |r| r.get::<_, bool>(0))? {
-                        return Ok(true);
+                for q in order {
+                    if stmt.query_row([q.as_str()], |r| r.get::<_, bool>(0))? {
+                        return Ok(Some(q));
                     }
                 }
-                Ok(false)
+                Ok(None)
             })
             .await
+    }
+
+    /// Whether another live fetcher serving `queue` has waited longer.
+    async fn someone_waited_longer(&self, queue: &QueueName) -> Result<bool> {
+        let queue = queue.clone();
+        let me = Arc::clone(&self.identity);
+        let first = self
+            .shared
+            .readers
+            .read(move |tx| idle::first_for(tx, &queue))
+            .await?;
+        Ok(first.is_some_and(|f| *f != *me))
+    }
+
+    /// Joins the line of idle fetchers (once per wait).
+    async fn join_line(&mut self) -> Result<()> {
+        if self.waiting {
+            return Ok(());
+        }
+        let identity = Arc::clone(&self.identity);
+        let queues = self.queues.clone();
+        self.shared
+            .writer
+            .write(move |tx| idle::join(tx, &identity, &queues))
+            .await?;
+        self.waiting = true;
+        Ok(())
     }
 
     async fn claim(&self, order: &[QueueName], max: usize) -> Result<Vec<UnitOfWork>> {
@@ -80,7 +118,15 @@ impl SqliteFetcher {
         self.shared
             .writer
             .run(
-                move |conn| immediate(conn, |tx| claim(tx, &identity, &order, max)),
+                move |conn| {
+                    immediate(conn, |tx| {
+                        let got = claim(tx, &identity, &order, max)?;
+                        if !got.is_empty() {
+                            idle::leave(tx, &identity)?;
+                        }
+                        Ok(got)
+                    })
+                },
                 // The fetch was cancelled while claiming: put the jobs back.
                 move |conn, units: Vec<UnitOfWork>| match immediate(conn, |tx| {
                     requeue_front(tx, &back, &requeue_rows(&units)?)
@@ -157,14 +203,32 @@ impl Fetcher for SqliteFetcher {
         let deadline = Instant::now() + block;
         let mut wake = self.shared.wake.subscribe();
         let mut settle = SETTLE.len();
+        let mut standing_back: Option<Instant> = None;
         loop {
             wake.borrow_and_update();
-            if self.busy || self.any_ready(&order).await? {
+            let ready = if self.busy {
+                None
+            } else {
+                self.first_ready(&order).await?
+            };
+            if self.busy || ready.is_some() {
+                if let Some(q) = ready.as_ref().filter(|_| self.waiting) {
+                    let since = *standing_back.get_or_insert_with(Instant::now);
+                    if since.elapsed() < FAIR_GRACE && self.someone_waited_longer(q).await? {
+                        tokio::time::sleep(FAIR_STEP).await;
+                        continue;
+                    }
+                }
                 let got = self.claim(&order, max).await?;
                 self.busy = got.len() == max;
                 if !got.is_empty() {
+                    self.waiting = false;
                     return Ok(got);
                 }
+            }
+            standing_back = None;
+            if !block.is_zero() {
+                self.join_line().await?;
             }
             let now = Instant::now();
             if now >= deadline {
@@ -190,6 +254,13 @@ impl Fetcher for SqliteFetcher {
     async fn close(self: Box<Self>) -> Result<Vec<UnitOfWork>> {
         // Claims are made inside `fetch` (a cancelled one is undone by the
         // writer), so nothing can arrive afterwards.
+        if self.waiting {
+            let identity = Arc::clone(&self.identity);
+            self.shared
+                .writer
+                .write(move |tx| idle::leave(tx, &identity))
+                .await?;
+        }
         Ok(Vec::new())
     }
 }

@@ -10,6 +10,7 @@
 //! - `conn`: connection pragmas, the writer thread, the read pool
 //! - `wake`: wake-ups for idle fetchers (in-process, and inotify on the WAL)
 //! - `fetch`: reliable fetch (claims) and waiting without polling
+//! - `idle`: the line of idle fetchers, so the longest waiting takes the next job
 //! - `write`: pushes, set entries, requeues, due jobs
 //! - `ack`: completions with their side effects, one transaction per batch
 //! - `worker`: `WorkerSide`, over `fetch`, `ack`, `write` and `procs`
@@ -23,6 +24,7 @@ mod ack;
 mod admin;
 mod conn;
 mod fetch;
+mod idle;
 mod info;
 mod procs;
 mod read;

@@ -71,7 +71,7 @@ pub fn signal(tx: &Transaction<'_>, identity: &str, signal: &str) -> Result<()> 
 fn forget(tx: &Transaction<'_>, identity: &str) -> Result<()> {
     tx.prepare_cached("DELETE FROM processes WHERE identity = ?1")?
         .execute([identity])?;
-    Ok(())
+    super::idle::leave(tx, identity)
 }
 
 /// A clean stop: returns anything still held, then leaves the registry.

@@ -18,7 +18,7 @@ use super::conn::immediate;
 use crate::engine::store::{Result, StoreError};
 
 /// The schema version this build writes.
-pub const VERSION: i64 = 2;
+pub const VERSION: i64 = 3;
 
 const V1: &str = r#"
 CREATE TABLE jobs (
@@ -99,6 +99,15 @@ CREATE TABLE histogram (
 CREATE INDEX histogram_minute ON histogram(minute);
 "#;
 
+/// Version 3: the line of idle fetchers (`idle.rs`), longest waiting first.
+const V3: &str = r#"
+CREATE TABLE idle_fetchers (
+    identity TEXT PRIMARY KEY,
+    queues   TEXT NOT NULL,
+    since    REAL NOT NULL
+) WITHOUT ROWID;
+"#;
+
 /// Brings the schema up to `VERSION`; safe when several processes open a new
 /// file at once (the check and the DDL share one `BEGIN IMMEDIATE`).
 pub fn migrate(conn: &mut Connection) -> Result<()> {
@@ -114,6 +123,9 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
         }
         if version < 2 {
             tx.execute_batch(V2)?;
+        }
+        if version < 3 {
+            tx.execute_batch(V3)?;
         }
         if version < VERSION {
             tx.pragma_update(None, "user_version", VERSION)?;
