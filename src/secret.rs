@@ -98,6 +98,26 @@ pub fn private_dir(dir: &std::path::Path) -> std::io::Result<()> {
         .create(dir)
 }
 
+/// Fails, saying so, when files cannot be made in `dir` (a read-only mount,
+/// a directory that is not ours): checked at start, so a web node does not
+/// come up only to answer 500 to every write.
+pub fn writable_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let probe = dir.join(format!(".kiqlab-write-check-{}-{n}", std::process::id()));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+        .map_err(|e| {
+            std::io::Error::new(
+                e.kind(),
+                format!("files cannot be written in {} ({e})", dir.display()),
+            )
+        })?;
+    std::fs::remove_file(&probe)
+}
+
 /// Creates the (empty) file `path` with the private file mode before SQLite
 /// opens it (SQLite gives its `-wal` and `-shm` files the same mode);
 /// tightens an existing one that others can read.

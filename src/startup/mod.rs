@@ -62,7 +62,7 @@ impl Application {
         let path = settings.database.clone();
         let db = tokio::task::spawn_blocking(move || Db::open(&path))
             .await?
-            .with_context(|| format!("cannot open {}", settings.database.display()))?;
+            .context("the web node cannot start without its database")?;
         let templates = web::Data::new(compose_templates()?);
         let admin = match &settings.admin_dir {
             Some(dir) => Some(

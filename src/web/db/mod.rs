@@ -40,15 +40,20 @@ impl Db {
                 reason: e.to_string(),
             })?;
         }
+        let open_error = |reason: String| DbError::Open {
+            path: path.display().to_string(),
+            reason,
+        };
+        // SQLite writes its -wal and -shm files beside the database.
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+        crate::secret::writable_dir(dir.unwrap_or(Path::new(".")))
+            .map_err(|e| open_error(e.to_string()))?;
         // Password hashes and sessions: not for other local users.
-        crate::secret::private_file(path).map_err(|e| DbError::Open {
-            path: path.display().to_string(),
-            reason: e.to_string(),
-        })?;
-        let conn = Connection::open(path).map_err(|e| DbError::Open {
-            path: path.display().to_string(),
-            reason: e.to_string(),
-        })?;
+        crate::secret::private_file(path).map_err(|e| open_error(e.to_string()))?;
+        let conn = Connection::open(path).map_err(|e| open_error(e.to_string()))?;
+        if conn.is_readonly(rusqlite::MAIN_DB)? {
+            return Err(open_error("the file is read-only".to_owned()));
+        }
         Db::init(conn)
     }
 

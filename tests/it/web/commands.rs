@@ -363,3 +363,56 @@ async fn demo_on_the_default_sqlite_store_mails_through_its_own_catcher() {
 }
 
 web_test!(kiqlab_web_serves_keeps_its_token_private_and_stops_on_sigterm);
+
+/// `kiqlab web` on a data directory mounted read-only (a bind mount in a
+/// mount namespace of its own, so the host is untouched) stops at start and
+/// says why, instead of serving pages that answer 500 to every write: both
+/// with a fresh directory and with the web.db an earlier run left.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kiqlab_web_refuses_a_read_only_data_dir() {
+    if !rustix::process::geteuid().is_root() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI is set: this test needs root for a read-only bind mount"
+        );
+        eprintln!("skipped: needs root for a read-only bind mount");
+        return;
+    }
+    let dir = temp_dir();
+    let fresh = dir.path().join("fresh");
+    let used = dir.path().join("used");
+    std::fs::create_dir_all(&fresh).unwrap();
+    drop(kiqlab::web::db::Db::open(&used.join("web.db")).unwrap());
+    std::fs::write(used.join("internal-token"), "t0ken\n").unwrap();
+    let jobs = dir.path().join("jobs.db");
+    for data in [&fresh, &used] {
+        let d = data.display().to_string();
+        let script =
+            format!("mount --bind {d} {d} && mount -o remount,bind,ro {d} && exec \"$0\" \"$@\"");
+        let out = tokio::time::timeout(
+            Duration::from_secs(60),
+            tokio::process::Command::new("unshare")
+                .args(["-m", "sh", "-c", &script])
+                .arg(kiqlab_bin())
+                .args(["web", "--port", "0", "--smtp-bind", "127.0.0.1:0"])
+                .arg("--store")
+                .arg(format!("sqlite://{}", jobs.display()))
+                .env("KIQLAB_DATA_DIR", data)
+                .env("NO_COLOR", "1")
+                .env_remove("KIQLAB_INTERNAL_TOKEN")
+                .kill_on_drop(true)
+                .output(),
+        )
+        .await
+        .expect("kiqlab web stops at start")
+        .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{d}: {stdout}{stderr}");
+        assert!(!stdout.contains("listening"), "{d}: {stdout}");
+        assert!(
+            stderr.contains("Read-only file system") && stderr.contains(&d),
+            "{d}: says the directory is read-only: {stderr}"
+        );
+    }
+}

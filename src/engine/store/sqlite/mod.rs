@@ -180,6 +180,7 @@ fn open_blocking(shown: PathBuf) -> Result<SqliteStore> {
     let dir = std::fs::canonicalize(&dir)
         .map_err(|e| fail(format!("cannot resolve directory {}: {e}", dir.display())))?;
     let path = dir.join(file);
+    crate::secret::writable_dir(&dir).map_err(|e| fail(e.to_string()))?;
     // Job arguments: not for other local users.
     crate::secret::private_file(&path)
         .map_err(|e| fail(format!("cannot create {}: {e}", path.display())))?;
