@@ -124,6 +124,7 @@ impl Application {
                 .wrap(middleware::from_fn(templates::provide))
                 .wrap(middleware::from_fn(pool::gate))
                 .wrap(middleware::from_fn(timing::measure))
+                .wrap(middleware::from_fn(crate::web::extract::body_deadline))
                 // Outermost, so every answer has it (a 503 from the pool too).
                 .wrap(crate::web::response::security_headers())
                 .app_data(pool.clone())
@@ -139,6 +140,9 @@ impl Application {
                 .default_service(web::to(errors::not_found))
         })
         .workers(settings.http_workers.max(1))
+        // A request head must arrive within 5 s (408 otherwise); the body
+        // has `extract::BODY_TIMEOUT`.
+        .client_request_timeout(std::time::Duration::from_secs(5))
         .disable_signals()
         .shutdown_timeout(5)
         .listen(listener)

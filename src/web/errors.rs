@@ -24,6 +24,7 @@ pub fn page(status: StatusCode, err: &(dyn std::error::Error + 'static)) -> Http
 pub fn render(status: StatusCode, message: &str) -> HttpResponse {
     let title = match status.as_u16() {
         404 => "Not found",
+        408 => "Too slow",
         413 => "Too large",
         401 | 403 => "Not allowed",
         422 => "Please check the form",

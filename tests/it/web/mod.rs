@@ -20,5 +20,6 @@ mod permanent;
 mod playground;
 mod pool;
 mod sign_in_flood;
+mod slow_body;
 mod snippets;
 mod submit_time;
