@@ -42,6 +42,20 @@ impl QueueName {
         Ok(QueueName(s.to_owned()))
     }
 
+    /// A queue another client (Ruby Sidekiq takes any string) wrote to the
+    /// store under a name `parse` refuses, such as `"mailers high"`: kept so
+    /// it can be shown and cleared, flagged by `is_odd`. Only empty names and
+    /// names over 1,024 bytes are refused.
+    pub fn foreign(s: &str) -> Option<QueueName> {
+        (!s.is_empty() && s.len() <= 1024).then(|| QueueName(s.to_owned()))
+    }
+
+    /// True for a name `parse` refuses (one that only `foreign` admits): a
+    /// queue kiqlab's workers cannot be told to fetch with `-q`.
+    pub fn is_odd(&self) -> bool {
+        QueueName::parse(&self.0).is_err()
+    }
+
     pub fn default_queue() -> QueueName {
         QueueName("default".into())
     }

@@ -14,6 +14,8 @@ pub struct QueueSummary {
     pub size: u64,
     /// Seconds since the next job to run was enqueued (0 when empty).
     pub latency_s: f64,
+    /// A name only another client could have written (`QueueName::is_odd`).
+    pub odd: bool,
 }
 
 /// `Sidekiq::Stats`.

@@ -24,9 +24,13 @@ pub async fn index(state: web::Data<AppState>, admin: Admin) -> DashResult<HttpR
     ))
 }
 
-/// The queue a URL names: a valid name (else 400) that is known (else 404).
+/// The queue a URL names: a name (else 400) that is known (else 404); an
+/// odd one another client wrote (`QueueName::foreign`) too.
 async fn known(state: &AppState, name: &str) -> DashResult<QueueSummary> {
-    let q = QueueName::parse(name).map_err(|e| DashError::bad(format!("{e}.")))?;
+    let q = QueueName::parse(name)
+        .ok()
+        .or_else(|| QueueName::foreign(name))
+        .ok_or_else(|| DashError::bad("A queue name is 1 to 1,024 bytes.".to_owned()))?;
     state
         .api
         .queue(&q)

@@ -113,15 +113,18 @@ pub async fn stats(con: &mut ConnectionManager, now: f64) -> Result<Stats> {
 }
 
 pub async fn queues(con: &mut ConnectionManager, now: f64) -> Result<Vec<QueueSummary>> {
-    let mut names: Vec<String> = redis::cmd("SMEMBERS")
+    let raw: Vec<Vec<u8>> = redis::cmd("SMEMBERS")
         .arg("queues")
         .query_async(con)
         .await?;
-    names.sort();
-    let names: Vec<QueueName> = names
-        .iter()
-        .filter_map(|n| QueueName::parse(n).ok())
+    // A name that is not UTF-8 cannot be shown or addressed; it is skipped,
+    // and does not hide the others.
+    let mut names: Vec<String> = raw
+        .into_iter()
+        .filter_map(|n| String::from_utf8(n).ok())
         .collect();
+    names.sort();
+    let names: Vec<QueueName> = names.iter().filter_map(|n| QueueName::foreign(n)).collect();
     if names.is_empty() {
         return Ok(Vec::new());
     }
@@ -146,6 +149,7 @@ pub async fn queues(con: &mut ConnectionManager, now: f64) -> Result<Vec<QueueSu
         .into_iter()
         .zip(replies)
         .map(|(name, (size, last))| QueueSummary {
+            odd: name.is_odd(),
             name,
             size,
             latency_s: last

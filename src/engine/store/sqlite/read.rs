@@ -122,12 +122,13 @@ pub fn queues(tx: &Transaction<'_>, now: f64) -> Result<Vec<QueueSummary>> {
     )?;
     let mut out = Vec::with_capacity(names.len());
     for n in names {
-        let Ok(name) = QueueName::parse(&n) else {
+        let Some(name) = QueueName::foreign(&n) else {
             continue;
         };
         let count: i64 = size.query_row([&n], |r| r.get(0))?;
         let next: Option<String> = head.query_row([&n], |r| r.get(0)).optional()?;
         out.push(QueueSummary {
+            odd: name.is_odd(),
             name,
             size: count.max(0) as u64,
             latency_s: next

@@ -50,7 +50,11 @@ async fn queues_page_clear_and_delete_one_job(d: Dash) {
     let (_, p2) = b.get("/sidekiq/queues/default?page=2").await;
     assert_eq!(p2.matches("name=\"key_val\"").count(), 5);
     assert_eq!(b.get("/sidekiq/queues/nosuch").await.0, 404);
-    assert_eq!(b.get("/sidekiq/queues/bad%20name").await.0, 400);
+    assert_eq!(
+        b.get("/sidekiq/queues/bad%20name").await.0,
+        404,
+        "no such queue"
+    );
     assert_eq!(b.get("/sidekiq/queues/default?page=-3").await.0, 400);
     // Delete one job by its payload.
     let raw = d
@@ -305,5 +309,74 @@ async fn metrics_recent_and_dashboard_follow_a_real_worker(mut d: Dash) {
     };
     assert!(home.contains(address) && home.contains(heading), "{home}");
     assert_eq!(b.get("/sidekiq?days=365").await.0, 400);
+    d.stop().await;
+}
+
+/// Queues another client wrote under names kiqlab would not take for `-q`
+/// (Ruby Sidekiq takes any string) are listed, flagged, can be opened and
+/// cleared; a queue name that is not UTF-8 is skipped without hiding the
+/// others.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn foreign_queues_with_odd_names_are_shown_flagged() {
+    let Some(mut d) = Dash::redis().await else {
+        return;
+    };
+    let mut con = d.redis_server().connection();
+    let payload = |q: &str| {
+        json!({"class": "HardWorker", "args": [1], "queue": q, "jid": "0123456789abcdef01234567",
+               "retry": true, "created_at": now_secs(), "enqueued_at": now_secs()})
+        .to_string()
+    };
+    for q in ["mailers high", "ünïcode/x?y"] {
+        redis::pipe()
+            .cmd("SADD")
+            .arg("queues")
+            .arg(q)
+            .cmd("LPUSH")
+            .arg(format!("queue:{q}"))
+            .arg(payload(q))
+            .query::<()>(&mut con)
+            .unwrap();
+    }
+    redis::pipe()
+        .cmd("SADD")
+        .arg("queues")
+        .arg(&b"\xff\xfe"[..])
+        .query::<()>(&mut con)
+        .unwrap();
+    d.store.push(&[demo(1)]).await.unwrap();
+    let mut b = d.admin().await;
+    let (s, page) = b.get("/sidekiq/queues").await;
+    assert_eq!(s, 200, "{page}");
+    // (Tera writes `/` as `&#x2F;`.)
+    for q in ["mailers high", "ünïcode&#x2F;x?y"] {
+        let row = page
+            .split("<tr data-queue=")
+            .find(|r| r.starts_with(&format!("\"{q}\"")))
+            .unwrap_or_else(|| panic!("{q} is listed: {page}"));
+        assert!(row.contains("odd name"), "{q} is flagged: {row}");
+    }
+    let default_row = page
+        .split("<tr data-queue=")
+        .find(|r| r.starts_with("\"default\""))
+        .unwrap();
+    assert!(!default_row.contains("odd name"), "{default_row}");
+    let (s, q) = b.get("/sidekiq/queues/mailers%20high").await;
+    assert_eq!(s, 200, "{q}");
+    assert!(
+        q.contains("HardWorker") && q.contains("id=\"odd-name\""),
+        "{q}"
+    );
+    let (s, q) = b.get("/sidekiq/queues/%C3%BCn%C3%AFcode%2Fx%3Fy").await;
+    assert_eq!(s, 200, "{q}");
+    assert!(q.contains("HardWorker"), "{q}");
+    let (s, _) = b
+        .post("/sidekiq/queues/mailers%20high", &[("delete", "Delete")])
+        .await;
+    assert_eq!(s, 303);
+    let (_, page) = b.get("/sidekiq/queues").await;
+    assert!(!page.contains("data-queue=\"mailers high\""), "cleared");
+    let stats = d.store.stats(now_secs()).await.unwrap();
+    assert_eq!(stats.enqueued, 2, "default's one and ünïcode's one");
     d.stop().await;
 }
