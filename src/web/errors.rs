@@ -8,16 +8,78 @@ use actix_web::HttpResponse;
 use super::db::DbError;
 use super::state::DispatchError;
 use super::templates::{self, RenderError};
+use crate::engine::store::StoreError;
 
 /// The response for `err` with `status`.
 pub fn page(status: StatusCode, err: &(dyn std::error::Error + 'static)) -> HttpResponse {
-    let message = if status.is_server_error() {
-        tracing::error!(status = status.as_u16(), error = %chain(err), "request failed");
-        "The server could not finish this request. The details are in its log.".to_owned()
-    } else {
-        err.to_string()
+    if !status.is_server_error() {
+        return render(status, &err.to_string());
+    }
+    tracing::error!(status = status.as_u16(), error = %chain(err), "request failed");
+    let Some(down) = what_is_down(err) else {
+        return render(
+            status,
+            "The server could not finish this request. The details are in its log.",
+        );
     };
-    render(status, &message)
+    // Out of reach for now: 503, and when to try again.
+    let message = match down {
+        Down::JobStore => {
+            "The job store (Redis, or the embedded SQLite store) cannot be reached right now, \
+             so this could not be done. Nothing saved is lost: the apps' records are in the web \
+             node's own database, and the jobs saved with them wait in its outbox until the \
+             store is back. Try again in a few seconds."
+        }
+        Down::Database => {
+            "The web node's own database (web.db) is busy or cannot be written right now, so \
+             this request was not saved. Nothing saved before is lost. Try again in a few \
+             seconds."
+        }
+    };
+    let mut resp = render(StatusCode::SERVICE_UNAVAILABLE, message);
+    resp.headers_mut().insert(
+        actix_web::http::header::RETRY_AFTER,
+        actix_web::http::header::HeaderValue::from_static("5"),
+    );
+    resp
+}
+
+/// What an error says is out of reach.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Down {
+    JobStore,
+    Database,
+}
+
+/// Walks `err`'s causes for a store or database that is out of reach (the
+/// apps' error enums wrap `DbError` transparently, so they are asked too).
+fn what_is_down(err: &(dyn std::error::Error + 'static)) -> Option<Down> {
+    let mut next = Some(err);
+    while let Some(e) = next {
+        if e.downcast_ref::<StoreError>()
+            .is_some_and(StoreError::is_outage)
+            || e.downcast_ref::<::redis::RedisError>()
+                .is_some_and(crate::engine::store::redis_outage)
+            || matches!(e.downcast_ref::<DispatchError>(),
+                Some(DispatchError::Enqueue { error, .. }) if error.is_outage())
+        {
+            return Some(Down::JobStore);
+        }
+        let db = e
+            .downcast_ref::<DbError>()
+            .or(match e.downcast_ref::<SubmitError>() {
+                Some(SubmitError::Db(d) | SubmitError::Page(PageError::Db(d))) => Some(d),
+                _ => e.downcast_ref::<PageError>().and_then(|p| match p {
+                    PageError::Db(d) => Some(d),
+                    _ => None,
+                }),
+            });
+        if db.is_some_and(DbError::is_outage) {
+            return Some(Down::Database);
+        }
+        next = e.source();
+    }
+    None
 }
 
 /// A page for `status` with a message.

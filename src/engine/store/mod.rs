@@ -101,6 +101,35 @@ impl StoreError {
     }
 }
 
+impl StoreError {
+    /// Whether the store is out of reach for now (Redis down, refusing,
+    /// timing out or dropping the connection; the SQLite file busy, locked
+    /// or gone): a visitor is told what is down and to try again, rather
+    /// than "something went wrong".
+    pub fn is_outage(&self) -> bool {
+        use rusqlite::ErrorCode as C;
+        match self {
+            StoreError::Redis(e) => redis_outage(e),
+            StoreError::SqliteOpen { .. } | StoreError::SqliteGone => true,
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => matches!(
+                e.code,
+                C::DatabaseBusy | C::DatabaseLocked | C::CannotOpen | C::SystemIoFailure
+            ),
+            StoreError::SourceRelay(_) => true,
+            _ => false,
+        }
+    }
+}
+
+/// A Redis error that means the server is not reachable right now.
+pub fn redis_outage(e: &::redis::RedisError) -> bool {
+    e.is_io_error()
+        || e.is_connection_refusal()
+        || e.is_connection_dropped()
+        || e.is_timeout()
+        || e.is_unrecoverable_error()
+}
+
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// A whole store, shared. Consumers take the narrow part they use

@@ -26,6 +26,26 @@ pub enum DbError {
     Poisoned,
 }
 
+impl DbError {
+    /// Busy, locked, unwritable or unopenable for now (not malformed data).
+    pub fn is_outage(&self) -> bool {
+        use rusqlite::ErrorCode as C;
+        match self {
+            DbError::Open { .. } => true,
+            DbError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => matches!(
+                e.code,
+                C::DatabaseBusy
+                    | C::DatabaseLocked
+                    | C::CannotOpen
+                    | C::ReadOnly
+                    | C::DiskFull
+                    | C::SystemIoFailure
+            ),
+            _ => false,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Db {
     conn: Arc<Mutex<Connection>>,

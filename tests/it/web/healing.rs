@@ -65,3 +65,34 @@ async fn a_post_right_after_a_redis_restart_is_saved_and_queued() {
     .await;
     app.stop().await;
 }
+
+/// With Redis gone (not restarted), a dashboard page says what is down and
+/// that nothing saved is lost (503 with Retry-After, not "details are in its
+/// log"), and a snippet posted meanwhile is still saved (its job waits in the
+/// outbox).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn while_redis_is_down_pages_say_what_is_down_and_that_nothing_is_lost() {
+    let Some(mut dash) = Dash::redis().await else {
+        return;
+    };
+    let mut admin = dash.admin().await;
+    assert_eq!(admin.get("/sidekiq/queues").await.0, 200);
+    dash.redis_server().kill();
+    let (status, body, headers) = admin.get_full("/sidekiq/queues").await;
+    assert_eq!(status, 503, "{body}");
+    assert!(
+        body.contains("The job store (Redis, or the embedded SQLite store) cannot be reached")
+            && body.contains("Nothing saved is lost")
+            && !body.contains("details are in its log"),
+        "{body}"
+    );
+    assert_eq!(
+        headers.get("retry-after").and_then(|v| v.to_str().ok()),
+        Some("5")
+    );
+    let (status, body) = admin
+        .post("/snippets", &[("language", "ruby"), ("code", "p :down")])
+        .await;
+    assert_eq!(status, 303, "a post during the outage is saved: {body}");
+    dash.stop().await;
+}
