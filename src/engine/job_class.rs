@@ -141,9 +141,8 @@ impl JobArg for f64 {
             return deserialize_arg(v, pos, name);
         };
         let text = n.to_string();
-        let exact_enough = |f: &f64| {
-            f.is_finite() && (!is_integer_text(&text) || format!("{f:.0}") == text)
-        };
+        let exact_enough =
+            |f: &f64| f.is_finite() && (!is_integer_text(&text) || format!("{f:.0}") == text);
         n.as_f64()
             .filter(exact_enough)
             .ok_or_else(|| number_misfit(n, pos, name, "f64"))
@@ -154,7 +153,9 @@ impl JobArg for f64 {
 fn number_misfit(n: &serde_json::Number, pos: usize, name: &str, ty: &str) -> JobError {
     let text = n.to_string();
     if is_integer_text(&text) || ty == "f64" {
-        JobError::argument(format!("argument {pos} ({name}): {text} does not fit in {ty}"))
+        JobError::argument(format!(
+            "argument {pos} ({name}): {text} does not fit in {ty}"
+        ))
     } else {
         JobError::argument(format!(
             "argument {pos} ({name}) is invalid: {text} is not an integer ({ty})"

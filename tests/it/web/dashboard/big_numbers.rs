@@ -217,7 +217,11 @@ async fn big_numbers_survive_every_rewrite(d: Dash) {
         )
         .await;
     assert_eq!(s, 303);
-    assert_eq!(args_text(&queued_raw(&d, added).await), ARGS, "add to queue");
+    assert_eq!(
+        args_text(&queued_raw(&d, added).await),
+        ARGS,
+        "add to queue"
+    );
 
     // Run them again: the handlers see the same digits; then Kill.
     let worker = launch(&d, &seen).await;
