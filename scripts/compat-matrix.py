@@ -28,7 +28,7 @@ PACKAGES = ["ruby", "ruby-sidekiq", "ruby-rack", "ruby-rack-session", "puma", "r
 # Module order of the matrix: the direction of each check, then the details.
 MODULES = ["client", "enqueue", "api", "sidekiq_web",
            "sidekiq_web_actions", "dashboard", "fleet",
-           "activejob", "time_fields", "processes"]
+           "activejob", "time_fields", "big_numbers", "processes"]
 COMMAND = "bash scripts/compat-matrix.sh"
 
 

@@ -402,6 +402,28 @@ mod tests {
     }
 
     #[test]
+    fn numbers_of_any_size_keep_their_text() {
+        // 2**64+1, -(2**127)-1, a huge float, Ruby's float syntax, a decimal
+        // no f64 holds, a nested one in an extra field: all byte for byte.
+        let raw = r#"{"class":"A","args":[18446744073709551617,-170141183460469231731687303715884105729,1.5e+300,0.1,1.0e+20,3.14159265358979323846264338327950288],"jid":"x","queue":"default","bid":{"n":123456789012345678901234567890}}"#;
+        let mut job = Job::parse(raw).unwrap();
+        job.set("retry_count", Value::from(0));
+        job.set_time("failed_at", 1700000000.5);
+        let out = job.to_json();
+        assert!(out.starts_with(&raw[..raw.len() - 1]), "{out}");
+        assert_eq!(Job::parse(&out).unwrap().to_json(), out);
+        assert_eq!(job.args()[0].to_string(), "18446744073709551617");
+        assert_eq!(job.args()[4].as_f64(), Some(1e20));
+        // The one rewrite: an exponent gets its sign, as Ruby writes it
+        // (`1.5e300.to_s` is "1.5e+300"); every digit stays.
+        let raw = r#"{"class":"A","args":[1.5e300,2E-5,-0.0],"jid":"x","queue":"default"}"#;
+        assert_eq!(
+            Job::parse(raw).unwrap().to_json(),
+            r#"{"class":"A","args":[1.5e+300,2e-5,-0.0],"jid":"x","queue":"default"}"#
+        );
+    }
+
+    #[test]
     fn unknown_fields_keep_their_place() {
         let raw = r#"{"retry":2,"queue":"default","backtrace":3,"tags":["alpha"],"args":[7],"class":"FailJob","jid":"a4edbc916f79eacd9a55925e","created_at":1795617752.0126622}"#;
         let mut job = Job::parse(raw).unwrap();

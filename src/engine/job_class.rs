@@ -103,7 +103,8 @@ macro_rules! plain_arg {
         }
     )*};
 }
-plain_arg!(i64, u64, f64, bool, String);
+plain_arg!(bool, String);
+// Integers and floats: `number_args`, which reads them from their text.
 
 /// Any JSON value, taken as given.
 impl JobArg for Value {

@@ -7,6 +7,7 @@
 //! - `store`: narrow traits per consumer, and their Redis and SQLite implementations
 //! - `registry`: job classes by name, with their options and handlers
 //! - `job_class`: a class's name, options and typed `Args`, shared by enqueue and handler
+//! - `number_args`: integer and float arguments read exactly from the number's text
 //! - `retry`: Sidekiq 6.4's retry policy and backoff
 //! - `processor`: runs one job and decides its outcome
 //! - `manager`: fetches, runs `concurrency` processors, acknowledges in batches
@@ -27,6 +28,7 @@ pub mod job;
 pub mod job_class;
 pub mod launcher;
 pub mod manager;
+pub mod number_args;
 pub mod processor;
 pub mod queue;
 pub mod registry;

@@ -140,7 +140,17 @@ impl JobContext {
             .get(i)
             .ok_or_else(|| JobError::argument(format!("missing argument {} ({name})", i + 1)))?;
         T::deserialize(v).map_err(|e| {
-            JobError::argument(format!("argument {} ({name}) is invalid: {e}: {v}", i + 1))
+            // A number refused by a number type (`u64` given 2**64+1, kept
+            // exact in the payload) says so instead of serde's "invalid number".
+            let ty = std::any::type_name::<T>();
+            if v.is_number() && !ty.contains("::") {
+                JobError::argument(format!(
+                    "argument {} ({name}): {v} does not fit in {ty}",
+                    i + 1
+                ))
+            } else {
+                JobError::argument(format!("argument {} ({name}) is invalid: {e}: {v}", i + 1))
+            }
         })
     }
 }
@@ -255,6 +265,18 @@ mod tests {
             c.arg::<String>(0, "message").unwrap_err().class,
             "ArgumentError"
         );
+    }
+
+    #[test]
+    fn a_number_too_big_for_its_type_says_so() {
+        let big: Value = serde_json::from_str("18446744073709551617").unwrap();
+        let c = ctx(vec![big]);
+        assert_eq!(
+            c.arg::<u64>(0, "id").unwrap_err().message,
+            "argument 1 (id): 18446744073709551617 does not fit in u64"
+        );
+        assert_eq!(c.arg::<u128>(0, "id").unwrap(), (1u128 << 64) + 1);
+        assert_eq!(c.arg::<f64>(0, "id").unwrap(), 18446744073709551616.0);
     }
 
     #[test]

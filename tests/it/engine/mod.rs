@@ -5,6 +5,7 @@ pub mod fixtures;
 mod harness;
 
 mod api;
+mod big_numbers;
 mod client;
 mod dashboard;
 mod fetch;

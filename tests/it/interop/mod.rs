@@ -11,6 +11,7 @@
 //! - `client`: Ruby's client pushes, `kiqlab worker` runs
 //! - `enqueue`: `kiqlab enqueue` pushes, the real `sidekiq` runs
 //! - `api`: Sidekiq's API reads what kiqlab wrote
+//! - `big_numbers`: Ruby's big integers and floats kept exact through a kiqlab retry
 //! - `sidekiq_web`: the real Sidekiq::Web's pages on kiqlab's data
 //! - `sidekiq_web_actions`: its buttons, obeyed by a kiqlab worker
 //! - `dashboard`: kiqlab's dashboard on a real Sidekiq's data
@@ -21,6 +22,7 @@
 
 mod activejob;
 mod api;
+mod big_numbers;
 mod client;
 mod dashboard;
 mod enqueue;

@@ -4,6 +4,7 @@
 pub mod harness;
 
 mod auth;
+mod big_numbers;
 mod cli;
 mod pages;
 mod sets;
