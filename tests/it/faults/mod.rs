@@ -5,5 +5,6 @@
 
 mod corrupt_store;
 mod crash;
+mod disk_full;
 mod poison;
 mod shared_sqlite;
