@@ -8,7 +8,7 @@ use actix_web::HttpResponse;
 use super::db::DbError;
 use super::state::DispatchError;
 use super::templates::{self, RenderError};
-use crate::engine::store::StoreError;
+use crate::engine::api::StoreError;
 
 /// The response for `err` with `status`.
 pub fn page(status: StatusCode, err: &(dyn std::error::Error + 'static)) -> HttpResponse {
@@ -58,8 +58,6 @@ fn what_is_down(err: &(dyn std::error::Error + 'static)) -> Option<Down> {
     while let Some(e) = next {
         if e.downcast_ref::<StoreError>()
             .is_some_and(StoreError::is_outage)
-            || e.downcast_ref::<::redis::RedisError>()
-                .is_some_and(crate::engine::store::redis_outage)
             || matches!(e.downcast_ref::<DispatchError>(),
                 Some(DispatchError::Enqueue { error, .. }) if error.is_outage())
         {
