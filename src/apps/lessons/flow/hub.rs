@@ -75,9 +75,13 @@ impl FlowHub {
     fn subscribe(&self, api: &Api) -> (broadcast::Receiver<Message>, Option<Message>) {
         let mut poller = lock(&self.inner.poller);
         let rx = self.inner.tx.subscribe();
-        if poller.as_ref().is_none_or(JoinHandle::is_finished) && !self.inner.shutdown.is_triggered() {
+        if poller.as_ref().is_none_or(JoinHandle::is_finished)
+            && !self.inner.shutdown.is_triggered()
+        {
             let task = poll(self.inner.clone(), api.clone());
-            *poller = Some(tokio::spawn(task.instrument(tracing::info_span!("flow-poller"))));
+            *poller = Some(tokio::spawn(
+                task.instrument(tracing::info_span!("flow-poller")),
+            ));
         }
         (rx, lock(&self.inner.state).clone())
     }
@@ -104,7 +108,10 @@ impl FlowHub {
             first,
             shutdown: self.inner.shutdown.clone(),
             inner: self.inner.clone(),
-            keep_alive: tokio::time::interval_at(tokio::time::Instant::now() + KEEP_ALIVE, KEEP_ALIVE),
+            keep_alive: tokio::time::interval_at(
+                tokio::time::Instant::now() + KEEP_ALIVE,
+                KEEP_ALIVE,
+            ),
         };
         futures::stream::unfold(feed, |mut feed| async move {
             if !feed.first.is_empty() {

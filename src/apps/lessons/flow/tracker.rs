@@ -212,19 +212,26 @@ impl Tracker {
                     class: Some(f.class.clone()),
                 });
             }
-            let (worker, jid, class) = (f.worker.clone(), Some(f.jid.clone()), Some(f.class.clone()));
+            let (worker, jid, class) =
+                (f.worker.clone(), Some(f.jid.clone()), Some(f.class.clone()));
             single.push(if f.ok {
-                FlowEvent::Done { worker, count: 1, jid, class }
+                FlowEvent::Done {
+                    worker,
+                    count: 1,
+                    jid,
+                    class,
+                }
             } else {
-                FlowEvent::Failed { worker, count: 1, jid, class }
+                FlowEvent::Failed {
+                    worker,
+                    count: 1,
+                    jid,
+                    class,
+                }
             });
         }
-        // A finished job is no longer running, whatever a stale heartbeat says.
-        let finished_now: HashSet<&str> = snap.finished.iter().map(|f| f.jid.as_str()).collect();
-        self.busy = now_busy
-            .into_iter()
-            .filter(|j| !finished_now.contains(j.as_str()) || snap.busy.iter().any(|b| &b.jid == j))
-            .collect();
+        // Kept while a stale heartbeat still lists it, so it is picked once.
+        self.busy = now_busy;
         let mut entered = Vec::new();
         if !first {
             let names: HashSet<&String> = snap
@@ -301,7 +308,13 @@ impl Tracker {
         for c in s.counts.values_mut() {
             c.running = 0;
         }
-        for b in snap.busy.iter().filter(|b| self.busy.contains(&b.jid)) {
+        // A finished job is no longer running, whatever a stale heartbeat says.
+        let finished: HashSet<&str> = snap.finished.iter().map(|f| f.jid.as_str()).collect();
+        for b in snap
+            .busy
+            .iter()
+            .filter(|b| !finished.contains(b.jid.as_str()))
+        {
             s.counts.entry(b.worker.clone()).or_default().running += 1;
         }
         for e in events {
@@ -325,10 +338,15 @@ fn group(single: &[FlowEvent]) -> Vec<FlowEvent> {
     let mut failed: BTreeMap<String, u64> = BTreeMap::new();
     for e in single {
         match e {
-            FlowEvent::Picked { queue, worker, count, .. } => {
-                *picked.entry((queue.clone(), worker.clone())).or_default() += count
+            FlowEvent::Picked {
+                queue,
+                worker,
+                count,
+                ..
+            } => *picked.entry((queue.clone(), worker.clone())).or_default() += count,
+            FlowEvent::Done { worker, count, .. } => {
+                *done.entry(worker.clone()).or_default() += count
             }
-            FlowEvent::Done { worker, count, .. } => *done.entry(worker.clone()).or_default() += count,
             FlowEvent::Failed { worker, count, .. } => {
                 *failed.entry(worker.clone()).or_default() += count
             }
@@ -396,15 +414,27 @@ mod tests {
     fn a_slow_job_is_enqueued_then_picked_then_done() {
         let mut t = Tracker::new();
         assert!(t.tick(Snapshot::default()).events.is_empty());
-        let e = t.tick(Snapshot { queues: queues(&[("default", 1)]), ..Default::default() });
-        assert_eq!(e.events, vec![FlowEvent::Enqueued { queue: "default".into(), count: 1 }]);
+        let e = t.tick(Snapshot {
+            queues: queues(&[("default", 1)]),
+            ..Default::default()
+        });
+        assert_eq!(
+            e.events,
+            vec![FlowEvent::Enqueued {
+                queue: "default".into(),
+                count: 1
+            }]
+        );
         let busy = Busy {
             jid: "a".into(),
             class: "DemoWorker".into(),
             queue: "default".into(),
             worker: "worker-01".into(),
         };
-        let e = t.tick(Snapshot { busy: vec![busy.clone()], ..Default::default() });
+        let e = t.tick(Snapshot {
+            busy: vec![busy.clone()],
+            ..Default::default()
+        });
         assert_eq!(e.events.len(), 1, "{e:?}");
         assert_eq!(e.events[0].name(), "picked");
         assert_eq!(t.state().counts["worker-01"].running, 1);
@@ -414,7 +444,10 @@ mod tests {
             finished: vec![fin("a", "worker-01", true)],
             ..Default::default()
         });
-        assert_eq!(e.events.iter().map(FlowEvent::name).collect::<Vec<_>>(), ["done"]);
+        assert_eq!(
+            e.events.iter().map(FlowEvent::name).collect::<Vec<_>>(),
+            ["done"]
+        );
         assert_eq!(t.state().counts["worker-01"].done, 1);
     }
 
@@ -422,11 +455,17 @@ mod tests {
     fn a_quick_job_seen_only_when_finished_is_told_whole() {
         let mut t = Tracker::new();
         t.tick(Snapshot::default());
-        let e = t.tick(Snapshot { finished: vec![fin("b", "worker-02", false)], ..Default::default() });
+        let e = t.tick(Snapshot {
+            finished: vec![fin("b", "worker-02", false)],
+            ..Default::default()
+        });
         let names: Vec<_> = e.events.iter().map(FlowEvent::name).collect();
         assert_eq!(names, ["enqueued", "picked", "failed"]);
         // Told once.
-        let e = t.tick(Snapshot { finished: vec![fin("b", "worker-02", false)], ..Default::default() });
+        let e = t.tick(Snapshot {
+            finished: vec![fin("b", "worker-02", false)],
+            ..Default::default()
+        });
         assert!(e.events.is_empty());
         assert_eq!(t.state().counts["worker-02"].failed, 1);
     }
@@ -447,14 +486,27 @@ mod tests {
     fn a_burst_is_grouped_and_adds_up() {
         let mut t = Tracker::new();
         t.tick(Snapshot::default());
-        let e = t.tick(Snapshot { queues: queues(&[("default", 500)]), ..Default::default() });
+        let e = t.tick(Snapshot {
+            queues: queues(&[("default", 500)]),
+            ..Default::default()
+        });
         assert!(e.aggregated);
         assert_eq!(e.events.len(), 1);
         assert_eq!(count(&e.events, "enqueued"), 500);
         let finished: Vec<_> = (0..300)
-            .map(|i| fin(&format!("j{i}"), if i % 2 == 0 { "worker-01" } else { "worker-02" }, true))
+            .map(|i| {
+                fin(
+                    &format!("j{i}"),
+                    if i % 2 == 0 { "worker-01" } else { "worker-02" },
+                    true,
+                )
+            })
             .collect();
-        let e = t.tick(Snapshot { queues: queues(&[("default", 200)]), finished, ..Default::default() });
+        let e = t.tick(Snapshot {
+            queues: queues(&[("default", 200)]),
+            finished,
+            ..Default::default()
+        });
         assert!(e.aggregated);
         assert_eq!(count(&e.events, "enqueued"), 0);
         assert_eq!(count(&e.events, "picked"), 300);
@@ -466,7 +518,10 @@ mod tests {
     #[test]
     fn a_job_taken_before_its_worker_reports_is_not_enqueued_twice() {
         let mut t = Tracker::new();
-        t.tick(Snapshot { queues: queues(&[("default", 1)]), ..Default::default() });
+        t.tick(Snapshot {
+            queues: queues(&[("default", 1)]),
+            ..Default::default()
+        });
         // Gone from the queue; the worker's heartbeat has not come yet.
         assert!(t.tick(Snapshot::default()).events.is_empty());
         let e = t.tick(Snapshot {
@@ -478,6 +533,9 @@ mod tests {
             }],
             ..Default::default()
         });
-        assert_eq!(e.events.iter().map(FlowEvent::name).collect::<Vec<_>>(), ["picked"]);
+        assert_eq!(
+            e.events.iter().map(FlowEvent::name).collect::<Vec<_>>(),
+            ["picked"]
+        );
     }
 }
