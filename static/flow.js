@@ -34,6 +34,9 @@
       b.style.top = (top + i * h + 4) + "%";
       b.style.height = (h - 8) + "%";
     });
+    // The boxes moved: so do the dots in them.
+    Object.keys(queues).forEach(function (n) { restack(queues[n]); });
+    Object.keys(workers).forEach(function (n) { restack(workers[n]); });
   }
   function center(box) {
     var r = box.getBoundingClientRect(), s = stage.getBoundingClientRect();
@@ -108,20 +111,27 @@
     if (e.count > 1) {
       chip("enqueued", "+" + e.count + " enqueued to " + e.queue, web, center(q.el));
       log("+" + e.count + " enqueued to " + e.queue);
+      for (var i = 0; i < e.count && q.dots.length < MAX_DOTS; i++) addQueued(q, web);
       return;
     }
     log("enqueued to " + e.queue);
+    addQueued(q, web);
+  }
+  // A waiting dot flies from the web node into the queue (up to MAX_DOTS).
+  function addQueued(q, from) {
     if (q.dots.length >= MAX_DOTS) return;
-    var d = dot("", web);
+    var d = dot("", from);
     q.dots.push(d);
     requestAnimationFrame(function () { requestAnimationFrame(function () {
-      d.className = "flow-dot queued"; place(d, spot(q.el, q.dots.indexOf(d)));
+      // A worker may have taken it already.
+      var i = q.dots.indexOf(d);
+      if (i >= 0) { d.className = "flow-dot queued"; place(d, spot(q.el, i)); }
     }); });
   }
   function onPicked(e) {
     var q = queue(e.queue), w = worker(e.worker);
     if (e.count > 1) {
-      for (var i = 0; i < e.count && q.dots.length; i++) retire(q.dots.shift(), "running");
+      for (var i = 0; i < e.count && q.dots.length; i++) toWorker(q.dots.shift(), w, "");
       restack(q);
       chip("picked", e.worker + " took " + e.count + " from " + e.queue, center(q.el), center(w.el));
       log(e.worker + " took " + e.count + " from " + e.queue);
@@ -130,8 +140,13 @@
     log(e.worker + " picked up " + (e.class || "a job") + " " + (e.jid || "") + " from " + e.queue);
     var d = q.dots.shift() || dot("queued", center(q.el));
     restack(q);
+    toWorker(d, w, e.jid || "");
+  }
+  // A dot moves into a worker's box and runs there (turned purple).
+  function toWorker(d, w, jid) {
     d.className = "flow-dot running";
-    d.dataset.jid = e.jid || "";
+    d.dataset.jid = jid;
+    if (w.dots.length >= MAX_DOTS) { retire(d, "running"); return; }
     w.dots.push(d);
     place(d, spot(w.el, w.dots.length - 1));
   }
@@ -139,6 +154,7 @@
     var w = worker(e.worker), cls = ok ? "done" : "failed";
     if (e.count > 1) {
       for (var i = 0; i < e.count && w.dots.length; i++) retire(w.dots.shift(), cls);
+      w.dots.forEach(function (x, k) { place(x, spot(w.el, k)); });
       chip(cls, e.worker + (ok ? " finished " : " failed ") + e.count, center(w.el),
         { x: center(w.el).x - 40, y: center(w.el).y - 60 });
       log(e.worker + (ok ? " finished " : " failed ") + e.count);
@@ -161,6 +177,16 @@
       // Jobs a worker took but has not reported yet leave the queue too.
       while (q.dots.length > n) retire(q.dots.shift(), "running");
       restack(q);
+    });
+    // What the workers' heartbeats say they run, as purple dots.
+    Object.keys(s.counts).forEach(function (name) {
+      var w = worker(name), want = Math.min(s.counts[name].running, MAX_DOTS);
+      var running = w.dots.filter(function (d) { return d.className.indexOf("running") >= 0; });
+      for (var i = running.length; i < want; i++) toWorker(dot("running", center(w.el)), w, "");
+      // Unnamed dots beyond what runs are gone (finished while unseen).
+      for (var j = w.dots.length - 1; j >= 0 && w.dots.length > want; j--) {
+        if (!w.dots[j].dataset.jid) retire(w.dots.splice(j, 1)[0], "done");
+      }
     });
     s.workers.forEach(function (w) {
       var b = worker(w.name);
@@ -187,7 +213,5 @@
   on("state", onState);
   on("resync", onState);
   on("store_error", function (e) { log("the store cannot be read: " + e); });
-  window.addEventListener("resize", function () {
-    Object.keys(queues).forEach(function (n) { restack(queues[n]); });
-  });
+  window.addEventListener("resize", function () { layout(queues, 2, 98); layout(workers, 2, 98); });
 })();
