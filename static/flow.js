@@ -20,6 +20,8 @@
     return e;
   }
   function log(line) {
+    var empty = document.getElementById("flow-log-empty");
+    if (empty) empty.parentNode.removeChild(empty);
     var d = el("div", "", logEl);
     d.textContent = new Date().toLocaleTimeString() + "  " + line;
     while (logEl.childNodes.length > 60) logEl.removeChild(logEl.firstChild);
@@ -45,7 +47,7 @@
   function spot(box, i) {
     var c = center(box);
     var cols = Math.max(4, Math.floor((c.w - 20) / 18));
-    return { x: c.x - c.w / 2 + 10 + (i % cols) * 18, y: c.y + c.h / 2 - 22 - Math.floor(i / cols) * 18 };
+    return { x: c.x - c.w / 2 + 10 + (i % cols) * 18, y: c.y + c.h / 2 - 32 - Math.floor(i / cols) * 18 };
   }
   function place(d, p) { d.style.left = p.x + "px"; d.style.top = p.y + "px"; }
 
@@ -189,6 +191,8 @@
       }
     });
     s.workers.forEach(function (w) {
+      // The queues the workers serve, even while empty.
+      w.queues.forEach(function (name) { queue(name); });
       var b = worker(w.name);
       b.subEl.textContent = (w.ip ? w.ip + " · " : "") + w.concurrency + " threads · " + w.queues.join(", ");
     });

@@ -22,6 +22,9 @@ try {
     await page.locator("#flow-status.live").waitFor();
     await page.locator("#flow-worker-worker-01").waitFor();
     await page.locator("#flow-worker-worker-02").waitFor();
+    // The queues the workers serve, drawn while still empty.
+    await page.locator("#flow-queue-default .big", { hasText: "0" }).waitFor();
+    await page.locator("#flow-queue-urgent").waitFor();
     expect((await page.textContent("#flow-worker-worker-01")).includes("threads"), "worker-01 says its threads");
     await page.locator("#flow-processed", { hasText: /^\d+$/ }).waitFor();
     expect(await page.locator("a[href='/lessons/load']").count() > 0, "a link to the load lesson");
