@@ -2,11 +2,17 @@
 //! stream read as a browser's EventSource would, and jobs made the way a
 //! student makes them (a snippet posted, a playground button pressed).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
 
+use kiqlab::apps::lessons::FlowHub;
+use kiqlab::engine::api::Api;
+use kiqlab::engine::clock::SystemClock;
+
 use super::helpers::{spawn_app, web_test, TestApp, TestStore};
+use crate::support::eventually;
 
 /// An open `text/event-stream`, parsed into (event name, data) pairs.
 struct Sse {
@@ -206,7 +212,46 @@ async fn five_hundred_at_once_come_grouped_and_add_up(store: TestStore) {
     app.stop().await;
 }
 
+/// The store is read only while someone watches: the poller starts with
+/// the first stream, stops once the last one is gone, starts again.
+async fn the_store_is_polled_only_while_watched(store: TestStore) {
+    use futures::StreamExt;
+    let app = spawn_app(store).await;
+    let api = Api::new(app.store.clone(), Arc::new(SystemClock));
+    let hub = FlowHub::new();
+    assert!(!hub.is_polling());
+    for _ in 0..2 {
+        let mut stream = Box::pin(hub.stream(&api));
+        assert!(hub.is_polling());
+        let mut seen = String::new();
+        while !seen.contains("event: state") {
+            let chunk = tokio::time::timeout(Duration::from_secs(10), stream.next())
+                .await
+                .expect("a state within 10 s")
+                .expect("the stream stays open")
+                .unwrap();
+            seen.push_str(std::str::from_utf8(&chunk).unwrap());
+        }
+        assert!(seen.starts_with("retry: 2000\nevent: hello"), "{seen}");
+        drop(stream);
+        eventually(Duration::from_secs(5), "the poller stops", || async {
+            (!hub.is_polling()).then_some(())
+        })
+        .await;
+    }
+    // Stopping ends a stream that is still open.
+    let mut stream = Box::pin(hub.stream(&api));
+    hub.stop().await;
+    let ended = async { while stream.next().await.is_some() {} };
+    tokio::time::timeout(Duration::from_secs(5), ended)
+        .await
+        .expect("the stream ends with the hub");
+    assert!(!hub.is_polling());
+    app.stop().await;
+}
+
 web_test!(
+    the_store_is_polled_only_while_watched,
     snippets_flow_to_the_worker_and_finish,
     a_failing_job_is_seen_failed,
     five_hundred_at_once_come_grouped_and_add_up,

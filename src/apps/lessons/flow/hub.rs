@@ -86,6 +86,14 @@ impl FlowHub {
         (rx, lock(&self.inner.state).clone())
     }
 
+    /// Whether the poller runs (someone watches, or it has yet to notice
+    /// the last one left).
+    pub fn is_polling(&self) -> bool {
+        lock(&self.inner.poller)
+            .as_ref()
+            .is_some_and(|t| !t.is_finished())
+    }
+
     /// Ends every stream and the poller, and waits for it.
     pub async fn stop(&self) {
         self.inner.shutdown.trigger();
