@@ -13,12 +13,14 @@ use tokio::task::JoinHandle;
 use tracing::Instrument;
 
 use super::tracker::{Busy, Finished, FlowState, Snapshot, Tracker, WorkerBox};
-use crate::engine::api::{Api, ApiResult, RunOutcome};
+use crate::engine::api::{Api, ApiResult, JobRecord, RunOutcome};
 use crate::shutdown::Shutdown;
 
 /// How often the store is read while someone watches.
 pub const TICK: Duration = Duration::from_millis(300);
-/// How much of the feed a tick reads (the store keeps 1000).
+/// How much of the feed a tick reads first, and when all of that is new,
+/// in all (the store keeps 1000).
+const FEED_FIRST: u64 = 100;
 const FEED: u64 = 1000;
 /// Messages a slow subscriber may fall behind before it is resynced.
 const BUFFER: usize = 1024;
@@ -173,7 +175,7 @@ async fn poll(inner: Arc<Inner>, api: Api) {
                 return;
             }
         }
-        let snap = match snapshot(&api).await {
+        let snap = match snapshot(&api, &tracker).await {
             Ok(s) => s,
             Err(e) => {
                 tracing::warn!(error = %e, "flow view cannot read the store");
@@ -198,12 +200,30 @@ fn worker_name(identity: &str) -> String {
     identity.split(':').next().unwrap_or(identity).to_owned()
 }
 
+fn finished(feed: Vec<JobRecord>) -> Vec<Finished> {
+    feed.into_iter()
+        .map(|r| Finished {
+            ok: r.outcome == RunOutcome::Done,
+            jid: r.jid,
+            class: r.class,
+            queue: r.queue,
+            worker: r.host,
+            started_at: r.started_at,
+        })
+        .collect()
+}
+
 /// What the store says now, through the dashboard's own reads.
-async fn snapshot(api: &Api) -> ApiResult<Snapshot> {
+async fn snapshot(api: &Api, tracker: &Tracker) -> ApiResult<Snapshot> {
     let stats = api.stats().await?;
     let work = api.work().await?;
     let processes = api.processes().await?;
-    let feed = api.recent_jobs(FEED, None).await?;
+    let mut finished = finished(api.recent_jobs(FEED_FIRST, None).await?);
+    // All new (or the baseline): the rest of the feed may be new too.
+    let all_new = finished.last().is_some_and(|f| !tracker.knows(f));
+    if finished.len() as u64 == FEED_FIRST && all_new {
+        finished = self::finished(api.recent_jobs(FEED, None).await?);
+    }
     Ok(Snapshot {
         queues: stats
             .queues
@@ -222,17 +242,7 @@ async fn snapshot(api: &Api) -> ApiResult<Snapshot> {
                 })
             })
             .collect(),
-        finished: feed
-            .into_iter()
-            .map(|r| Finished {
-                ok: r.outcome == RunOutcome::Done,
-                jid: r.jid,
-                class: r.class,
-                queue: r.queue,
-                worker: r.host,
-                started_at: r.started_at,
-            })
-            .collect(),
+        finished,
         workers: processes
             .iter()
             .map(|p| WorkerBox {

@@ -163,6 +163,11 @@ impl Tracker {
         &self.state
     }
 
+    /// Whether this run of the feed was told already (or is the baseline's).
+    pub fn knows(&self, f: &Finished) -> bool {
+        self.seen_runs.contains(&run_key(f))
+    }
+
     fn remember(&mut self, key: (String, u64)) -> bool {
         if !self.seen_runs.insert(key.clone()) {
             return false;
