@@ -10,7 +10,7 @@
 //! - `home`: `/`, the latest of each app
 //! - `timings`: `/timings`, each app's sync and async response times
 //! - `tutorials`: `/tutorials`, the walkthroughs' steps as a checklist
-//! - `lessons/`: `/lessons/load`, sync against async under load (and `kiqlab load`'s driver)
+//! - `lessons/`: `/lessons/load`, sync against async under load (and `kiqlab load`'s driver); `/lessons/flow`, jobs moving live
 //! - `config`: what the apps' jobs reach (web node, SMTP, tagger) and timeouts
 //! - `services`: what a running job shares (its configuration, one HTTP client)
 //! - `internal/`: the workers' internal API: token gate, client, errors

@@ -50,6 +50,7 @@ pub struct Application {
     mail: Option<MailCatcher>,
     relay: Relay,
     lessons: web::Data<crate::apps::lessons::LoadRuns>,
+    flow: web::Data<crate::apps::lessons::FlowHub>,
     handle: ServerHandle,
     server: JoinHandle<std::io::Result<()>>,
 }
@@ -118,6 +119,8 @@ impl Application {
         ));
         let lessons = web::Data::new(crate::apps::lessons::LoadRuns::default());
         let lessons_data = lessons.clone();
+        let flow = web::Data::new(crate::apps::lessons::FlowHub::new());
+        let flow_data = flow.clone();
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(middleware::from_fn(crate::web::auth::provide_account))
@@ -132,6 +135,7 @@ impl Application {
                 .app_data(templates.clone())
                 .app_data(timings.clone())
                 .app_data(lessons_data.clone())
+                .app_data(flow_data.clone())
                 .app_data(form_config())
                 .app_data(json_config())
                 .configure(|cfg| embedded.configure(cfg))
@@ -161,6 +165,7 @@ impl Application {
             mail,
             relay,
             lessons,
+            flow,
             handle,
             server,
         })
@@ -204,6 +209,7 @@ impl Application {
             mail,
             relay,
             lessons,
+            flow,
             handle,
             mut server,
             ..
@@ -215,6 +221,8 @@ impl Application {
         if let Some(m) = mail {
             m.shutdown().await;
         }
+        // Its streams stay open while watched: end them and the poller.
+        flow.stop().await;
         match ended {
             Some(r) => {
                 relay.stop().await;

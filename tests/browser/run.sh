@@ -2,7 +2,7 @@
 # Browser tests: builds the debug binary, starts a private redis-server and
 # `kiqlab demo` (web, 2 workers, mail catcher, tagger; the demo picks its own
 # free ports and prints where it listens), runs
-# apps.mjs, dashboard.mjs, workers.mjs… in headless Chromium, and tears everything down,
+# apps.mjs, dashboard.mjs, flow.mjs, workers.mjs… in headless Chromium, and tears everything down,
 # even on failure.
 # Needs: redis-server, node/npm, Debian's chromium (apt-get install -y chromium).
 set -euo pipefail
@@ -73,6 +73,8 @@ BASE_URL="$base_url" SCREENSHOT_DIR="$root/docs/screenshots" \
 # The load lesson (admins only): sync then async, side by side.
 BASE_URL="$base_url" SCREENSHOT_DIR="$root/docs/screenshots" \
   ADMIN_PASSWORD="$(cat "$work/data/admin-password")" timeout --kill-after=10 900 node "$here/load_lesson.mjs"
+# The flow view: jobs moving from the web node through the queues to each worker.
+BASE_URL="$base_url" SCREENSHOT_DIR="$root/docs/screenshots" timeout --kill-after=10 900 node "$here/flow.mjs"
 # Workers with addresses of their own (worker-01 127.0.0.11, worker-02 127.0.0.12).
 BASE_URL="$base_url" SCREENSHOT_DIR="$root/docs/screenshots" \
   ADMIN_PASSWORD="$(cat "$work/data/admin-password")" timeout --kill-after=10 900 node "$here/workers.mjs"

@@ -10,8 +10,11 @@
 //! - `chart`: the latency-over-time chart as SVG geometry
 //! - `runs`: the page's one run at a time, in a background task
 //! - `page`: `/lessons/load` and its JSON status (admins only)
+//! - `flow/`: `/lessons/flow`, jobs moving from the web node through the
+//!   queues to each worker, live (anyone)
 
 mod chart;
+pub mod flow;
 pub mod input;
 pub mod load;
 mod page;
@@ -20,6 +23,7 @@ pub mod stats;
 
 use actix_web::{middleware, web};
 
+pub use flow::FlowHub;
 pub use runs::LoadRuns;
 
 use crate::web::templates::Part;
@@ -27,9 +31,13 @@ use crate::web::templates::Part;
 /// The lessons' templates (`templates/lessons/`).
 pub const TEMPLATES: Part = Part::folder("lessons");
 
-/// `/lessons/…`, behind the dashboard's gate: a lesson makes load, so only
-/// an admin may start one. `LoadRuns` must be in the app data.
+/// `/lessons/flow` for anyone (it only watches; registered first so the
+/// gated scope does not take it); the rest of `/lessons/…` behind the
+/// dashboard's gate: a load lesson makes load, so only an admin may start
+/// one. `LoadRuns` and `FlowHub` must be in the app data.
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/lessons/flow", web::get().to(flow::page))
+        .route("/lessons/flow/events", web::get().to(flow::events));
     cfg.service(
         web::scope("/lessons")
             .wrap(middleware::from_fn(crate::web::auth::require_admin))

@@ -10,6 +10,7 @@ mod commands;
 mod dashboard;
 mod embedded;
 mod fibtastic;
+mod flow;
 mod healing;
 mod internal_api;
 mod job_state;
