@@ -142,17 +142,19 @@ fn ratio_line(s: &Submit, sync: Option<&Summary>, r#async: Option<&Summary>) -> 
                 .to_owned()
         }
         (Mode::Sync, Some(a)) => format!(
-            "That is <strong class=\"ratio-value\">{}×</strong> the async median so far ({} over {} async submits).",
+            "That is <strong class=\"ratio-value\">{}×</strong> the async median so far ({} over {} async submit{}).",
             ratio(s.ms, a.median_ms),
             format_ms(a.median_ms),
-            a.count
+            a.count,
+            if a.count == 1 { "" } else { "s" }
         ),
         (Mode::Async, Some(a)) => {
             let mut line = format!(
-                "That is <strong class=\"ratio-value\">{}×</strong> the async median so far ({} over {} async submits)",
+                "That is <strong class=\"ratio-value\">{}×</strong> the async median so far ({} over {} async submit{})",
                 ratio(s.ms, a.median_ms),
                 format_ms(a.median_ms),
-                a.count
+                a.count,
+                if a.count == 1 { "" } else { "s" }
             );
             if let Some(sy) = sync {
                 line.push_str(&format!(

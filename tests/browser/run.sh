@@ -75,6 +75,9 @@ BASE_URL="$base_url" SCREENSHOT_DIR="$root/docs/screenshots" \
   ADMIN_PASSWORD="$(cat "$work/data/admin-password")" timeout --kill-after=10 900 node "$here/load_lesson.mjs"
 # The flow view: jobs moving from the web node through the queues to each worker.
 BASE_URL="$base_url" SCREENSHOT_DIR="$root/docs/screenshots" timeout --kill-after=10 900 node "$here/flow.mjs"
+# A submit's own time and its steps, /timings' axis, a Busy count that is live.
+BASE_URL="$base_url" SCREENSHOT_DIR="$root/docs/screenshots" \
+  ADMIN_PASSWORD="$(cat "$work/data/admin-password")" timeout --kill-after=10 900 node "$here/timing_busy.mjs"
 # Workers with addresses of their own (worker-01 127.0.0.11, worker-02 127.0.0.12).
 BASE_URL="$base_url" SCREENSHOT_DIR="$root/docs/screenshots" \
   ADMIN_PASSWORD="$(cat "$work/data/admin-password")" timeout --kill-after=10 900 node "$here/workers.mjs"
