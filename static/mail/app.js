@@ -49,6 +49,16 @@
     if (empty && tbody) empty.hidden = tbody.children.length > 0;
   }
 
+  // A click anywhere on a row opens its message, as MailCatcher's list does
+  // (the subject stays a real link for keyboards and new tabs).
+  if (tbody) {
+    tbody.addEventListener("click", function (e) {
+      if (e.target.closest("a, button, input")) return;
+      var tr = e.target.closest("tr[data-id]");
+      if (tr) location.href = base + "view/" + tr.getAttribute("data-id");
+    });
+  }
+
   if (tbody && window.EventSource) {
     var live = document.getElementById("live");
     var source = new EventSource(base + "events");

@@ -62,6 +62,12 @@ try {
   await check("05b-mail-catcher", page, async () => {
     // The thank-you page links to the mail catcher, mounted in the web node.
     await page.goto(`${BASE}/mail/`);
+    // A click on the row (its sender cell, not the link) opens the message.
+    const first = page.locator("#messages tbody tr[data-id]").first();
+    const id = await first.getAttribute("data-id");
+    await first.locator("td").first().click();
+    await page.waitForURL(new RegExp(`/mail/view/${id}$`));
+    await page.goto(`${BASE}/mail/`);
     await page.getByRole("link", { name: "Your Fib Sequence!" }).first().click();
     await page.waitForURL(/\/mail\/view\/\d+/);
     // The HTML part sits in a sandboxed iframe; the Plain tab shows the text.

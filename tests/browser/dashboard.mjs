@@ -100,6 +100,16 @@ try {
     await page.locator("#histogram").waitFor();
     expect(Number(await page.textContent("#class-executions")) >= 500, "500 executions counted");
   });
+
+  await check("14-dashboard-phone", page, async () => {
+    // A student's phone: the summary bar wraps instead of overflowing.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`${BASE}/sidekiq`);
+    const box = await page.locator("#summary").boundingBox();
+    const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+    expect(box.x >= 0 && box.x + box.width <= 390, `the summary bar fits 390 px: ${box.x} + ${box.width}`);
+    expect(wide <= 390, `no sideways scrolling: ${wide} px wide`);
+  });
   expect(scriptErrors.length === 0, `script errors: ${scriptErrors.join("; ")}`);
 } catch (e) {
   fail("script", e);

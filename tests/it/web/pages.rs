@@ -72,6 +72,10 @@ async fn timings_compare_sync_and_async_per_app(store: TestStore) {
     let app = spawn_app(store).await;
     let (_, empty) = app.page("/timings").await;
     assert!(!empty.contains("sync-median"));
+    assert!(
+        empty.contains("id=\"timings-empty\"") && !empty.contains("<svg class=\"chart\""),
+        "an empty /timings says what to do instead of bare labels: {empty}"
+    );
     for mode in ["sync", "async", "async"] {
         let r = app
             .post_form(
@@ -94,6 +98,7 @@ async fn timings_compare_sync_and_async_per_app(store: TestStore) {
         (p.contains("sync-median") && p.contains("async-median")).then_some(p)
     })
     .await;
+    assert!(page.contains("<svg class=\"chart\"") && !page.contains("timings-empty"));
     let row = &page[page.find("data-app=\"snippets\"").unwrap()..];
     let row = &row[..row.find("</tr>").unwrap()];
     assert!(
