@@ -1,5 +1,7 @@
 //! Child processes of `kiqlab demo` (workers, mail catcher, tagger): each is
-//! started from this same binary, restarted with backoff when it dies, and
+//! started from this same binary, restarted with backoff when it dies (not
+//! when it exits 0: a worker stopped from the dashboard stays stopped, as
+//! systemd's `Restart=on-failure` leaves it), and
 //! on stop sent SIGTERM, given a grace period, then killed. None outlives us
 //! on a normal exit (`kill_on_drop` covers panics and early returns).
 
@@ -73,6 +75,12 @@ async fn supervise(exe: PathBuf, spec: ChildSpec, stop: Shutdown, grace: Duratio
                 let stopping = tokio::select! {
                     status = child.wait() => {
                         match status {
+                            Ok(s) if s.success() => {
+                                tracing::info!(
+                                    "exited on request (Stop on the dashboard's Busy page); not restarting: stop and start the demo to bring it back"
+                                );
+                                return;
+                            }
                             Ok(s) => tracing::warn!(status = %s, "exited; restarting"),
                             Err(e) => tracing::warn!(error = %e, "lost; restarting"),
                         }

@@ -416,3 +416,58 @@ async fn kiqlab_web_refuses_a_read_only_data_dir() {
         );
     }
 }
+
+/// Stop on the dashboard's Busy page (the `stop` signal) ends a demo worker
+/// for good: the supervisor restarts workers that die, not one that exited
+/// 0 because it was asked to; the other worker and the demo keep running.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_demo_worker_stopped_from_the_dashboard_stays_stopped() {
+    let dir = temp_dir();
+    let (mut child, banner) = start_demo(
+        &[
+            "--port",
+            "0",
+            "--smtp-port",
+            "0",
+            "--poll-interval",
+            "200ms",
+        ],
+        &dir.path().join("data"),
+    )
+    .await;
+    let jobs_db = dir.path().join("data").join("jobs.db");
+    let store = store::open(&StoreUrl::parse(&format!("sqlite://{}", jobs_db.display())).unwrap())
+        .await
+        .unwrap();
+    let procs = eventually(Duration::from_secs(30), "two demo workers", || async {
+        let p = store.processes(now_secs()).await.ok()?;
+        (p.len() == 2).then_some(p)
+    })
+    .await;
+    let one = procs
+        .iter()
+        .find(|p| p.info["hostname"] == "worker-01")
+        .unwrap_or_else(|| panic!("worker-01 among {procs:?}"));
+    let pid = one.info["pid"].as_u64().unwrap();
+    store
+        .signal(&one.identity, &kiqlab::engine::store::Signal::Stop)
+        .await
+        .unwrap();
+    eventually(Duration::from_secs(30), "worker-01 exits", || async {
+        (!alive(pid)).then_some(())
+    })
+    .await;
+    // Well past the supervisor's 0.5 s restart: still one worker, worker-02.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let left: Vec<String> = workers(&store).await.into_iter().map(|(h, _)| h).collect();
+    assert_eq!(left, ["worker-02"], "worker-01 was not restarted");
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the demo keeps running"
+    );
+    let base = banner_url(&banner);
+    let r = reqwest::get(format!("{base}/")).await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    child.start_kill().unwrap();
+    child.wait().await.unwrap();
+}
