@@ -23,6 +23,19 @@ try {
     const href = await link.getAttribute("href");
     await link.click();
     await page.waitForURL((u) => u.pathname === href);
+    // The page (and the next ones) lead back to the step.
+    const back = page.locator("#tutorial-back a");
+    expect((await back.getAttribute("href")) === "/tutorials#t004-1", `back to the step: ${await back.getAttribute("href")}`);
+    await page.click("nav >> text=Snippets");
+    await page.waitForURL(/\/snippets$/);
+    await page.screenshot({ path: `${SHOTS}/51-tutorial-step-back.png` });
+    await page.locator("#tutorial-back a").click();
+    await page.waitForURL(/\/tutorials#t004-1$/);
+    // Hidden with ×, it stays hidden.
+    await page.goto(`${BASE}/blog`);
+    await page.click("#tutorial-back button");
+    await page.reload();
+    expect((await page.locator("#tutorial-back").count()) === 0, "hidden for good");
     await page.goto(`${BASE}/tutorials`);
   });
 } catch (e) {
