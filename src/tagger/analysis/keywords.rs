@@ -35,37 +35,43 @@ const TAGGABLE: &[&str] = &[
     g::PROGRAMMING_LANGUAGE,
 ];
 
-/// At most `max` tags for `text`, best first.
+/// At most `max` tags for `text`, best first: the detected entities' names
+/// (people, companies, languages, places…) first, as OpenCalais ranks them,
+/// then YAKE's key phrases that read as noun phrases.
 pub fn social_tags(text: &str, entities: &[Entity], max: usize) -> Vec<SocialTag> {
     let known: HashSet<String> = entities.iter().map(|e| e.name.to_lowercase()).collect();
     let mut kept: Vec<String> = Vec::new();
-    for phrase in key_phrases(text, max * 3) {
-        let lower = phrase.to_lowercase();
-        let words: Vec<&str> = lower.split(' ').collect();
-        let inner_stop_word = words.len() > 2
-            && words[1..words.len() - 1]
-                .iter()
-                .any(|w| STOP_WORDS.contains(*w));
-        if inner_stop_word && !known.contains(&lower) {
-            continue;
-        }
-        let inside_better = kept
-            .iter()
-            .any(|k| contains_words(&k.to_lowercase(), &lower));
-        if !inside_better {
-            kept.push(phrase);
-        }
-        if kept.len() >= max {
-            break;
-        }
-    }
-    let mut seen: HashSet<String> = kept.iter().map(|k| k.to_lowercase()).collect();
+    let mut seen: HashSet<String> = HashSet::new();
     for e in entities.iter().filter(|e| TAGGABLE.contains(&e.kind)) {
         if kept.len() >= max {
             break;
         }
         if seen.insert(e.name.to_lowercase()) {
             kept.push(e.name.clone());
+        }
+    }
+    for phrase in key_phrases(text, max * 3) {
+        if kept.len() >= max {
+            break;
+        }
+        let lower = phrase.to_lowercase();
+        if known.contains(&lower) || seen.contains(&lower) {
+            continue;
+        }
+        let words: Vec<&str> = lower.split(' ').collect();
+        let inner_stop_word = words.len() > 2
+            && words[1..words.len() - 1]
+                .iter()
+                .any(|w| STOP_WORDS.contains(*w));
+        if inner_stop_word || !reads_as_noun_phrase(&words) {
+            continue;
+        }
+        let inside_better = kept
+            .iter()
+            .any(|k| contains_words(&k.to_lowercase(), &lower));
+        if !inside_better {
+            seen.insert(lower);
+            kept.push(phrase);
         }
     }
     let n = kept.len();
@@ -82,6 +88,34 @@ pub fn social_tags(text: &str, entities: &[Entity], max: usize) -> Vec<SocialTag
             },
         })
         .collect()
+}
+
+/// Verbs common in posts about software, and irregular past forms: a
+/// phrase ending in one ("Mike Perham wrote") is a sentence fragment.
+const VERBS: &[&str] = &[
+    "is", "are", "was", "were", "be", "been", "has", "have", "had", "do", "does", "did", "can",
+    "could", "will", "would", "should", "may", "might", "must", "wrote", "written", "write",
+    "writes", "made", "make", "makes", "built", "build", "builds", "ran", "run", "runs", "uses",
+    "use", "take", "takes", "took", "gave", "give", "gives", "got", "get", "gets", "keep", "keeps",
+    "kept", "went", "go", "goes", "says", "said", "know", "knows", "knew", "began", "begins",
+    "came", "comes", "became", "becomes", "let", "lets", "put", "puts", "sent", "send", "sends",
+    "need", "needs", "want", "wants", "work", "works", "try", "tries",
+];
+
+/// Words ending in "ed" that are nouns or adjectives a tag may end with.
+const ED_NOUNS: &[&str] = &[
+    "speed", "feed", "seed", "need", "bed", "red", "shed", "embed",
+];
+
+/// No POS tagger here: a phrase reads as a noun phrase when it does not end
+/// in a common verb or a past participle ("language invented"), and a
+/// single word is not one either.
+fn reads_as_noun_phrase(words: &[&str]) -> bool {
+    let Some(last) = words.last() else {
+        return false;
+    };
+    let past = last.len() > 4 && last.ends_with("ed") && !ED_NOUNS.contains(last);
+    !(VERBS.contains(last) || past || VERBS.contains(&words[0]))
 }
 
 /// YAKE's best phrases (1 to 3 words) in their first-seen spelling.
@@ -127,6 +161,54 @@ mod tests {
         assert!(!names.iter().any(|n| n.contains(" in ")), "{names:?}");
         assert_eq!(tags[0].importance, 1);
         assert_eq!(tags.last().unwrap().importance, 3);
+    }
+
+    #[test]
+    fn entities_come_first_and_verb_fragments_are_not_tags() {
+        let text = "Sidekiq is a background job framework Mike Perham wrote for Ruby. \
+                    The Ruby programming language invented by Matz in Japan runs Rails.";
+        let entities = entities::detect(text);
+        let tags = social_tags(text, &entities, 12);
+        let names: Vec<String> = tags.iter().map(|t| t.name.to_lowercase()).collect();
+        for bad in [
+            "mike perham wrote",
+            "language invented",
+            "wrote",
+            "invented",
+        ] {
+            assert!(!names.iter().any(|n| n == bad), "{bad} in {names:?}");
+        }
+        assert!(
+            !names
+                .iter()
+                .any(|n| n.ends_with(" wrote") || n.ends_with(" invented")),
+            "{names:?}"
+        );
+        let taggable: Vec<String> = entities
+            .iter()
+            .filter(|e| TAGGABLE.contains(&e.kind))
+            .map(|e| e.name.to_lowercase())
+            .collect();
+        assert!(!taggable.is_empty(), "entities detected: {entities:?}");
+        assert_eq!(
+            names[..taggable.len().min(names.len())],
+            taggable[..taggable.len().min(names.len())],
+            "entities first: {names:?}"
+        );
+        assert!(
+            names.iter().any(|n| n.contains("background job")),
+            "{names:?}"
+        );
+    }
+
+    #[test]
+    fn noun_phrases_and_fragments() {
+        assert!(reads_as_noun_phrase(&["background", "job", "framework"]));
+        assert!(reads_as_noun_phrase(&["processing", "speed"]));
+        assert!(!reads_as_noun_phrase(&["mike", "perham", "wrote"]));
+        assert!(!reads_as_noun_phrase(&["language", "invented"]));
+        assert!(!reads_as_noun_phrase(&["uses", "redis"]));
+        assert!(!reads_as_noun_phrase(&[]));
     }
 
     #[test]
