@@ -47,7 +47,7 @@ pub fn load_or_create(path: &std::path::Path) -> std::io::Result<(Secret, bool)>
         Err(e) => return Err(e),
     }
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
+        private_dir(dir)?;
     }
     let secret = Secret::generate();
     let mut f = std::fs::OpenOptions::new()
