@@ -152,13 +152,7 @@ mod tests {
             summary: Summary::of(samples, elapsed),
             bucket_s: 1.0,
             timeline: buckets(samples, 1.0),
-            probe: Probe {
-                path: "/",
-                count: 0,
-                errors: 0,
-                p50_ms: None,
-                max_ms: None,
-            },
+            probe: Probe::none(),
             cut_short: false,
             first_error: None,
         }

@@ -54,6 +54,19 @@ pub struct Probe {
     pub max_ms: Option<f64>,
 }
 
+impl Probe {
+    /// No plain-page loads yet.
+    pub fn none() -> Probe {
+        Probe {
+            path: PROBE_PATH,
+            count: 0,
+            errors: 0,
+            p50_ms: None,
+            max_ms: None,
+        }
+    }
+}
+
 /// One mode's run.
 #[derive(Debug, Clone, Serialize)]
 pub struct ModeRun {
@@ -191,13 +204,7 @@ impl ModeRun {
             summary: Summary::of(samples, elapsed_s),
             bucket_s,
             timeline: stats::buckets(samples, bucket_s),
-            probe: Probe {
-                path: PROBE_PATH,
-                count: 0,
-                errors: 0,
-                p50_ms: None,
-                max_ms: None,
-            },
+            probe: Probe::none(),
             cut_short: false,
             first_error: None,
         }

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use std::process::Stdio;
 use std::time::Duration;
 
-use crate::support::{kiqlab_bin, listening_url, temp_dir};
+use crate::support::{kiqlab_bin, listening_url, root_or_skip, temp_dir};
 
 /// The snippet ids of HighlightWorker payloads.
 fn ids_in(payloads: &[String]) -> BTreeSet<i64> {
@@ -33,12 +33,7 @@ fn column(db: &std::path::Path, sql: &str) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_disk_refuses_posts_whole_and_nothing_is_half_written() {
-    if !rustix::process::geteuid().is_root() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI is set: this test needs root to mount a small tmpfs"
-        );
-        eprintln!("skipped: needs root to mount a small tmpfs");
+    if !root_or_skip("to mount a small tmpfs") {
         return;
     }
     let dir = temp_dir();

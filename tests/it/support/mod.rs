@@ -103,3 +103,17 @@ pub fn spec(list: &[&str], strict: bool) -> kiqlab::engine::queue::QueueSpec {
     )
     .expect("spec")
 }
+
+/// Whether this test may do what needs root (mounts): true as root; as
+/// anyone else it skips (false, saying why), except under CI, where it fails.
+pub fn root_or_skip(why: &str) -> bool {
+    if rustix::process::geteuid().is_root() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI is set: this test needs root {why}"
+    );
+    eprintln!("skipped: needs root {why}");
+    false
+}
