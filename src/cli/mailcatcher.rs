@@ -91,11 +91,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen for HTTP on {}", args.http_bind))?;
     let catcher = MailCatcher::start(smtp, args.config())?;
     let server = web::serve(http, catcher.web()?).context("cannot start the web UI")?;
-    println!(
+    super::banner::print(&format!(
         "kiqlab mail catcher: SMTP on smtp://{}, web UI on http://{}/ (Ctrl-C to stop)",
         catcher.smtp_addr(),
         server.addr()
-    );
+    ))?;
     signals::shutdown().await?;
     tracing::info!("stopping the mail catcher");
     // The catcher first: that also ends the live streams of open browser

@@ -3,6 +3,7 @@
 
 mod admin;
 mod autoscale_args;
+mod banner;
 mod bench;
 mod demo;
 mod embedded_args;

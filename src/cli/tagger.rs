@@ -83,12 +83,12 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     };
     let server =
         tagger::serve(listener, Tagger::new(config.clone())).context("cannot start the tagger")?;
-    println!(
+    super::banner::print(&format!(
         "kiqlab tagger: POST http://{}/enrich ({auth}, latency {}, fail rate {}) (Ctrl-C to stop)",
         server.addr(),
         super::jobs_args::format_duration(args.latency),
         config.fail_rate
-    );
+    ))?;
     signals::shutdown().await?;
     tracing::info!("stopping the tagger");
     server.stop().await;

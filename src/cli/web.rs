@@ -120,12 +120,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         );
     }
     // The one line a script (or a test, with --port 0) reads the port from.
-    println!(
+    super::banner::print(&format!(
         "kiqlab web: listening on {}",
         app.url().as_str().trim_end_matches('/')
-    );
-    use std::io::Write;
-    std::io::stdout().flush()?;
+    ))?;
     let child = WorkerEnv {
         store: settings.store,
         jobs: app.worker_jobs().clone(),

@@ -186,45 +186,46 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let stop = Shutdown::new();
     let mut server = tokio::spawn(app.run_until_stopped(stop.clone()));
 
-    println!("kiqlab demo is running (Ctrl-C stops everything):");
-    println!("  web        {web_url}/");
-    println!(
-        "  dashboard  {web_url}/sidekiq   sign in as {} / {}",
-        login.username,
-        login.password.expose()
-    );
-    println!("  mail       {web_url}/mail/   (SMTP {})", jobs.smtp);
-    println!("  tagger     {}", jobs.tagger_url);
-    println!("  timings    {web_url}/timings");
-    println!(
-        "  threads    {} request threads for the apps' pages, like Puma's (--threads, RAILS_MAX_THREADS)",
-        args.threads
-    );
-    println!("  store      {url}");
-    println!(
-        "  workers    {} (-c {} -q urgent,10 -q default,1)",
-        names.join(", "),
-        args.concurrency
-    );
-    match &shared_ip {
-        None => println!(
-            "  addresses  {} (each worker's own: its connections start from it, like another machine's)",
-            ids.iter()
-                .filter_map(|i| i.source_ip.map(|ip| format!("{} {ip}", i.name)))
-                .collect::<Vec<_>>()
-                .join(", ")
+    let mut banner = vec![
+        "kiqlab demo is running (Ctrl-C stops everything):".to_owned(),
+        format!("  web        {web_url}/"),
+        format!(
+            "  dashboard  {web_url}/sidekiq   sign in as {} / {}",
+            login.username,
+            login.password.expose()
         ),
-        Some(why) => println!(
-            "  addresses  per-worker addresses are unavailable on this system ({why}); every worker shows this machine's IP"
+        format!("  mail       {web_url}/mail/   (SMTP {})", jobs.smtp),
+        format!("  tagger     {}", jobs.tagger_url),
+        format!("  timings    {web_url}/timings"),
+        format!(
+            "  threads    {} request threads for the apps' pages, like Puma's (--threads, RAILS_MAX_THREADS)",
+            args.threads
         ),
-    }
+        format!("  store      {url}"),
+        format!(
+            "  workers    {} (-c {} -q urgent,10 -q default,1)",
+            names.join(", "),
+            args.concurrency
+        ),
+        match &shared_ip {
+            None => format!(
+                "  addresses  {} (each worker's own: its connections start from it, like another machine's)",
+                ids.iter()
+                    .filter_map(|i| i.source_ip.map(|ip| format!("{} {ip}", i.name)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Some(why) => format!(
+                "  addresses  per-worker addresses are unavailable on this system ({why}); every worker shows this machine's IP"
+            ),
+        },
+    ];
     if let Some(why) = &store_refuses {
-        println!(
+        banner.push(format!(
             "             the store refuses them ({why}): the workers reach it from the default address (set requirepass, or protected-mode no, to see theirs there)"
-        );
+        ));
     }
-    use std::io::Write;
-    std::io::stdout().flush()?;
+    super::banner::print(&banner.join("\n"))?;
 
     let outcome = tokio::select! {
         r = super::signals::shutdown() => r.map_err(anyhow::Error::from),

@@ -276,7 +276,49 @@ async fn start_demo(args: &[&str], dir: &std::path::Path) -> (tokio::process::Ch
     })
     .await
     .expect("the demo banner");
+    // Keep reading, as a terminal would: what the demo prints later is not
+    // the test's business, and a closed pipe is tested on its own below.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     (child, banner)
+}
+
+/// Nobody reading the demo's stdout any more (`kiqlab demo | head -3`, a
+/// script that read the port and left) is no reason to stop: the demo
+/// keeps running, its workers too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_demo_whose_stdout_is_closed_keeps_running() {
+    let dir = temp_dir();
+    let data = dir.path().join("data");
+    let mut child = tokio::process::Command::new(kiqlab_bin())
+        .args(["demo", "--port", "0", "--smtp-port", "0"])
+        .env("KIQLAB_DATA_DIR", &data)
+        .env_remove("REDIS_URL")
+        .env_remove("KIQLAB_STORE")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let jobs_db = data.join("jobs.db");
+    eventually(Duration::from_secs(60), "the demo's jobs.db", || async {
+        jobs_db.exists().then_some(())
+    })
+    .await;
+    let store = store::open(&StoreUrl::parse(&format!("sqlite://{}", jobs_db.display())).unwrap())
+        .await
+        .unwrap();
+    eventually(Duration::from_secs(30), "two demo workers", || async {
+        (workers(&store).await.len() == 2).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the demo keeps running with its stdout closed"
+    );
+    child.start_kill().unwrap();
+    child.wait().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
