@@ -249,10 +249,9 @@ fn banner_url(banner: &str) -> String {
     url.trim_end_matches('/').to_owned()
 }
 
-/// Starts `kiqlab demo` with `args` and its data in `dir`; returns the child
-/// once the banner is printed.
-async fn start_demo(args: &[&str], dir: &std::path::Path) -> (tokio::process::Child, String) {
-    let mut child = tokio::process::Command::new(kiqlab_bin())
+/// `kiqlab demo args…` on its embedded store in `dir`, stdout piped.
+fn spawn_demo(args: &[&str], dir: &std::path::Path) -> tokio::process::Child {
+    tokio::process::Command::new(kiqlab_bin())
         .arg("demo")
         .args(args)
         .env("KIQLAB_DATA_DIR", dir)
@@ -262,7 +261,13 @@ async fn start_demo(args: &[&str], dir: &std::path::Path) -> (tokio::process::Ch
         .stderr(Stdio::null())
         .kill_on_drop(true)
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+/// Starts `kiqlab demo` with `args` and its data in `dir`; returns the child
+/// once the banner is printed.
+async fn start_demo(args: &[&str], dir: &std::path::Path) -> (tokio::process::Child, String) {
+    let mut child = spawn_demo(args, dir);
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut banner = String::new();
     tokio::time::timeout(Duration::from_secs(60), async {
@@ -289,16 +294,7 @@ async fn start_demo(args: &[&str], dir: &std::path::Path) -> (tokio::process::Ch
 async fn a_demo_whose_stdout_is_closed_keeps_running() {
     let dir = temp_dir();
     let data = dir.path().join("data");
-    let mut child = tokio::process::Command::new(kiqlab_bin())
-        .args(["demo", "--port", "0", "--smtp-port", "0"])
-        .env("KIQLAB_DATA_DIR", &data)
-        .env_remove("REDIS_URL")
-        .env_remove("KIQLAB_STORE")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
+    let mut child = spawn_demo(&["--port", "0", "--smtp-port", "0"], &data);
     drop(child.stdout.take());
     let jobs_db = data.join("jobs.db");
     eventually(Duration::from_secs(60), "the demo's jobs.db", || async {
